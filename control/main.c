@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sipkeep: EAL bring-up, ports, workers on their lcores, and the control loop
+ * on the main lcore. Replay mode (--replay) is handed to replay.c before the
+ * EAL sees any argument.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jemalloc/jemalloc.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "app.h"
+#include "control.h"
+#include "options.h"
+#include "ports.h"
+#include "replay.h"
+#include "sk_log.h"
+
+RTE_LOG_REGISTER_DEFAULT(sk_logtype, INFO);
+
+/* The control loop's pace: fine enough for millisecond timers, idle enough for a shared core. */
+#define SK_CONTROL_PERIOD_US 1000
+#define SK_MEMPOOL_CACHE 256
+
+static struct sk_app app;
+
+static void on_signal(int sig)
+{
+	RTE_SET_USED(sig);
+	__atomic_store_n(&app.quit, true, __ATOMIC_RELAXED);
+}
+
+static int load_config(const struct sk_options *o)
+{
+	char err[512];
+
+	sk_config_defaults(&app.cfg);
+	if (o->config_path && sk_config_load(&app.cfg, o->config_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sipkeep: config: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void log_allocator(void)
+{
+	const char *version = "?";
+	size_t len = sizeof(version);
+
+	/* Control-plane memory comes from jemalloc; say so, so operators can tell. */
+	if (mallctl("version", &version, &len, NULL, 0) != 0)
+		version = "unknown";
+	SK_LOG(INFO, "control-plane allocator: jemalloc %s", version);
+}
+
+static int setup_workers(const struct sk_options *o)
+{
+	unsigned int avail = rte_lcore_count() - 1;
+	unsigned int n = o->workers ? o->workers : avail;
+	unsigned int lcore, i = 0;
+	uint64_t tsc_per_us = rte_get_tsc_hz() / 1000000;
+
+	if (avail == 0) {
+		SK_LOG(ERR, "no worker lcore: give the EAL at least two lcores (e.g. -l 0-1); "
+			    "the main lcore runs the control thread");
+		return -1;
+	}
+	if (n > avail) {
+		SK_LOG(ERR, "--workers %u but only %u worker lcore(s) given to the EAL", n, avail);
+		return -1;
+	}
+	if (sk_app_workers_alloc(&app, n) < 0) {
+		SK_LOG(ERR, "cannot allocate %u worker structs", n);
+		return -1;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct sk_worker *w;
+
+		if (i == n)
+			break;
+		w = &app.workers[i];
+		w->cfg = &app.cfg;
+		w->port_id[SK_SIDE_ACCESS] = app.port_id[SK_SIDE_ACCESS];
+		w->port_id[SK_SIDE_CORE] = app.port_id[SK_SIDE_CORE];
+		w->queue_id = (uint16_t)i;
+		w->index = i;
+		w->lcore_id = lcore;
+		w->quit = &app.quit;
+		w->tsc_per_us = tsc_per_us ? tsc_per_us : 1;
+		i++;
+	}
+	return 0;
+}
+
+static int create_pool(void)
+{
+	app.pool = rte_pktmbuf_pool_create("sk_mbufs", app.cfg.mbufs, SK_MEMPOOL_CACHE, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (app.pool == NULL) {
+		SK_LOG(ERR,
+		       "cannot create a pool of %u mbufs: %s (reserve hugepages, or give "
+		       "--no-huge -m MB enough memory, or lower 'mbufs')",
+		       app.cfg.mbufs, rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static sk_time_ns tsc_now_ns(void)
+{
+	return rte_rdtsc() / app.workers[0].tsc_per_us * 1000;
+}
+
+static int run_live(const struct sk_options *o)
+{
+	unsigned int i;
+	int rc = 0;
+
+	app.live = true;
+	app.port_id[SK_SIDE_ACCESS] = o->access_port;
+	app.port_id[SK_SIDE_CORE] = o->core_port;
+	log_allocator();
+	if (setup_workers(o) < 0 || create_pool() < 0)
+		return -1;
+	if (sk_port_start(&app, o->access_port, (uint16_t)app.n_workers) < 0 ||
+	    sk_port_start(&app, o->core_port, (uint16_t)app.n_workers) < 0) {
+		sk_ports_close(&app);
+		return -1;
+	}
+	app.start_ns = tsc_now_ns();
+	app.now_ns = app.start_ns;
+	if (sk_control_init(&app) < 0) {
+		sk_ports_close(&app);
+		return -1;
+	}
+	for (i = 0; i < app.n_workers; i++)
+		rte_eal_remote_launch(sk_worker_run, &app.workers[i], app.workers[i].lcore_id);
+	SK_LOG(INFO, "running: access port %u, core port %u, %u worker(s)", o->access_port,
+	       o->core_port, app.n_workers);
+
+	while (!__atomic_load_n(&app.quit, __ATOMIC_RELAXED)) {
+		sk_control_tick(&app, tsc_now_ns());
+		usleep(SK_CONTROL_PERIOD_US);
+	}
+	SK_LOG(INFO, "stopping: waiting for workers to drain");
+	rte_eal_mp_wait_lcore();
+	sk_control_tick(&app, tsc_now_ns());
+	if (sk_control_report(&app, o->stats_json) < 0)
+		rc = -1;
+	sk_control_fini(&app);
+	sk_ports_close(&app);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct sk_options opts;
+	int eal_argc, rc;
+
+	/* Replay and --help need no EAL arguments: recognise them before the EAL runs. */
+	if (argc > 1 && (strncmp(argv[1], "--replay", 8) == 0 || strcmp(argv[1], "--help") == 0 ||
+			 strcmp(argv[1], "-h") == 0)) {
+		if (sk_options_parse(&opts, argc, argv) < 0)
+			return 2;
+		if (opts.help) {
+			sk_options_usage(stdout, argv[0]);
+			return 0;
+		}
+		if (load_config(&opts) < 0)
+			return 2;
+		return sk_replay_main(&app, &opts, argv[0]) == 0 ? 0 : 1;
+	}
+
+	eal_argc = rte_eal_init(argc, argv);
+	if (eal_argc < 0) {
+		fprintf(stderr, "sipkeep: EAL init failed: %s (see --help)\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	argv[eal_argc] = argv[0];
+	if (sk_options_parse(&opts, argc - eal_argc, argv + eal_argc) < 0) {
+		rte_eal_cleanup();
+		return 2;
+	}
+	if (opts.help) {
+		sk_options_usage(stdout, argv[0]);
+		rte_eal_cleanup();
+		return 0;
+	}
+	if (opts.replay_in) {
+		fprintf(stderr, "sipkeep: --replay takes no EAL arguments: sipkeep --replay IN "
+				"--replay-out OUT\n");
+		rte_eal_cleanup();
+		return 2;
+	}
+	if (load_config(&opts) < 0) {
+		rte_eal_cleanup();
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = run_live(&opts);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

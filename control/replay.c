@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "control.h"
+#include "replay.h"
+#include "sk_log.h"
+#include "sk_pkt.h"
+
+#define SK_REPLAY_MBUFS 8191
+#define SK_REPLAY_FRAME_MAX 65535
+
+/* DLT values not named by every libpcap version. */
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+struct replay_io {
+	pcap_t *in;
+	pcap_t *out_handle;
+	pcap_dumper_t *out;
+	int linktype;
+	uint64_t frames_in;
+	uint64_t frames_out;
+	uint8_t frame[SK_REPLAY_FRAME_MAX + sizeof(struct rte_ether_hdr)];
+};
+
+static int eal_init_offline(const char *prog)
+{
+	char prefix[64];
+	/* No hugepages, no devices, no shared config: replays may run side by side. */
+	char *eal_argv[] = {
+		(char *)prog,     "--no-huge", "--no-pci", "--no-shconf",
+		"--no-telemetry", "-l",        "0",        "-m",
+		"256",            "--log-level=lib.eal:error", "--file-prefix", prefix,
+	};
+	int eal_argc = (int)SK_ARRAY_SIZE(eal_argv);
+
+	snprintf(prefix, sizeof(prefix), "sipkeep-replay-%ld", (long)getpid());
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "sipkeep: replay: EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * DPDK ports carry Ethernet. Captures taken on "any" (Linux cooked), on
+ * loopback or as raw IP get a synthetic Ethernet header, so the same worker
+ * code sees them; the output capture is Ethernet.
+ */
+static int to_ethernet(struct replay_io *io, const uint8_t *data, uint32_t len,
+		       const uint8_t **frame, uint32_t *frame_len)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)io->frame;
+	uint16_t ether_type;
+	uint32_t skip;
+
+	switch (io->linktype) {
+	case DLT_EN10MB:
+		*frame = data;
+		*frame_len = len;
+		return 0;
+	case DLT_LINUX_SLL:
+		if (len < 16)
+			return -1;
+		ether_type = (uint16_t)(data[14] << 8 | data[15]);
+		skip = 16;
+		break;
+	case DLT_LINUX_SLL2:
+		if (len < 20)
+			return -1;
+		ether_type = (uint16_t)(data[0] << 8 | data[1]);
+		skip = 20;
+		break;
+	case DLT_NULL:
+	case DLT_LOOP: {
+		uint32_t family;
+
+		if (len < 4)
+			return -1;
+		memcpy(&family, data, 4);
+		if (io->linktype == DLT_LOOP)
+			family = ntohl(family);
+		else if (family > 0xffff)
+			family = __builtin_bswap32(family); /* written on a host of the other order */
+		ether_type = family == 2 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
+		skip = 4;
+		break;
+	}
+	case DLT_RAW:
+		if (len < 1)
+			return -1;
+		ether_type = (data[0] >> 4) == 6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4;
+		skip = 0;
+		break;
+	default:
+		return -1;
+	}
+	if (len - skip > SK_REPLAY_FRAME_MAX)
+		return -1;
+	memset(eth, 0, sizeof(*eth));
+	eth->dst_addr.addr_bytes[0] = 0x02;
+	eth->dst_addr.addr_bytes[5] = 0x02;
+	eth->src_addr.addr_bytes[0] = 0x02;
+	eth->src_addr.addr_bytes[5] = 0x01;
+	eth->ether_type = htons(ether_type);
+	memcpy(io->frame + sizeof(*eth), data + skip, len - skip);
+	*frame = io->frame;
+	*frame_len = len - skip + (uint32_t)sizeof(*eth);
+	return 0;
+}
+
+/* Copy FRAME into a (possibly chained) mbuf: captures may hold frames larger than one buffer. */
+static struct rte_mbuf *mbuf_from_bytes(struct rte_mempool *pool, const uint8_t *frame,
+					uint32_t len)
+{
+	struct rte_mbuf *head = rte_pktmbuf_alloc(pool);
+	struct rte_mbuf *seg = head;
+	uint32_t done = 0;
+
+	if (head == NULL)
+		return NULL;
+	for (;;) {
+		uint16_t room = rte_pktmbuf_tailroom(seg);
+		uint32_t chunk = RTE_MIN((uint32_t)room, len - done);
+
+		memcpy(rte_pktmbuf_append(seg, (uint16_t)chunk), frame + done, chunk);
+		done += chunk;
+		if (seg != head)
+			head->pkt_len += chunk;
+		if (done == len)
+			return head;
+		seg->next = rte_pktmbuf_alloc(pool);
+		if (seg->next == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		seg = seg->next;
+		head->nb_segs++;
+	}
+}
+
+static void write_out(struct replay_io *io, struct rte_mbuf **out, uint16_t n,
+		      const struct pcap_pkthdr *in_hdr)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct pcap_pkthdr hdr = *in_hdr;
+		const uint8_t *data =
+			rte_pktmbuf_read(out[i], 0, rte_pktmbuf_pkt_len(out[i]), io->frame);
+
+		hdr.caplen = rte_pktmbuf_pkt_len(out[i]);
+		/* A frame cut short by the capture's snap length stays as short and as long. */
+		hdr.len = RTE_MAX(hdr.caplen, in_hdr->len - RTE_MIN(in_hdr->len, in_hdr->caplen) +
+						      hdr.caplen);
+		pcap_dump((u_char *)io->out, &hdr, data);
+		rte_pktmbuf_free(out[i]);
+		io->frames_out++;
+	}
+}
+
+static enum sk_side direction(const struct sk_config *cfg, const uint8_t *frame, uint32_t len)
+{
+	struct sk_pkt_meta meta;
+
+	sk_pkt_parse(frame, len, &meta);
+	if (meta.ip_version == 0 || meta.cls == SK_PKT_L3_MALFORMED)
+		return SK_SIDE_CORE;
+	return sk_config_is_access_addr(cfg, meta.ip_version, meta.src) ? SK_SIDE_ACCESS
+									 : SK_SIDE_CORE;
+}
+
+static int replay_loop(struct sk_app *app, struct replay_io *io)
+{
+	struct sk_worker *w = &app->workers[0];
+	struct rte_mbuf *out[SK_OUT_MAX];
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	bool started = false;
+	int rc;
+
+	while ((rc = pcap_next_ex(io->in, &hdr, &data)) == 1) {
+		sk_time_ns now = (sk_time_ns)hdr->ts.tv_sec * 1000000000ULL +
+				 (sk_time_ns)hdr->ts.tv_usec * 1000ULL;
+		const uint8_t *frame;
+		uint32_t frame_len;
+		struct rte_mbuf *m;
+		enum sk_side from;
+		uint16_t n_out;
+
+		io->frames_in++;
+		if (!started) {
+			app->start_ns = now;
+			started = true;
+			sk_control_init(app);
+		}
+		sk_control_tick(app, now);
+		if (to_ethernet(io, data, hdr->caplen, &frame, &frame_len) < 0) {
+			app->replay_frames_skipped++;
+			continue;
+		}
+		m = mbuf_from_bytes(app->pool, frame, frame_len);
+		if (m == NULL) {
+			app->replay_alloc_failed++;
+			continue;
+		}
+		from = direction(&app->cfg, frame, frame_len);
+		sk_ctr_add(&w->port_ctr[from][SK_PCTR_rx], 1);
+		n_out = sk_worker_process(w, from, &m, 1, out, now);
+		sk_ctr_add(&w->port_ctr[sk_side_other(from)][SK_PCTR_tx], n_out);
+		write_out(io, out, n_out, hdr);
+	}
+	if (rc == -1) {
+		SK_LOG(ERR, "replay: reading input: %s", pcap_geterr(io->in));
+		return -1;
+	}
+	return 0;
+}
+
+static int open_files(struct replay_io *io, const struct sk_options *o)
+{
+	char err[PCAP_ERRBUF_SIZE];
+
+	io->in = pcap_open_offline_with_tstamp_precision(o->replay_in, PCAP_TSTAMP_PRECISION_MICRO,
+							 err);
+	if (io->in == NULL) {
+		fprintf(stderr, "sipkeep: replay: cannot read %s: %s\n", o->replay_in, err);
+		return -1;
+	}
+	io->linktype = pcap_datalink(io->in);
+	switch (io->linktype) {
+	case DLT_EN10MB:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_NULL:
+	case DLT_LOOP:
+	case DLT_RAW:
+		break;
+	default:
+		fprintf(stderr,
+			"sipkeep: replay: %s: link type %s is not supported (Ethernet, Linux "
+			"cooked, loopback and raw IP are)\n",
+			o->replay_in, pcap_datalink_val_to_name(io->linktype));
+		return -1;
+	}
+	io->out_handle = pcap_open_dead(DLT_EN10MB, SK_REPLAY_FRAME_MAX);
+	io->out = io->out_handle ? pcap_dump_open(io->out_handle, o->replay_out) : NULL;
+	if (io->out == NULL) {
+		fprintf(stderr, "sipkeep: replay: cannot write %s: %s\n", o->replay_out,
+			io->out_handle ? pcap_geterr(io->out_handle) : "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void close_files(struct replay_io *io)
+{
+	if (io->out)
+		pcap_dump_close(io->out);
+	if (io->out_handle)
+		pcap_close(io->out_handle);
+	if (io->in)
+		pcap_close(io->in);
+}
+
+int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *prog)
+{
+	static struct replay_io io;
+	int rc = -1;
+
+	if (open_files(&io, o) < 0) {
+		close_files(&io);
+		return -1;
+	}
+	if (eal_init_offline(prog) < 0) {
+		close_files(&io);
+		return -1;
+	}
+	app->live = false;
+	app->pool = rte_pktmbuf_pool_create("sk_replay", SK_REPLAY_MBUFS, 0, 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (app->pool == NULL || sk_app_workers_alloc(app, 1) < 0) {
+		fprintf(stderr, "sipkeep: replay: out of DPDK memory: %s\n",
+			rte_strerror(rte_errno));
+		goto out;
+	}
+	app->workers[0].cfg = &app->cfg;
+	app->workers[0].quit = &app->quit;
+	app->workers[0].tsc_per_us = 1;
+	if (replay_loop(app, &io) == 0)
+		rc = 0;
+	if (app->replay_frames_skipped)
+		SK_LOG(WARNING,
+		       "replay: %" PRIu64 " frame(s) too short for their link header, skipped",
+		       app->replay_frames_skipped);
+	SK_LOG(INFO, "replay: %" PRIu64 " frame(s) in, %" PRIu64 " out", io.frames_in,
+	       io.frames_out);
+	if (sk_control_report(app, o->stats_json) < 0)
+		rc = -1;
+	sk_control_fini(app);
+out:
+	close_files(&io);
+	rte_eal_cleanup();
+	return rc;
+}

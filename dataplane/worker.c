@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The worker: the per-burst packet work and the poll loop around it. */
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "sk_pkt.h"
+#include "sk_worker.h"
+
+/* How often a full TX queue is retried before its frames are dropped and counted. */
+#define SK_TX_RETRIES 8
+
+static inline void count(struct sk_worker *w, enum sk_worker_counter c)
+{
+	sk_ctr_add(&w->ctr[c], 1);
+}
+
+static void classify(struct sk_worker *w, struct rte_mbuf *m)
+{
+	struct sk_pkt_meta meta;
+
+	sk_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &meta);
+	switch ((enum sk_pkt_class)meta.cls) {
+	case SK_PKT_UDP:
+		if (likely(sk_config_is_sip_port(w->cfg, meta.dport) ||
+			   sk_config_is_sip_port(w->cfg, meta.sport)))
+			count(w, SK_WCTR_frames_sip);
+		else
+			count(w, SK_WCTR_frames_udp_other);
+		break;
+	case SK_PKT_NON_IP:
+		count(w, SK_WCTR_frames_non_ip);
+		break;
+	case SK_PKT_L3_MALFORMED:
+		count(w, SK_WCTR_frames_l3_malformed);
+		break;
+	case SK_PKT_IP_OTHER:
+		count(w, SK_WCTR_frames_ip_other);
+		break;
+	case SK_PKT_IP_FRAGMENT:
+		count(w, SK_WCTR_frames_ip_fragment);
+		break;
+	}
+}
+
+uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mbuf **pkts,
+			   uint16_t n, struct rte_mbuf **out, sk_time_ns now)
+{
+	uint16_t i, n_out = 0;
+
+	RTE_SET_USED(from);
+	RTE_SET_USED(now);
+	for (i = 0; i < n; i++) {
+		if (likely(i + 1 < n))
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		classify(w, pkts[i]);
+		out[n_out++] = pkts[i];
+	}
+	return n_out;
+}
+
+void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, uint16_t n)
+{
+	uint16_t sent = 0;
+	int tries = 0;
+
+	while (sent < n) {
+		sent += rte_eth_tx_burst(w->port_id[to], w->queue_id, out + sent, n - sent);
+		if (sent == n || ++tries > SK_TX_RETRIES)
+			break;
+	}
+	sk_ctr_add(&w->port_ctr[to][SK_PCTR_tx], sent);
+	if (unlikely(sent < n)) {
+		sk_ctr_add(&w->port_ctr[to][SK_PCTR_tx_dropped], n - sent);
+		rte_pktmbuf_free_bulk(out + sent, n - sent);
+	}
+}
+
+int sk_worker_run(void *arg)
+{
+	struct sk_worker *w = arg;
+	struct rte_mbuf *pkts[SK_BURST];
+	struct rte_mbuf *out[SK_OUT_MAX];
+
+	while (!__atomic_load_n(w->quit, __ATOMIC_RELAXED)) {
+		uint64_t start = rte_rdtsc();
+		sk_time_ns now = start / w->tsc_per_us * 1000;
+		bool busy = false;
+		int side;
+
+		for (side = 0; side < SK_SIDE_COUNT; side++) {
+			uint16_t n = rte_eth_rx_burst(w->port_id[side], w->queue_id, pkts,
+						      SK_BURST);
+			uint16_t n_out;
+
+			if (n == 0)
+				continue;
+			busy = true;
+			sk_ctr_add(&w->port_ctr[side][SK_PCTR_rx], n);
+			n_out = sk_worker_process(w, (enum sk_side)side, pkts, n, out, now);
+			if (n_out)
+				sk_worker_tx(w, sk_side_other((enum sk_side)side), out, n_out);
+		}
+		w->polls++;
+		if (busy)
+			sk_ctr_add(&w->busy_cycles, rte_rdtsc() - start);
+		else
+			sk_ctr_add(&w->idle_cycles, rte_rdtsc() - start);
+	}
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sipkeep settings: every key of the config file is declared once here, with
+ * its default, its bounds and its help text. The loader, `show config` and the
+ * documentation are generated from these lists.
+ */
+#ifndef SK_CONFIG_H
+#define SK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Integer keys: name, default, min, max, help. */
+#define SK_CONFIG_INTS(X)                                                                          \
+	X(persist_window_ms, 12000, 0, 3600000,                                                    \
+	  "how long a suspended user may re-register and keep its calls")                          \
+	X(media_silence_ms, 2000, 50, 600000,                                                      \
+	  "uplink media silence after which a user with calls is suspended")                      \
+	X(dialog_linger_ms, 32000, 0, 600000,                                                      \
+	  "how long an ended dialog is kept to absorb retransmissions")                           \
+	X(max_users, 65536, 16, 16777216, "size of the user table")                               \
+	X(max_dialogs, 65536, 16, 16777216, "size of the dialog table")                           \
+	X(max_streams, 262144, 16, 16777216, "size of the media stream table")                    \
+	X(frag_max_flows, 1024, 16, 65536,                                                         \
+	  "concurrent IP reassemblies per worker")                                                  \
+	X(frag_timeout_ms, 2000, 100, 60000, "give up on an incomplete IP datagram after this")   \
+	X(rx_descriptors, 1024, 64, 16384, "RX ring size per queue")                               \
+	X(tx_descriptors, 1024, 64, 16384, "TX ring size per queue")                               \
+	X(mbufs, 16383, 1023, 4194303, "packet buffers in the mempool (all workers)")            \
+	X(stats_interval_ms, 0, 0, 3600000, "print counters to the log this often; 0 = only at exit")
+
+enum sk_callinfo_policy {
+	SK_CALLINFO_REGISTERED = 0,
+	SK_CALLINFO_PASS,
+	SK_CALLINFO_STRIP,
+};
+
+enum sk_sip_detect {
+	SK_SIP_DETECT_PORTS = 0,
+	SK_SIP_DETECT_ANY,
+};
+
+#define SK_MAX_PREFIXES 64
+#define SK_CONFIG_PATH_MAX 256
+
+struct sk_prefix {
+	uint8_t family; /* 4 or 6 */
+	uint8_t len;    /* prefix length in bits */
+	uint8_t addr[16];
+};
+
+struct sk_config {
+#define SK_X(name, def, min, max, help) uint32_t name;
+	SK_CONFIG_INTS(SK_X)
+#undef SK_X
+	enum sk_callinfo_policy callinfo_policy;
+	enum sk_sip_detect sip_detect;
+	/* One bit per UDP port: a SIP-port check on the fast path is one load. */
+	uint64_t sip_port_bits[65536 / 64];
+	unsigned int n_access_prefixes;
+	struct sk_prefix access_prefixes[SK_MAX_PREFIXES];
+	char control_socket[SK_CONFIG_PATH_MAX];
+};
+
+/* Fill with the built-in defaults (sip_ports = 5060, no access prefixes). */
+void sk_config_defaults(struct sk_config *cfg);
+
+/*
+ * Load FILE over the current contents of cfg. On error returns -1 and writes
+ * "FILE:LINE: key 'k': reason" into err.
+ */
+int sk_config_load(struct sk_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Apply one "key = value" setting; err gets "key 'k': reason" on failure. */
+int sk_config_set(struct sk_config *cfg, const char *key, const char *value, char *err,
+		  size_t errlen);
+
+/* Write the current value of KEY as text; -1 if no such key. */
+int sk_config_get(const struct sk_config *cfg, const char *key, char *buf, size_t buflen);
+
+/* All key names, NULL-terminated, in declaration order. */
+extern const char *const sk_config_keys[];
+
+const char *sk_callinfo_policy_name(enum sk_callinfo_policy p);
+
+static inline bool sk_config_is_sip_port(const struct sk_config *cfg, uint16_t port)
+{
+	return (cfg->sip_port_bits[port >> 6] >> (port & 63)) & 1;
+}
+
+/* Is the address (4 or 16 bytes, network order) inside one of access_prefixes? */
+bool sk_config_is_access_addr(const struct sk_config *cfg, int family, const uint8_t *addr);
+
+/* Parse "a.b.c.d/n" or "x::y/n" (a bare address is a host prefix). */
+int sk_prefix_parse(const char *text, struct sk_prefix *out);
+
+#endif /* SK_CONFIG_H */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker: one lcore, one RX and one TX queue on each port. The struct is the
+ * worker's own state (per-lcore instance, cache aligned); only the worker
+ * writes it, the control thread reads the counters.
+ *
+ * The packet work (sk_worker_process) is separate from the I/O loop
+ * (sk_worker_run) so that replay mode runs exactly the same code on frames
+ * read from a capture.
+ */
+#ifndef SK_WORKER_H
+#define SK_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include "sk_common.h"
+#include "sk_config.h"
+#include "sk_counters.h"
+
+#define SK_BURST 32
+/* Frames one call of sk_worker_process may emit (room for re-fragmentation). */
+#define SK_OUT_MAX (SK_BURST * 4)
+
+struct sk_worker {
+	/* Read-mostly: set up by the control thread before launch. */
+	const struct sk_config *cfg;
+	uint16_t port_id[SK_SIDE_COUNT];
+	uint16_t queue_id;
+	unsigned int index;
+	unsigned int lcore_id;
+	const bool *quit; /* read with __atomic_load_n: set once by the control thread */
+	uint64_t tsc_per_us;
+
+	/* Written by this worker only. */
+	uint64_t port_ctr[SK_SIDE_COUNT][SK_PCTR_COUNT] __rte_cache_aligned;
+	uint64_t ctr[SK_WCTR_COUNT];
+	uint64_t busy_cycles; /* polls that moved at least one frame */
+	uint64_t idle_cycles; /* empty polls */
+	uint64_t polls;
+} __rte_cache_aligned;
+
+/*
+ * Handle a burst received on side FROM: classify, parse, rewrite. Frames to
+ * transmit on the other side are stored in OUT (at most SK_OUT_MAX) and
+ * counted in the return value; every input frame is either in OUT or freed
+ * with a counter saying why.
+ */
+uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mbuf **pkts,
+			   uint16_t n, struct rte_mbuf **out, sk_time_ns now);
+
+/* Transmit OUT on side TO's queue; frames the queue will not take are freed and counted. */
+void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, uint16_t n);
+
+/* lcore entry point: poll both ports until *quit. ARG is the struct sk_worker. */
+int sk_worker_run(void *arg);
+
+#endif /* SK_WORKER_H */
