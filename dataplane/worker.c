@@ -11,6 +11,8 @@
 
 /* How often a full TX queue is retried before its frames are dropped and counted. */
 #define SK_TX_RETRIES 8
+/* Upper bound on the polls a stopping worker spends emptying its RX queues. */
+#define SK_DRAIN_POLLS 256
 
 static inline void count(struct sk_worker *w, enum sk_worker_counter c)
 {
@@ -78,36 +80,54 @@ void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, u
 	}
 }
 
+/* Receive one burst on each side and forward it; true if any frame moved. */
+static bool poll_once(struct sk_worker *w, struct rte_mbuf **pkts, struct rte_mbuf **out,
+		      sk_time_ns now)
+{
+	bool busy = false;
+	int side;
+
+	for (side = 0; side < SK_SIDE_COUNT; side++) {
+		uint16_t n = rte_eth_rx_burst(w->port_id[side], w->queue_id, pkts, SK_BURST);
+		uint16_t n_out;
+
+		if (n == 0)
+			continue;
+		busy = true;
+		sk_ctr_add(&w->port_ctr[side][SK_PCTR_rx], n);
+		n_out = sk_worker_process(w, (enum sk_side)side, pkts, n, out, now);
+		if (n_out)
+			sk_worker_tx(w, sk_side_other((enum sk_side)side), out, n_out);
+	}
+	return busy;
+}
+
+static inline sk_time_ns tsc_to_ns(const struct sk_worker *w, uint64_t tsc)
+{
+	return tsc / w->tsc_per_us * 1000;
+}
+
 int sk_worker_run(void *arg)
 {
 	struct sk_worker *w = arg;
 	struct rte_mbuf *pkts[SK_BURST];
 	struct rte_mbuf *out[SK_OUT_MAX];
+	int i;
 
 	while (!__atomic_load_n(w->quit, __ATOMIC_RELAXED)) {
 		uint64_t start = rte_rdtsc();
-		sk_time_ns now = start / w->tsc_per_us * 1000;
-		bool busy = false;
-		int side;
+		bool busy = poll_once(w, pkts, out, tsc_to_ns(w, start));
 
-		for (side = 0; side < SK_SIDE_COUNT; side++) {
-			uint16_t n = rte_eth_rx_burst(w->port_id[side], w->queue_id, pkts,
-						      SK_BURST);
-			uint16_t n_out;
-
-			if (n == 0)
-				continue;
-			busy = true;
-			sk_ctr_add(&w->port_ctr[side][SK_PCTR_rx], n);
-			n_out = sk_worker_process(w, (enum sk_side)side, pkts, n, out, now);
-			if (n_out)
-				sk_worker_tx(w, sk_side_other((enum sk_side)side), out, n_out);
-		}
-		w->polls++;
-		if (busy)
-			sk_ctr_add(&w->busy_cycles, rte_rdtsc() - start);
-		else
-			sk_ctr_add(&w->idle_cycles, rte_rdtsc() - start);
+		sk_ctr_add(&w->polls, 1);
+		sk_ctr_add(busy ? &w->busy_cycles : &w->idle_cycles, rte_rdtsc() - start);
 	}
+	/*
+	 * Drain: forward what the RX rings already hold, so that a clean stop loses
+	 * nothing. Bounded, because a port that never runs dry (net_null, a busy
+	 * link) would otherwise keep the worker here.
+	 */
+	for (i = 0; i < SK_DRAIN_POLLS; i++)
+		if (!poll_once(w, pkts, out, tsc_to_ns(w, rte_rdtsc())))
+			break;
 	return 0;
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install everything sipkeep needs to build, test, fuzz and benchmark on Debian 12.
+# Idempotent: apt-get skips what is already there. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential pkg-config meson ninja-build
+	dpdk dpdk-dev libdpdk-dev libhyperscan-dev libjemalloc-dev libpcap-dev libnuma-dev
+	# style, fuzzing and sanitizers
+	clang clang-format libclang-rt-14-dev
+	# tests: traffic generation and decoding, real SIP peers
+	python3 python3-scapy tshark sip-tester iproute2
+	# parse benchmark peers
+	libosip2-dev libsofia-sip-ua-dev
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	exec sudo -E "$0" "$@"
+fi
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; the answer does not matter here.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"
