@@ -8,41 +8,46 @@
 
 #include "sk_pkt.h"
 #include "sk_worker.h"
+#include "worker_internal.h"
 
 /* How often a full TX queue is retried before its frames are dropped and counted. */
 #define SK_TX_RETRIES 8
 /* Upper bound on the polls a stopping worker spends emptying its RX queues. */
 #define SK_DRAIN_POLLS 256
 
-static inline void count(struct sk_worker *w, enum sk_worker_counter c)
+static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *meta)
 {
-	sk_ctr_add(&w->ctr[c], 1);
+	return sk_config_is_sip_port(w->cfg, meta->dport) ||
+	       sk_config_is_sip_port(w->cfg, meta->sport);
 }
 
-static void classify(struct sk_worker *w, struct rte_mbuf *m)
+/* One frame: classify, then hand SIP and media to their modules. The frame always goes on. */
+static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, sk_time_ns now)
 {
 	struct sk_pkt_meta meta;
 
 	sk_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &meta);
 	switch ((enum sk_pkt_class)meta.cls) {
 	case SK_PKT_UDP:
-		if (likely(sk_config_is_sip_port(w->cfg, meta.dport) ||
-			   sk_config_is_sip_port(w->cfg, meta.sport)))
-			count(w, SK_WCTR_frames_sip);
-		else
-			count(w, SK_WCTR_frames_udp_other);
+		if (unlikely(is_sip(w, &meta))) {
+			sk_count(w, SK_WCTR_frames_sip);
+			sk_sip_handle(w, from, m, &meta, now);
+		} else {
+			sk_count(w, SK_WCTR_frames_udp_other);
+			sk_media_handle(w, from, m, &meta, now);
+		}
 		break;
 	case SK_PKT_NON_IP:
-		count(w, SK_WCTR_frames_non_ip);
+		sk_count(w, SK_WCTR_frames_non_ip);
 		break;
 	case SK_PKT_L3_MALFORMED:
-		count(w, SK_WCTR_frames_l3_malformed);
+		sk_count(w, SK_WCTR_frames_l3_malformed);
 		break;
 	case SK_PKT_IP_OTHER:
-		count(w, SK_WCTR_frames_ip_other);
+		sk_count(w, SK_WCTR_frames_ip_other);
 		break;
 	case SK_PKT_IP_FRAGMENT:
-		count(w, SK_WCTR_frames_ip_fragment);
+		sk_count(w, SK_WCTR_frames_ip_fragment);
 		break;
 	}
 }
@@ -52,12 +57,10 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 {
 	uint16_t i, n_out = 0;
 
-	RTE_SET_USED(from);
-	RTE_SET_USED(now);
 	for (i = 0; i < n; i++) {
 		if (likely(i + 1 < n))
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		classify(w, pkts[i]);
+		handle(w, from, pkts[i], now);
 		out[n_out++] = pkts[i];
 	}
 	return n_out;
@@ -114,10 +117,17 @@ int sk_worker_run(void *arg)
 	struct rte_mbuf *out[SK_OUT_MAX];
 	int i;
 
+	if (w->tables) {
+		rte_rcu_qsbr_thread_register(w->tables->qsv, w->index);
+		rte_rcu_qsbr_thread_online(w->tables->qsv, w->index);
+	}
 	while (!__atomic_load_n(w->quit, __ATOMIC_RELAXED)) {
 		uint64_t start = rte_rdtsc();
 		bool busy = poll_once(w, pkts, out, tsc_to_ns(w, start));
 
+		/* Nothing from the tables is held across polls: let the control thread reclaim. */
+		if (w->tables)
+			rte_rcu_qsbr_quiescent(w->tables->qsv, w->index);
 		sk_ctr_add(&w->polls, 1);
 		sk_ctr_add(busy ? &w->busy_cycles : &w->idle_cycles, rte_rdtsc() - start);
 	}
@@ -129,5 +139,9 @@ int sk_worker_run(void *arg)
 	for (i = 0; i < SK_DRAIN_POLLS; i++)
 		if (!poll_once(w, pkts, out, tsc_to_ns(w, rte_rdtsc())))
 			break;
+	if (w->tables) {
+		rte_rcu_qsbr_thread_offline(w->tables->qsv, w->index);
+		rte_rcu_qsbr_thread_unregister(w->tables->qsv, w->index);
+	}
 	return 0;
 }

@@ -19,9 +19,9 @@
 	  "uplink media silence after which a user with calls is suspended")                      \
 	X(dialog_linger_ms, 32000, 0, 600000,                                                      \
 	  "how long an ended dialog is kept to absorb retransmissions")                           \
-	X(max_users, 65536, 16, 16777216, "size of the user table")                               \
-	X(max_dialogs, 65536, 16, 16777216, "size of the dialog table")                           \
-	X(max_streams, 262144, 16, 16777216, "size of the media stream table")                    \
+	X(max_users, 16384, 16, 16777216, "registered users tracked")                               \
+	X(max_dialogs, 16384, 16, 16777216, "dialogs (calls) tracked")                           \
+	X(max_streams, 32768, 16, 16777216, "media streams (m= lines) tracked; each has an RTP and an RTCP flow")                    \
 	X(frag_max_flows, 1024, 16, 65536,                                                         \
 	  "concurrent IP reassemblies per worker")                                                  \
 	X(frag_timeout_ms, 2000, 100, 60000, "give up on an incomplete IP datagram after this")   \

@@ -17,9 +17,16 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 
+#include "sdp_parse.h"
+#include "sip_parse.h"
 #include "sk_common.h"
 #include "sk_config.h"
 #include "sk_counters.h"
+#include "sk_tables.h"
+
+struct rte_ring;
+struct rte_mempool;
+struct rte_ip_frag_tbl;
 
 #define SK_BURST 32
 /* Frames one call of sk_worker_process may emit (room for re-fragmentation). */
@@ -34,6 +41,13 @@ struct sk_worker {
 	unsigned int lcore_id;
 	const bool *quit; /* read with __atomic_load_n: set once by the control thread */
 	uint64_t tsc_per_us;
+	/*
+	 * Session state shared with the control thread (sk_tables.h). NULL when
+	 * the worker only forwards and classifies (unit tests).
+	 */
+	const struct sk_tables *tables;
+	struct rte_ring *events;	 /* SIP events to the control thread (MP ring) */
+	struct rte_mempool *event_pool; /* struct sk_sip_event objects */
 
 	/* Written by this worker only. */
 	uint64_t port_ctr[SK_SIDE_COUNT][SK_PCTR_COUNT] __rte_cache_aligned;
@@ -41,6 +55,13 @@ struct sk_worker {
 	uint64_t busy_cycles; /* polls that moved at least one frame */
 	uint64_t idle_cycles; /* empty polls */
 	uint64_t polls;
+	uint64_t sip_parse_error[SK_SIP_ERR_COUNT];
+
+	/* Scratch space for the message being handled; too big for the stack. */
+	struct sk_sip_msg sip;
+	struct sk_sdp sdp;
+	/* A SIP payload that spans mbuf segments is copied here to be parsed. */
+	char sip_copy[SK_SIP_MAX_LEN];
 } __rte_cache_aligned;
 
 /*

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The user state machine of DESIGN.md 1: loss detection, the persistence
+ * window, handover and expiry.
+ *
+ *   ACTIVE --(uplink silent media_silence_ms)--> SUSPENDED (window starts)
+ *   SUSPENDED --(uplink again from the committed address)--> ACTIVE
+ *   ACTIVE or SUSPENDED in window --(committed re-REGISTER from a new address
+ *                                    with X-cisco-sessionpersist)--> ACTIVE, moved
+ *   SUSPENDED --(window over)--> RELEASED: media state dropped, nothing rewritten
+ *
+ * Silence is read from the flows' last uplink time, which workers stamp.
+ * A user none of whose flows has carried uplink media yet is never suspended.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "session.h"
+#include "sip_parse.h"
+#include "sk_log.h"
+
+/* Latest uplink time over all flows of the user's dialogs (0: none yet). */
+static sk_time_ns last_uplink(struct sk_session *s, const struct sk_user *u, unsigned int *n_flows)
+{
+	sk_time_ns last = 0;
+	uint32_t d;
+	unsigned int i, k;
+
+	*n_flows = 0;
+	for (d = u->first_dialog; d != SK_NO_INDEX; d = s->dialogs[d].next_of_user) {
+		const struct sk_dialog *dg = &s->dialogs[d];
+
+		/* A dialog that is ending is expected to fall silent. */
+		if (dg->state == SK_DIALOG_ENDING)
+			continue;
+		for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+			for (k = 0; k < 2; k++) {
+				sk_time_ns t;
+
+				if (dg->flow[i][k] == SK_NO_INDEX)
+					continue;
+				(*n_flows)++;
+				t = __atomic_load_n(&s->tw.t.flow[dg->flow[i][k]].last_uplink_ns,
+						    __ATOMIC_RELAXED);
+				if (t > last)
+					last = t;
+			}
+	}
+	return last;
+}
+
+static void release(struct sk_session *s, uint32_t idx, sk_time_ns now)
+{
+	struct sk_user *u = &s->users[idx];
+	uint32_t d;
+
+	for (d = u->first_dialog; d != SK_NO_INDEX; d = s->dialogs[d].next_of_user)
+		sk_dialog_drop_media(s, d);
+	sk_user_set_move(&s->tw, idx, NULL);
+	u->state = SK_USER_RELEASED;
+	sk_session_count(s, SK_CCTR_handovers_expired);
+	SK_LOG(NOTICE,
+	       "user %s: no re-registration within %u ms of losing media; call media released",
+	       u->key.aor, (unsigned int)((now - u->suspended_at) / SK_NS_PER_MS));
+}
+
+void sk_persist_scan(struct sk_session *s, sk_time_ns now)
+{
+	sk_time_ns silence = (sk_time_ns)s->cfg->media_silence_ms * SK_NS_PER_MS;
+	uint32_t i;
+
+	for (i = 0; i < s->users_hwm; i++) {
+		struct sk_user *u = &s->users[i];
+		unsigned int n_flows;
+		sk_time_ns last;
+
+		if (!u->in_use || u->n_dialogs == 0 || u->state == SK_USER_RELEASED)
+			continue;
+		last = last_uplink(s, u, &n_flows);
+		if (last == 0)
+			continue;
+		/* After a handover the new network gets its own media_silence_ms to start. */
+		if (last < u->moved_at)
+			last = u->moved_at;
+		if (u->state == SK_USER_ACTIVE && now > last + silence) {
+			u->state = SK_USER_SUSPENDED;
+			u->suspended_at = now;
+			u->window_end = now + (sk_time_ns)s->cfg->persist_window_ms * SK_NS_PER_MS;
+			sk_session_count(s, SK_CCTR_users_suspended);
+			SK_LOG(NOTICE, "user %s: uplink media silent for %u ms, suspended; window %u ms",
+			       u->key.aor, (unsigned int)((now - last) / SK_NS_PER_MS),
+			       s->cfg->persist_window_ms);
+		} else if (u->state == SK_USER_SUSPENDED) {
+			if (last > u->suspended_at) {
+				u->state = SK_USER_ACTIVE;
+				sk_session_count(s, SK_CCTR_users_resumed);
+				SK_LOG(INFO, "user %s: uplink media back, active", u->key.aor);
+			} else if (now > u->window_end) {
+				release(s, i, now);
+			}
+		}
+	}
+}
+
+static unsigned int count_streams(struct sk_session *s, const struct sk_user *u)
+{
+	unsigned int n = 0, i;
+	uint32_t d;
+
+	for (d = u->first_dialog; d != SK_NO_INDEX; d = s->dialogs[d].next_of_user)
+		for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+			if (s->dialogs[d].flow[i][SK_FLOW_RTP] != SK_NO_INDEX)
+				n++;
+	return n;
+}
+
+void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
+			     const struct sk_addr_key *new_contact, uint32_t opts, sk_time_ns now)
+{
+	struct sk_user *u = &s->users[idx];
+	char old_a[64], new_a[64];
+	struct sk_move mv;
+	unsigned int n_flows, n_streams;
+	sk_time_ns last;
+
+	sk_addr_key_str(&u->contact, old_a, sizeof(old_a));
+	sk_addr_key_str(new_contact, new_a, sizeof(new_a));
+	last = last_uplink(s, u, &n_flows);
+	if (n_flows == 0) {
+		/* No call to keep: the registration simply moves. */
+		SK_LOG(INFO, "user %s: re-registered from %s (was %s), no active media", u->key.aor,
+		       new_a, old_a);
+		if (u->state == SK_USER_RELEASED)
+			u->state = SK_USER_ACTIVE;
+		return;
+	}
+	if (!(opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST))) {
+		sk_session_count(s, SK_CCTR_handovers_refused_no_persist);
+		SK_LOG(NOTICE,
+		       "user %s: re-registered from %s (was %s) without X-cisco-sessionpersist: "
+		       "media not moved",
+		       u->key.aor, new_a, old_a);
+		return;
+	}
+	if (u->state == SK_USER_RELEASED ||
+	    (u->state == SK_USER_SUSPENDED && now > u->window_end)) {
+		sk_session_count(s, SK_CCTR_handovers_refused_window);
+		SK_LOG(NOTICE, "user %s: re-registered from %s after the persistence window: media "
+			       "not moved",
+		       u->key.aor, new_a);
+		return;
+	}
+	memset(&mv, 0, sizeof(mv));
+	mv.family = new_contact->family;
+	memcpy(mv.addr, new_contact->addr, 16);
+	mv.sip_port = new_contact->port;
+	mv.generation = ++u->move_generation;
+	if (sk_user_set_move(&s->tw, idx, &mv) < 0) {
+		SK_LOG(ERR, "user %s: no free handover record; media not moved", u->key.aor);
+		return;
+	}
+	n_streams = count_streams(s, u);
+	u->state = SK_USER_ACTIVE;
+	u->moved_at = now;
+	u->n_handovers++;
+	sk_session_count(s, SK_CCTR_handovers_committed);
+	SK_LOG(NOTICE,
+	       "user %s: handover committed: %s -> %s, %u stream(s) moved, %" PRIu64
+	       " ms after the last uplink media",
+	       u->key.aor, old_a, new_a, n_streams,
+	       last ? (uint64_t)((now - last) / SK_NS_PER_MS) : 0);
+}

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Users and registrations (DESIGN.md 1: registration tracking), and event dispatch. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "session.h"
+#include "sip_parse.h"
+#include "sk_log.h"
+
+/* Events one tick applies at most, so that a SIP flood cannot starve the timers. */
+#define SK_EVENTS_PER_TICK 4096
+/* How often users and dialogs are scanned for silence, windows and expiry. */
+#define SK_SCAN_PERIOD_NS (20 * SK_NS_PER_MS)
+/* Registration expiry has second granularity (Expires is in seconds). */
+#define SK_REG_SCAN_PERIOD_NS (1000 * SK_NS_PER_MS)
+
+const char *const sk_control_counter_names[SK_CCTR_COUNT] = {
+#define SK_X(name, help) #name,
+	SK_CONTROL_COUNTERS(SK_X)
+#undef SK_X
+};
+
+void sk_session_count(struct sk_session *s, enum sk_control_counter c)
+{
+	sk_ctr_add(&s->ctr[c], 1);
+}
+
+const char *sk_addr_key_str(const struct sk_addr_key *k, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, k->addr, a, sizeof(a));
+	snprintf(buf, len, k->family == 4 ? "%s:%u" : "[%s]:%u", a, ntohs(k->port));
+	return buf;
+}
+
+static struct rte_hash *control_hash(const char *name, uint32_t entries, uint32_t key_len)
+{
+	struct rte_hash_parameters p = {
+		.name = name,
+		.entries = entries,
+		.key_len = key_len,
+		.hash_func = rte_jhash,
+		.socket_id = (int)rte_socket_id(),
+	};
+
+	return rte_hash_create(&p);
+}
+
+static uint32_t *index_stack(uint32_t n)
+{
+	uint32_t *stack = malloc(sizeof(uint32_t) * n);
+	uint32_t i;
+
+	if (stack)
+		for (i = 0; i < n; i++)
+			stack[i] = n - 1 - i;
+	return stack;
+}
+
+int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigned int n_workers)
+{
+	uint32_t nu = cfg->max_users, nd = cfg->max_dialogs;
+	/* Events in flight: room for bursts of SIP while the control thread sleeps a tick. */
+	uint32_t n_events = 8191;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	if (sk_tables_create(&s->tw, cfg, n_workers) < 0)
+		return -1;
+	s->users = calloc(nu, sizeof(*s->users));
+	s->free_users = index_stack(nu);
+	s->pending = calloc(nu, sizeof(*s->pending));
+	s->free_pending = index_stack(nu);
+	s->dialogs = calloc(nd, sizeof(*s->dialogs));
+	s->free_dialogs = index_stack(nd);
+	s->n_free_users = s->n_free_pending = nu;
+	s->n_free_dialogs = nd;
+	s->user_index = control_hash("sk_user_idx", nu + nu / 4, sizeof(struct sk_user_key));
+	s->pending_index =
+		control_hash("sk_pending_idx", nu + nu / 4, sizeof(struct sk_pending_key));
+	s->dialog_index = control_hash("sk_dialog_idx", nd + nd / 4, sizeof(struct sk_dialog_key));
+	s->events = rte_ring_create("sk_events", n_events + 1, (int)rte_socket_id(),
+				    RING_F_SC_DEQ);
+	s->event_pool = rte_mempool_create("sk_event_pool", n_events, sizeof(struct sk_sip_event),
+					   64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
+	if (!s->users || !s->free_users || !s->pending || !s->free_pending || !s->dialogs ||
+	    !s->free_dialogs || !s->user_index || !s->pending_index || !s->dialog_index ||
+	    !s->events || !s->event_pool) {
+		SK_LOG(ERR, "cannot allocate session state (%u users, %u dialogs): %s", nu, nd,
+		       rte_strerror(rte_errno));
+		sk_session_destroy(s);
+		return -1;
+	}
+	return 0;
+}
+
+void sk_session_destroy(struct sk_session *s)
+{
+	void *ev;
+
+	if (s->events) {
+		while (rte_ring_dequeue(s->events, &ev) == 0)
+			rte_mempool_put(s->event_pool, ev);
+		rte_ring_free(s->events);
+	}
+	rte_mempool_free(s->event_pool);
+	rte_hash_free(s->user_index);
+	rte_hash_free(s->pending_index);
+	rte_hash_free(s->dialog_index);
+	free(s->users);
+	free(s->free_users);
+	free(s->pending);
+	free(s->free_pending);
+	free(s->dialogs);
+	free(s->free_dialogs);
+	sk_tables_destroy(&s->tw);
+	memset(s, 0, sizeof(*s));
+}
+
+/* --- users --- */
+
+uint32_t sk_user_find_by_contact(struct sk_session *s, const struct sk_addr_key *k)
+{
+	return sk_contact_lookup(&s->tw.t, k);
+}
+
+static uint32_t user_find(struct sk_session *s, const struct sk_user_key *key)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(s->user_index, key, &data) < 0)
+		return SK_NO_INDEX;
+	return (uint32_t)(uintptr_t)data;
+}
+
+static uint32_t user_create(struct sk_session *s, const struct sk_user_key *key)
+{
+	struct sk_user *u;
+	uint32_t idx;
+
+	if (s->n_free_users == 0)
+		return SK_NO_INDEX;
+	idx = s->free_users[s->n_free_users - 1];
+	if (rte_hash_add_key_data(s->user_index, key, (void *)(uintptr_t)idx) < 0)
+		return SK_NO_INDEX;
+	s->n_free_users--;
+	u = &s->users[idx];
+	if (idx >= s->users_hwm)
+		s->users_hwm = idx + 1;
+	memset(u, 0, sizeof(*u));
+	u->in_use = true;
+	u->key = *key;
+	u->first_dialog = SK_NO_INDEX;
+	memset(&s->tw.t.user[idx], 0, sizeof(s->tw.t.user[idx]));
+	s->users_in_use++;
+	return idx;
+}
+
+static void user_add_contact(struct sk_session *s, uint32_t idx, const struct sk_addr_key *k)
+{
+	struct sk_user *u = &s->users[idx];
+	unsigned int i;
+
+	for (i = 0; i < u->n_contacts; i++)
+		if (memcmp(&u->contacts[i], k, sizeof(*k)) == 0)
+			return;
+	if (u->n_contacts == SK_USER_MAX_CONTACTS) {
+		/* Forget the oldest address: core signalling to it is no longer redirected. */
+		sk_contact_del(&s->tw, &u->contacts[0]);
+		memmove(&u->contacts[0], &u->contacts[1], sizeof(*k) * (SK_USER_MAX_CONTACTS - 1));
+		u->n_contacts--;
+	}
+	if (sk_contact_add(&s->tw, k, idx) == 0)
+		u->contacts[u->n_contacts++] = *k;
+}
+
+static void user_drop_contacts(struct sk_session *s, uint32_t idx)
+{
+	struct sk_user *u = &s->users[idx];
+	unsigned int i;
+
+	for (i = 0; i < u->n_contacts; i++)
+		if (sk_contact_lookup(&s->tw.t, &u->contacts[i]) == idx)
+			sk_contact_del(&s->tw, &u->contacts[i]);
+	u->n_contacts = 0;
+}
+
+/* A user with no registration and no dialog is forgotten. */
+void sk_user_maybe_free(struct sk_session *s, uint32_t idx)
+{
+	struct sk_user *u = &s->users[idx];
+
+	if (!u->in_use || u->registered || u->n_dialogs > 0)
+		return;
+	user_drop_contacts(s, idx);
+	sk_user_set_move(&s->tw, idx, NULL);
+	rte_hash_del_key(s->user_index, &u->key);
+	u->in_use = false;
+	s->users_in_use--;
+	/*
+	 * Workers reach a user only through its contacts and flows, both gone now;
+	 * a worker still holding the index reads a zeroed slot until the next
+	 * user_create, which only a later event can cause.
+	 */
+	s->free_users[s->n_free_users++] = idx;
+}
+
+static void user_unregister(struct sk_session *s, uint32_t idx)
+{
+	struct sk_user *u = &s->users[idx];
+
+	u->registered = false;
+	__atomic_store_n(&s->tw.t.user[idx].registered, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->tw.t.user[idx].callinfo_ok, 0, __ATOMIC_RELEASE);
+	sk_user_maybe_free(s, idx);
+}
+
+/* --- REGISTER transactions --- */
+
+static void pending_key(struct sk_pending_key *k, const struct sk_sip_event *ev)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->call_id, ev->call_id, sizeof(k->call_id));
+	k->cseq = ev->cseq;
+}
+
+static void pending_free(struct sk_session *s, uint32_t idx)
+{
+	rte_hash_del_key(s->pending_index, &s->pending[idx].key);
+	s->pending[idx].in_use = false;
+	s->free_pending[s->n_free_pending++] = idx;
+}
+
+static void register_request(struct sk_session *s, const struct sk_sip_event *ev)
+{
+	struct sk_pending_key key;
+	struct sk_pending *p;
+	uint32_t idx;
+	void *data;
+
+	pending_key(&key, ev);
+	if (rte_hash_lookup_data(s->pending_index, &key, &data) >= 0)
+		return; /* a retransmission of a REGISTER already pending */
+	if (s->n_free_pending == 0) {
+		sk_session_count(s, SK_CCTR_registrations_pending_refused);
+		return;
+	}
+	idx = s->free_pending[s->n_free_pending - 1];
+	if (rte_hash_add_key_data(s->pending_index, &key, (void *)(uintptr_t)idx) < 0) {
+		sk_session_count(s, SK_CCTR_registrations_pending_refused);
+		return;
+	}
+	s->n_free_pending--;
+	if (idx >= s->users_hwm)
+		s->users_hwm = idx + 1; /* pending slots are scanned with the users */
+	p = &s->pending[idx];
+	memset(p, 0, sizeof(*p));
+	p->in_use = true;
+	p->key = key;
+	memcpy(p->user.aor, ev->aor, sizeof(p->user.aor));
+	memcpy(p->user.instance, ev->instance, sizeof(p->user.instance));
+	sk_addr_key_set(&p->src, ev->family, ev->src, ev->sport);
+	memcpy(p->contact_uri, ev->contact, sizeof(p->contact_uri));
+	p->opts = ev->opts;
+	p->expires = ev->expires;
+	p->has_expires = ev->has_expires;
+	p->contact_star = ev->contact_star;
+	p->seen_at = ev->ts;
+}
+
+static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns now)
+{
+	uint32_t expires = p->has_expires ? p->expires : SK_DEFAULT_EXPIRES_S;
+	uint32_t idx = user_find(s, &p->user);
+	char a[64];
+	struct sk_user *u;
+
+	sk_session_count(s, SK_CCTR_registrations_committed);
+	if (expires == 0) {
+		if (idx != SK_NO_INDEX && s->users[idx].registered) {
+			sk_session_count(s, SK_CCTR_registrations_unregistered);
+			SK_LOG(INFO, "user %s: unregistered", p->user.aor);
+			user_unregister(s, idx);
+		}
+		return;
+	}
+	if (idx == SK_NO_INDEX) {
+		idx = user_create(s, &p->user);
+		if (idx == SK_NO_INDEX) {
+			sk_session_count(s, SK_CCTR_users_refused);
+			return;
+		}
+	}
+	u = &s->users[idx];
+	if (u->registered && memcmp(&u->contact, &p->src, sizeof(p->src)) != 0)
+		sk_persist_reregistered(s, idx, &p->src, p->opts, now);
+	else if (!u->registered)
+		SK_LOG(INFO, "user %s%s%s: registered from %s, expires %us%s%s", p->user.aor,
+		       p->user.instance[0] ? " instance " : "", p->user.instance,
+		       sk_addr_key_str(&p->src, a, sizeof(a)), expires,
+		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST)) ? ", sessionpersist"
+									    : "",
+		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) ? ", callinfo" : "");
+	u->registered = true;
+	u->contact = p->src;
+	memcpy(u->contact_uri, p->contact_uri, sizeof(u->contact_uri));
+	u->opts = p->opts;
+	u->registered_at = now;
+	u->expires_at = now + (sk_time_ns)expires * 1000 * SK_NS_PER_MS;
+	user_add_contact(s, idx, &p->src);
+	__atomic_store_n(&s->tw.t.user[idx].callinfo_ok,
+			 (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) ? 1 : 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->tw.t.user[idx].registered, 1, __ATOMIC_RELEASE);
+}
+
+static void register_response(struct sk_session *s, const struct sk_sip_event *ev)
+{
+	struct sk_pending_key key;
+	void *data;
+	uint32_t idx;
+
+	pending_key(&key, ev);
+	if (rte_hash_lookup_data(s->pending_index, &key, &data) < 0) {
+		/* A late or retransmitted answer, or one to another CSeq: commits nothing. */
+		if (ev->status >= 200)
+			sk_session_count(s, SK_CCTR_registrations_stale_response);
+		return;
+	}
+	idx = (uint32_t)(uintptr_t)data;
+	if (ev->status < 200)
+		return;
+	if (ev->status < 300)
+		commit(s, &s->pending[idx], ev->ts);
+	else
+		sk_session_count(s, SK_CCTR_registrations_rejected);
+	pending_free(s, idx);
+}
+
+static void apply(struct sk_session *s, const struct sk_sip_event *ev)
+{
+	sk_session_count(s, SK_CCTR_sip_events_applied);
+	if (ev->cseq_method == SK_SIP_REGISTER) {
+		if (ev->is_request && ev->side == SK_SIDE_ACCESS)
+			register_request(s, ev);
+		else if (!ev->is_request && ev->side == SK_SIDE_CORE)
+			register_response(s, ev);
+		return;
+	}
+	sk_dialog_event(s, ev);
+}
+
+static void scan_registrations(struct sk_session *s, sk_time_ns now)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->users_hwm; i++) {
+		struct sk_user *u = &s->users[i];
+
+		if (u->in_use && u->registered && now >= u->expires_at) {
+			sk_session_count(s, SK_CCTR_registrations_expired);
+			SK_LOG(INFO, "user %s: registration expired", u->key.aor);
+			user_unregister(s, i);
+		}
+		if (s->pending[i].in_use && now >= s->pending[i].seen_at + SK_PENDING_TIMEOUT_NS)
+			pending_free(s, i);
+	}
+}
+
+void sk_session_tick(struct sk_session *s, sk_time_ns now)
+{
+	void *evs[64];
+	unsigned int n, i, total = 0;
+
+	do {
+		n = rte_ring_sc_dequeue_burst(s->events, evs, RTE_DIM(evs), NULL);
+		for (i = 0; i < n; i++)
+			apply(s, evs[i]);
+		if (n)
+			rte_mempool_put_bulk(s->event_pool, evs, n);
+		total += n;
+	} while (n > 0 && total < SK_EVENTS_PER_TICK);
+	if (now >= s->next_reg_scan_ns) {
+		scan_registrations(s, now);
+		s->next_reg_scan_ns = now + SK_REG_SCAN_PERIOD_NS;
+	}
+	if (now >= s->next_scan_ns) {
+		sk_persist_scan(s, now);
+		sk_dialogs_scan(s, now);
+		s->next_scan_ns = now + SK_SCAN_PERIOD_NS;
+	}
+	sk_tables_reclaim(&s->tw);
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Session state of the control thread: registered users, pending REGISTER
+ * transactions, dialogs and their media. Built from the SIP events workers
+ * post; published to workers through tables.h. Section 1 of DESIGN.md.
+ *
+ * Files: session.c (users, registrations, event dispatch), dialogs.c (dialogs
+ * and media flows from SDP offer/answer), persist.c (loss detection, windows,
+ * handover).
+ */
+#ifndef SK_SESSION_H
+#define SK_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "sk_config.h"
+#include "sk_counters.h"
+#include "sk_events.h"
+#include "tables.h"
+
+/* RFC 3261 10.2.1: a REGISTER without any expiry asks for the registrar's default. */
+#define SK_DEFAULT_EXPIRES_S 3600
+/* A REGISTER transaction unanswered this long is forgotten (64*T1, Timer F). */
+#define SK_PENDING_TIMEOUT_NS (32ULL * 1000 * SK_NS_PER_MS)
+/* An INVITE left without a final answer this long is dropped (Timer C is > 3 min). */
+#define SK_EARLY_DIALOG_TIMEOUT_NS (180ULL * 1000 * SK_NS_PER_MS)
+/* Contact addresses a user keeps for redirecting core signalling (old ones and the current). */
+#define SK_USER_MAX_CONTACTS 4
+
+enum sk_user_state {
+	SK_USER_ACTIVE = 0,
+	SK_USER_SUSPENDED, /* uplink silent: the persistence window runs */
+	SK_USER_RELEASED,  /* window over: media state dropped */
+};
+
+struct sk_user_key {
+	char aor[SK_EV_AOR_MAX];
+	char instance[SK_EV_INSTANCE_MAX];
+};
+
+struct sk_user {
+	bool in_use;
+	bool registered;
+	uint8_t state; /* enum sk_user_state */
+	uint8_t n_contacts;
+	struct sk_user_key key;
+	struct sk_addr_key contact; /* where the committed REGISTER came from */
+	struct sk_addr_key contacts[SK_USER_MAX_CONTACTS]; /* in the contact table */
+	char contact_uri[SK_EV_CONTACT_MAX];
+	uint32_t opts;
+	sk_time_ns registered_at;
+	sk_time_ns expires_at;
+	sk_time_ns suspended_at;
+	sk_time_ns window_end;
+	sk_time_ns moved_at;
+	uint32_t move_generation;
+	uint32_t n_handovers;
+	uint32_t first_dialog; /* dialog list of this user */
+	uint32_t n_dialogs;
+};
+
+struct sk_pending_key {
+	char call_id[SK_EV_CALL_ID_MAX];
+	uint32_t cseq;
+};
+
+struct sk_pending {
+	bool in_use;
+	struct sk_pending_key key;
+	struct sk_user_key user;
+	struct sk_addr_key src;
+	char contact_uri[SK_EV_CONTACT_MAX];
+	uint32_t opts;
+	uint32_t expires;
+	bool has_expires;
+	bool contact_star;
+	sk_time_ns seen_at;
+};
+
+enum sk_dialog_state {
+	SK_DIALOG_EARLY = 0,
+	SK_DIALOG_CONFIRMED,
+	SK_DIALOG_ENDING, /* lingers for retransmissions until end_at */
+};
+
+struct sk_dialog_key {
+	char call_id[SK_EV_CALL_ID_MAX];
+	char tag[SK_EV_TAG_MAX]; /* From tag of the initial INVITE */
+};
+
+struct sk_dialog_sdp {
+	uint8_t n_media;
+	struct sk_ev_media media[SK_EV_MAX_MEDIA];
+};
+
+struct sk_dialog {
+	bool in_use;
+	uint8_t state;	     /* enum sk_dialog_state */
+	uint8_t caller_side; /* enum sk_side that sent the initial INVITE */
+	struct sk_dialog_key key;
+	char remote_tag[SK_EV_TAG_MAX];
+	uint32_t user;
+	uint32_t invite_cseq;
+	sk_time_ns created_at;
+	sk_time_ns end_at;
+	struct sk_dialog_sdp sdp[SK_SIDE_COUNT]; /* latest SDP from each side */
+	uint32_t flow[SK_EV_MAX_MEDIA][2];	 /* [media][rtp, rtcp] flow index */
+	uint32_t next_of_user, prev_of_user;
+};
+
+struct sk_session {
+	const struct sk_config *cfg;
+	struct sk_tables_writer tw;
+	struct sk_user *users; /* max_users, same index as tw.t.user */
+	uint32_t *free_users;
+	uint32_t n_free_users;
+	uint32_t users_in_use;
+	struct rte_hash *user_index; /* sk_user_key -> user */
+	struct sk_pending *pending;  /* max_users */
+	uint32_t *free_pending;
+	uint32_t n_free_pending;
+	struct rte_hash *pending_index; /* sk_pending_key -> pending */
+	struct sk_dialog *dialogs;	/* max_dialogs */
+	uint32_t *free_dialogs;
+	uint32_t n_free_dialogs;
+	uint32_t dialogs_in_use;
+	uint32_t flows_published;
+	struct rte_hash *dialog_index; /* sk_dialog_key -> dialog */
+	struct rte_ring *events;
+	struct rte_mempool *event_pool;
+	sk_time_ns next_scan_ns;
+	sk_time_ns next_reg_scan_ns;
+	/* Slots are handed out lowest first: scans stop at the highest ever used. */
+	uint32_t users_hwm;
+	uint32_t dialogs_hwm;
+	uint64_t ctr[SK_CCTR_COUNT];
+};
+
+/* Allocate everything for N_WORKERS readers. -1 on error (logged). */
+int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigned int n_workers);
+void sk_session_destroy(struct sk_session *s);
+
+/* Apply the workers' events, run due timers, reclaim. Control thread only. */
+void sk_session_tick(struct sk_session *s, sk_time_ns now);
+
+/* --- between the session files --- */
+void sk_session_count(struct sk_session *s, enum sk_control_counter c);
+uint32_t sk_user_find_by_contact(struct sk_session *s, const struct sk_addr_key *k);
+void sk_user_maybe_free(struct sk_session *s, uint32_t user);
+
+void sk_dialog_event(struct sk_session *s, const struct sk_sip_event *ev);
+void sk_dialogs_scan(struct sk_session *s, sk_time_ns now);
+/* Retire every flow of a dialog (media state released). */
+void sk_dialog_drop_media(struct sk_session *s, uint32_t d);
+
+void sk_persist_scan(struct sk_session *s, sk_time_ns now);
+/* A committed registration of USER from NEW_CONTACT: move media if the rules allow. */
+void sk_persist_reregistered(struct sk_session *s, uint32_t user,
+			     const struct sk_addr_key *new_contact, uint32_t opts, sk_time_ns now);
+
+/* Render an address key as text ("1.2.3.4:5060", "[2001:db8::1]:5060"). */
+const char *sk_addr_key_str(const struct sk_addr_key *k, char *buf, size_t len);
+
+#endif /* SK_SESSION_H */

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "sk_log.h"
+#include "tables.h"
+
+/* What the defer queue holds: a slot or a hash key position to free after a grace period. */
+enum dq_kind {
+	DQ_FLOW_SLOT = 1,
+	DQ_MOVE_SLOT,
+	DQ_FLOW_KEY_POS,
+	DQ_CONTACT_KEY_POS,
+};
+
+struct dq_entry {
+	uint32_t kind;
+	uint32_t idx;
+};
+
+static void dq_free(void *p, void *e, unsigned int n)
+{
+	struct sk_tables_writer *tw = p;
+	struct dq_entry *entries = e;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		switch (entries[i].kind) {
+		case DQ_FLOW_SLOT:
+			tw->free_flows[tw->n_free_flows++] = entries[i].idx;
+			break;
+		case DQ_MOVE_SLOT:
+			tw->free_moves[tw->n_free_moves++] = entries[i].idx;
+			break;
+		case DQ_FLOW_KEY_POS:
+			rte_hash_free_key_with_position(tw->t.flows, (int32_t)entries[i].idx);
+			break;
+		case DQ_CONTACT_KEY_POS:
+			rte_hash_free_key_with_position(tw->t.contacts, (int32_t)entries[i].idx);
+			break;
+		}
+	}
+}
+
+static void defer(struct sk_tables_writer *tw, enum dq_kind kind, uint32_t idx)
+{
+	struct dq_entry e = {.kind = kind, .idx = idx};
+
+	/* The queue holds every slot and key there is, so it cannot overflow. */
+	if (rte_rcu_qsbr_dq_enqueue(tw->dq, &e) != 0)
+		SK_LOG(ERR, "reclamation queue full: slot %u of kind %d leaked", idx, kind);
+}
+
+static struct rte_hash *create_hash(const char *name, uint32_t entries)
+{
+	struct rte_hash_parameters p = {
+		.name = name,
+		.entries = entries,
+		.key_len = sizeof(struct sk_addr_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = (int)rte_socket_id(),
+		/* One writer (this thread), lock-free readers (the workers). */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+
+	return rte_hash_create(&p);
+}
+
+int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
+		     unsigned int n_readers)
+{
+	struct sk_tables *t = &tw->t;
+	struct rte_rcu_qsbr_dq_parameters dqp;
+	uint32_t i, dq_size;
+	size_t qsz;
+
+	memset(tw, 0, sizeof(*tw));
+	t->max_flows = cfg->max_streams * 2;
+	t->max_users = cfg->max_users;
+	t->n_readers = n_readers;
+	/* Cuckoo tables refuse inserts before they are full: give them room. */
+	t->flows = create_hash("sk_flows", t->max_flows * 2 + t->max_flows / 2);
+	t->contacts = create_hash("sk_contacts", t->max_users * 2 + t->max_users / 2);
+	t->flow = rte_zmalloc("sk_flow", sizeof(*t->flow) * t->max_flows, RTE_CACHE_LINE_SIZE);
+	t->user = rte_zmalloc("sk_user", sizeof(*t->user) * t->max_users, RTE_CACHE_LINE_SIZE);
+	t->moves = rte_zmalloc("sk_moves", sizeof(*t->moves) * t->max_users * 2,
+			       RTE_CACHE_LINE_SIZE);
+	qsz = rte_rcu_qsbr_get_memsize(n_readers);
+	t->qsv = rte_zmalloc("sk_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	tw->free_flows = malloc(sizeof(uint32_t) * t->max_flows);
+	tw->free_moves = malloc(sizeof(uint32_t) * t->max_users * 2);
+	if (!t->flows || !t->contacts || !t->flow || !t->user || !t->moves || !t->qsv ||
+	    !tw->free_flows || !tw->free_moves) {
+		SK_LOG(ERR,
+		       "cannot allocate tables for %u users and %u streams: %s (give DPDK more "
+		       "memory, or lower max_users / max_streams)",
+		       cfg->max_users, cfg->max_streams, rte_strerror(rte_errno));
+		sk_tables_destroy(tw);
+		return -1;
+	}
+	rte_rcu_qsbr_init(t->qsv, n_readers);
+	/* Hand out low indexes first: stack in reverse. */
+	for (i = 0; i < t->max_flows; i++)
+		tw->free_flows[i] = t->max_flows - 1 - i;
+	tw->n_free_flows = t->max_flows;
+	for (i = 0; i < t->max_users * 2; i++)
+		tw->free_moves[i] = t->max_users * 2 - 1 - i;
+	tw->n_free_moves = t->max_users * 2;
+
+	dq_size = t->max_flows * 3 + t->max_users * 5 + 64;
+	memset(&dqp, 0, sizeof(dqp));
+	dqp.name = "sk_reclaim";
+	dqp.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE; /* only this thread enqueues and reclaims */
+	dqp.size = dq_size;
+	dqp.esize = sizeof(struct dq_entry);
+	dqp.trigger_reclaim_limit = dq_size + 1; /* reclaim from the control tick, not inline */
+	dqp.max_reclaim_size = dq_size;
+	dqp.free_fn = dq_free;
+	dqp.p = tw;
+	dqp.v = t->qsv;
+	tw->dq = rte_rcu_qsbr_dq_create(&dqp);
+	if (tw->dq == NULL) {
+		SK_LOG(ERR, "cannot create the reclamation queue: %s", rte_strerror(rte_errno));
+		sk_tables_destroy(tw);
+		return -1;
+	}
+	return 0;
+}
+
+void sk_tables_destroy(struct sk_tables_writer *tw)
+{
+	struct sk_tables *t = &tw->t;
+
+	if (tw->dq)
+		rte_rcu_qsbr_dq_delete(tw->dq);
+	rte_hash_free(t->flows);
+	rte_hash_free(t->contacts);
+	rte_free(t->flow);
+	rte_free(t->user);
+	rte_free(t->moves);
+	rte_free(t->qsv);
+	free(tw->free_flows);
+	free(tw->free_moves);
+	memset(tw, 0, sizeof(*tw));
+}
+
+uint32_t sk_flow_alloc(struct sk_tables_writer *tw)
+{
+	uint32_t idx;
+
+	if (tw->n_free_flows == 0)
+		return SK_NO_INDEX;
+	idx = tw->free_flows[--tw->n_free_flows];
+	memset(&tw->t.flow[idx], 0, sizeof(tw->t.flow[idx]));
+	return idx;
+}
+
+int sk_flow_publish(struct sk_tables_writer *tw, uint32_t idx)
+{
+	const struct sk_flow *f = &tw->t.flow[idx];
+	void *access_ref = (void *)(uintptr_t)idx;
+	void *core_ref = (void *)(uintptr_t)(idx | SK_FLOWREF_CORE_KEY);
+
+	/* A key another flow owns stays with it: a new call never steals live media. */
+	if (rte_hash_lookup(tw->t.flows, &f->access) >= 0 ||
+	    rte_hash_lookup(tw->t.flows, &f->core) >= 0) {
+		tw->flow_keys_refused++;
+		return -1;
+	}
+	/* rte_hash_add_key_data orders the slot's contents before the key (release). */
+	if (rte_hash_add_key_data(tw->t.flows, &f->access, access_ref) < 0)
+		return -1;
+	if (rte_hash_add_key_data(tw->t.flows, &f->core, core_ref) < 0) {
+		int32_t pos = rte_hash_del_key(tw->t.flows, &f->access);
+
+		if (pos >= 0)
+			defer(tw, DQ_FLOW_KEY_POS, (uint32_t)pos);
+		return -1;
+	}
+	return 0;
+}
+
+static void del_flow_key(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint64_t ref)
+{
+	void *data;
+	int32_t pos;
+
+	/* Delete only a key that still points at this flow. */
+	if (rte_hash_lookup_data(tw->t.flows, k, &data) < 0 || (uint64_t)(uintptr_t)data != ref)
+		return;
+	pos = rte_hash_del_key(tw->t.flows, k);
+	if (pos >= 0)
+		defer(tw, DQ_FLOW_KEY_POS, (uint32_t)pos);
+}
+
+void sk_flow_retire(struct sk_tables_writer *tw, uint32_t idx)
+{
+	const struct sk_flow *f = &tw->t.flow[idx];
+
+	del_flow_key(tw, &f->access, idx);
+	del_flow_key(tw, &f->core, idx | SK_FLOWREF_CORE_KEY);
+	defer(tw, DQ_FLOW_SLOT, idx);
+}
+
+int sk_contact_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t user)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(tw->t.contacts, k, &data) >= 0) {
+		if ((uint32_t)(uintptr_t)data == user)
+			return 0;
+		sk_contact_del(tw, k); /* the address now belongs to another registration */
+	}
+	return rte_hash_add_key_data(tw->t.contacts, k, (void *)(uintptr_t)user) < 0 ? -1 : 0;
+}
+
+void sk_contact_del(struct sk_tables_writer *tw, const struct sk_addr_key *k)
+{
+	int32_t pos = rte_hash_del_key(tw->t.contacts, k);
+
+	if (pos >= 0)
+		defer(tw, DQ_CONTACT_KEY_POS, (uint32_t)pos);
+}
+
+int sk_user_set_move(struct sk_tables_writer *tw, uint32_t user, const struct sk_move *mv)
+{
+	struct sk_user_rt *u = &tw->t.user[user];
+	const struct sk_move *old = u->move;
+	struct sk_move *rec = NULL;
+
+	if (mv != NULL) {
+		uint32_t slot;
+
+		if (tw->n_free_moves == 0)
+			return -1;
+		slot = tw->free_moves[--tw->n_free_moves];
+		rec = &tw->t.moves[slot];
+		*rec = *mv;
+	}
+	__atomic_store_n(&u->move, rec, __ATOMIC_RELEASE);
+	if (old != NULL)
+		defer(tw, DQ_MOVE_SLOT, (uint32_t)(old - tw->t.moves));
+	return 0;
+}
+
+void sk_tables_reclaim(struct sk_tables_writer *tw)
+{
+	unsigned int freed, pending, avail;
+
+	rte_rcu_qsbr_dq_reclaim(tw->dq, UINT32_MAX, &freed, &pending, &avail);
+}
+
+uint32_t sk_flows_in_use(const struct sk_tables_writer *tw)
+{
+	return tw->t.max_flows - tw->n_free_flows;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The writer side of sk_tables.h: creation, publication and deferred
+ * reclamation. Only the control thread calls these.
+ */
+#ifndef SK_CONTROL_TABLES_H
+#define SK_CONTROL_TABLES_H
+
+#include "sk_config.h"
+#include "sk_tables.h"
+
+/* Index free lists and the reclamation queue, owned by the control thread. */
+struct sk_tables_writer {
+	struct sk_tables t;
+	uint32_t *free_flows;
+	uint32_t n_free_flows;
+	uint32_t *free_moves;
+	uint32_t n_free_moves;
+	struct rte_rcu_qsbr_dq *dq;
+	uint64_t flow_keys_refused; /* a key already owned by another flow */
+};
+
+int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
+		     unsigned int n_readers);
+void sk_tables_destroy(struct sk_tables_writer *tw);
+
+/* A free flow slot (SK_NO_INDEX when full). Fill it, then sk_flow_publish. */
+uint32_t sk_flow_alloc(struct sk_tables_writer *tw);
+/* Make a filled flow visible to workers through its access and core keys. -1: key taken. */
+int sk_flow_publish(struct sk_tables_writer *tw, uint32_t idx);
+/* Remove a published flow's keys; its slot is reused after a grace period. */
+void sk_flow_retire(struct sk_tables_writer *tw, uint32_t idx);
+
+int sk_contact_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t user);
+void sk_contact_del(struct sk_tables_writer *tw, const struct sk_addr_key *k);
+
+/* Publish a new handover record for USER (copied); the old one is freed after a grace period. */
+int sk_user_set_move(struct sk_tables_writer *tw, uint32_t user, const struct sk_move *mv);
+
+/* Free what no worker can still see. Called every control tick. */
+void sk_tables_reclaim(struct sk_tables_writer *tw);
+
+uint32_t sk_flows_in_use(const struct sk_tables_writer *tw);
+
+#endif /* SK_CONTROL_TABLES_H */

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * RTP/RTCP on the fast path. One table (sk_tables.h) maps both ends of every
+ * tracked media flow to the flow:
+ *  - downlink (from core): the destination is the access endpoint's SDP
+ *    address; if its user has moved, the destination becomes the new IP (and
+ *    the latched port once known);
+ *  - uplink (from access): a source equal to the SDP address is the endpoint
+ *    before any move (its time is noted for loss detection); otherwise the
+ *    destination is looked up as a core-side address, and the packet is
+ *    rewritten back to the SDP address only if it comes from the committed new
+ *    IP (latching the port on the first one) — strict source.
+ * SSRC does not choose the flow (the core-side address does, and some clients
+ * change SSRC after a switch); it is recorded for `show calls`.
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+
+#include "sk_rewrite.h"
+#include "worker_internal.h"
+
+#define RTP_MIN_LEN 12
+
+static inline uint32_t rtp_ssrc(const uint8_t *payload, uint16_t len)
+{
+	uint32_t ssrc;
+
+	if (len < RTP_MIN_LEN || (payload[0] >> 6) != 2)
+		return 0;
+	memcpy(&ssrc, payload + 8, 4);
+	return rte_be_to_cpu_32(ssrc);
+}
+
+static void downlink(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *meta)
+{
+	const struct sk_tables *t = w->tables;
+	struct sk_addr_key key;
+	const struct sk_move *mv;
+	struct sk_flow *flow;
+	uint32_t idx, latch;
+	uint16_t port;
+	bool core_key;
+
+	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
+	idx = sk_flow_lookup(t, &key, &core_key);
+	if (likely(idx == SK_NO_INDEX) || core_key)
+		return;
+	flow = &t->flow[idx];
+	mv = sk_user_move(t, flow->user);
+	if (mv == NULL)
+		return;
+	if (unlikely(mv->family != meta->ip_version)) {
+		sk_count(w, SK_WCTR_media_family_mismatch);
+		return;
+	}
+	latch = __atomic_load_n(&flow->latch, __ATOMIC_RELAXED);
+	port = SK_LATCH_GEN(latch) == (uint16_t)mv->generation ? SK_LATCH_PORT(latch) : 0;
+	sk_rewrite_endpoint(rte_pktmbuf_mtod(m, uint8_t *), meta, SK_EP_DST, mv->addr,
+			    port ? port : rte_cpu_to_be_16(meta->dport));
+	sk_count(w, SK_WCTR_rtp_rewritten_downlink);
+}
+
+/* Uplink from an address that is not a flow's SDP address: a moved endpoint, or a stranger. */
+static void uplink_moved(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *meta,
+			 sk_time_ns now)
+{
+	const struct sk_tables *t = w->tables;
+	struct sk_addr_key key;
+	const struct sk_move *mv;
+	struct sk_flow *flow;
+	uint16_t sport_be = rte_cpu_to_be_16(meta->sport);
+	uint32_t idx, latch, want;
+	bool core_key;
+
+	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
+	idx = sk_flow_lookup(t, &key, &core_key);
+	if (likely(idx == SK_NO_INDEX) || !core_key)
+		return;
+	flow = &t->flow[idx];
+	mv = sk_user_move(t, flow->user);
+	if (mv == NULL || mv->family != meta->ip_version ||
+	    memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) != 0) {
+		sk_count(w, SK_WCTR_latch_refused);
+		return;
+	}
+	want = SK_LATCH(mv->generation, sport_be);
+	latch = __atomic_load_n(&flow->latch, __ATOMIC_ACQUIRE);
+	/* Not latched for this move yet: workers race for the first packet, one wins. */
+	while (SK_LATCH_GEN(latch) != (uint16_t)mv->generation || SK_LATCH_PORT(latch) == 0) {
+		if (__atomic_compare_exchange_n(&flow->latch, &latch, want, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			latch = want;
+			sk_count(w, SK_WCTR_rtp_latched);
+			break;
+		}
+	}
+	if (latch != want) {
+		sk_count(w, SK_WCTR_latch_refused);
+		return;
+	}
+	if (flow->kind == SK_FLOW_RTP)
+		__atomic_store_n(&flow->last_ssrc,
+				 rtp_ssrc(rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off),
+					  meta->payload_len),
+				 __ATOMIC_RELAXED);
+	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
+	sk_rewrite_endpoint(rte_pktmbuf_mtod(m, uint8_t *), meta, SK_EP_SRC, flow->access.addr,
+			    flow->access.port);
+	sk_count(w, SK_WCTR_rtp_rewritten_uplink);
+}
+
+static void uplink(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *meta,
+		   sk_time_ns now)
+{
+	const struct sk_tables *t = w->tables;
+	const struct sk_move *mv;
+	struct sk_addr_key key;
+	struct sk_flow *flow;
+	uint32_t idx;
+	bool core_key;
+
+	sk_addr_key_set(&key, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
+	idx = sk_flow_lookup(t, &key, &core_key);
+	if (idx == SK_NO_INDEX || core_key) {
+		uplink_moved(w, m, meta, now);
+		return;
+	}
+	/*
+	 * From the SDP address itself: nothing to rewrite. Before a move this is
+	 * the endpoint's media and feeds loss detection; after a move it counts
+	 * only if the user moved back to this IP (strict source).
+	 */
+	flow = &t->flow[idx];
+	mv = sk_user_move(t, flow->user);
+	if (mv != NULL && (mv->family != meta->ip_version ||
+			   memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) != 0))
+		return;
+	if (flow->kind == SK_FLOW_RTP)
+		__atomic_store_n(&flow->last_ssrc,
+				 rtp_ssrc(rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off),
+					  meta->payload_len),
+				 __ATOMIC_RELAXED);
+	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
+}
+
+void sk_media_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+		     struct sk_pkt_meta *meta, sk_time_ns now)
+{
+	if (w->tables == NULL)
+		return;
+	/* Headers must be in the first segment to be rewritten in place; they always are. */
+	if (unlikely(meta->payload_off > rte_pktmbuf_data_len(m)))
+		return;
+	if (from == SK_SIDE_CORE)
+		downlink(w, m, meta);
+	else
+		uplink(w, m, meta, now);
+}

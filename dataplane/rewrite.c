@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "sk_csum.h"
+#include "sk_rewrite.h"
+
+void sk_rewrite_endpoint(uint8_t *frame, struct sk_pkt_meta *meta, enum sk_endpoint which,
+			 const uint8_t *addr, uint16_t port_be)
+{
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(frame + meta->l4_off);
+	uint8_t *port_field = (uint8_t *)udp + (which == SK_EP_SRC ? 0 : 2);
+	unsigned int alen = meta->ip_version == 4 ? 4 : 16;
+	uint8_t *ip_addr;
+	uint16_t udp_csum = rte_be_to_cpu_16(udp->dgram_cksum);
+	bool has_udp_csum = udp->dgram_cksum != 0 || meta->ip_version == 6;
+	uint16_t old_port;
+
+	memcpy(&old_port, port_field, 2);
+
+	if (meta->ip_version == 4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + meta->l3_off);
+		uint16_t ip_csum = rte_be_to_cpu_16(ip->hdr_checksum);
+
+		ip_addr = (uint8_t *)(which == SK_EP_SRC ? &ip->src_addr : &ip->dst_addr);
+		ip->hdr_checksum = rte_cpu_to_be_16(sk_csum_replace(ip_csum, ip_addr, addr, 4));
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(frame + meta->l3_off);
+
+		ip_addr = which == SK_EP_SRC ? ip->src_addr : ip->dst_addr;
+	}
+	if (has_udp_csum) {
+		/* The UDP checksum covers the pseudo-header: address and port both count. */
+		udp_csum = sk_csum_replace(udp_csum, ip_addr, addr, alen);
+		udp_csum = sk_csum_replace(udp_csum, (const uint8_t *)&old_port,
+					   (const uint8_t *)&port_be, 2);
+		/* RFC 768: a computed 0 is sent as all ones (0 means "no checksum"). */
+		udp->dgram_cksum = rte_cpu_to_be_16(udp_csum == 0 ? 0xffff : udp_csum);
+	}
+	memcpy(ip_addr, addr, alen);
+	memcpy(port_field, &port_be, 2);
+	if (which == SK_EP_SRC) {
+		memcpy(meta->src, addr, alen);
+		meta->sport = rte_be_to_cpu_16(port_be);
+	} else {
+		memcpy(meta->dst, addr, alen);
+		meta->dport = rte_be_to_cpu_16(port_be);
+	}
+}

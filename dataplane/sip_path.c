@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SIP frames on the fast path: parse in place, move the signalling target of
+ * a handed-over user, and post what registration and dialog tracking need to
+ * the control thread. The message itself is never changed here.
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "sk_events.h"
+#include "sk_rewrite.h"
+#include "worker_internal.h"
+
+/* Copy a span as a C string; false (nothing tracked) if it does not fit. */
+static bool copy_span(char *dst, size_t cap, const char *buf, struct sk_span s)
+{
+	if (s.len >= cap)
+		return false;
+	memcpy(dst, buf + s.off, s.len);
+	dst[s.len] = '\0';
+	return true;
+}
+
+/* The AOR of a To/From URI: user@host with the host lower-cased (RFC 3261 19.1.4). */
+static bool copy_aor(char *dst, size_t cap, const char *buf, struct sk_span uri_span)
+{
+	struct sk_sip_uri uri;
+	size_t i, n;
+
+	if (sk_sip_uri_parse(buf, uri_span, &uri) < 0)
+		return copy_span(dst, cap, buf, uri_span); /* tel: and others: as written */
+	n = (size_t)uri.user.len + 1 + uri.host.len;
+	if (n >= cap)
+		return false;
+	memcpy(dst, buf + uri.user.off, uri.user.len);
+	dst[uri.user.len] = '@';
+	for (i = 0; i < uri.host.len; i++) {
+		char c = buf[uri.host.off + i];
+
+		dst[uri.user.len + 1 + i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	dst[n] = '\0';
+	return true;
+}
+
+static void fill_media(struct sk_worker *w, struct sk_sip_event *ev, const char *buf)
+{
+	struct sk_span body;
+	unsigned int i;
+
+	if (!sk_sip_find_sdp(buf, &w->sip, &body) || sk_sdp_parse(buf, body, &w->sdp) != SK_SDP_OK)
+		return;
+	ev->has_sdp = 1;
+	ev->n_media = (uint8_t)RTE_MIN((unsigned int)w->sdp.n_media, (unsigned int)SK_EV_MAX_MEDIA);
+	for (i = 0; i < ev->n_media; i++) {
+		const struct sk_sdp_conn *c = sk_sdp_media_conn(&w->sdp, i);
+		struct sk_ev_media *em = &ev->media[i];
+
+		if (c != NULL && (c->af == SK_SDP_AF_IP4 || c->af == SK_SDP_AF_IP6)) {
+			em->family = c->af;
+			memcpy(em->addr, c->addr, 16);
+		}
+		em->port = w->sdp.media[i].port;
+		em->rtcp_port = sk_sdp_media_rtcp_port(&w->sdp, i);
+		em->rtcp_mux = w->sdp.media[i].rtcp_mux;
+		em->dir = (uint8_t)sk_sdp_media_dir(&w->sdp, i);
+	}
+}
+
+/* Does registration or dialog tracking care about this message? */
+static bool tracked(const struct sk_sip_msg *msg, enum sk_side from)
+{
+	switch (msg->cseq_method) {
+	case SK_SIP_REGISTER:
+		/* Requests from access; the registrar's answers from core. */
+		return msg->is_request ? from == SK_SIDE_ACCESS : from == SK_SIDE_CORE;
+	case SK_SIP_INVITE:
+	case SK_SIP_ACK:
+	case SK_SIP_BYE:
+	case SK_SIP_CANCEL:
+	case SK_SIP_UPDATE:
+	case SK_SIP_PRACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
+		       const char *buf, sk_time_ns now)
+{
+	const struct sk_sip_msg *msg = &w->sip;
+	struct sk_sip_event *ev;
+	void *obj;
+
+	if (unlikely(rte_mempool_get(w->event_pool, &obj) != 0)) {
+		sk_count(w, SK_WCTR_sip_events_dropped);
+		return;
+	}
+	ev = obj;
+	memset(ev, 0, offsetof(struct sk_sip_event, call_id));
+	ev->ts = now;
+	ev->side = (uint8_t)from;
+	ev->family = meta->ip_version;
+	ev->is_request = msg->is_request;
+	ev->method = msg->method;
+	ev->cseq_method = msg->cseq_method;
+	ev->status = msg->status;
+	ev->sport = rte_cpu_to_be_16(meta->sport);
+	ev->dport = rte_cpu_to_be_16(meta->dport);
+	ev->worker = (uint16_t)w->index;
+	ev->cseq = msg->cseq;
+	ev->contact_star = msg->contact_star;
+	memcpy(ev->src, meta->src, 16);
+	memcpy(ev->dst, meta->dst, 16);
+	ev->instance[0] = ev->contact[0] = ev->aor[0] = '\0';
+	if (!copy_span(ev->call_id, sizeof(ev->call_id), buf, msg->call_id) ||
+	    !copy_span(ev->from_tag, sizeof(ev->from_tag), buf, msg->from.tag) ||
+	    !copy_span(ev->to_tag, sizeof(ev->to_tag), buf, msg->to.tag))
+		goto too_long;
+	if (msg->cseq_method == SK_SIP_REGISTER && msg->is_request) {
+		ev->opts = sk_sip_msg_opts(msg);
+		if (!copy_aor(ev->aor, sizeof(ev->aor), buf, msg->to.uri))
+			goto too_long;
+		if (msg->n_contact > 0) {
+			const struct sk_sip_contact *c = &msg->contact[0];
+
+			if (!copy_span(ev->contact, sizeof(ev->contact), buf, c->uri) ||
+			    !copy_span(ev->instance, sizeof(ev->instance), buf, c->instance))
+				goto too_long;
+			if (c->has_expires) {
+				ev->expires = c->expires;
+				ev->has_expires = 1;
+			}
+		}
+		if (!ev->has_expires && msg->has_expires) {
+			ev->expires = msg->expires;
+			ev->has_expires = 1;
+		}
+	} else if (msg->cseq_method != SK_SIP_REGISTER) {
+		fill_media(w, ev, buf);
+	}
+	if (unlikely(rte_ring_mp_enqueue(w->events, ev) != 0)) {
+		rte_mempool_put(w->event_pool, ev);
+		sk_count(w, SK_WCTR_sip_events_dropped);
+	}
+	return;
+too_long:
+	rte_mempool_put(w->event_pool, ev);
+	sk_count(w, SK_WCTR_sip_fields_too_long);
+}
+
+/*
+ * SIP from core to a moved user's old contact address leaves toward the new
+ * one: only the IP destination and UDP port change.
+ */
+static void redirect(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *meta)
+{
+	const struct sk_tables *t = w->tables;
+	const struct sk_move *mv;
+	struct sk_addr_key key;
+	uint32_t user;
+
+	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
+	user = sk_contact_lookup(t, &key);
+	if (user == SK_NO_INDEX)
+		return;
+	mv = sk_user_move(t, user);
+	if (mv == NULL || mv->family != meta->ip_version)
+		return;
+	if (memcmp(mv->addr, meta->dst, mv->family == 4 ? 4 : 16) == 0 &&
+	    mv->sip_port == rte_cpu_to_be_16(meta->dport))
+		return; /* already addressed to the new contact */
+	sk_rewrite_endpoint(rte_pktmbuf_mtod(m, uint8_t *), meta, SK_EP_DST, mv->addr,
+			    mv->sip_port);
+	sk_count(w, SK_WCTR_sip_redirected);
+}
+
+void sk_sip_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+		   struct sk_pkt_meta *meta, sk_time_ns now)
+{
+	const char *buf;
+	enum sk_sip_err err;
+
+	if (likely(rte_pktmbuf_data_len(m) >= (uint32_t)meta->payload_off + meta->payload_len))
+		buf = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off);
+	else
+		buf = rte_pktmbuf_read(m, meta->payload_off, meta->payload_len, w->sip_copy);
+	if (unlikely(buf == NULL)) {
+		sk_count(w, SK_WCTR_sip_parse_errors);
+		sk_ctr_add(&w->sip_parse_error[SK_SIP_ERR_TRUNCATED], 1);
+		return;
+	}
+	err = sk_sip_parse(buf, meta->payload_len, &w->sip);
+	if (unlikely(err != SK_SIP_OK)) {
+		if (err == SK_SIP_ERR_KEEPALIVE) {
+			sk_count(w, SK_WCTR_sip_keepalives);
+			return;
+		}
+		sk_count(w, SK_WCTR_sip_parse_errors);
+		sk_ctr_add(&w->sip_parse_error[err], 1);
+		return;
+	}
+	sk_count(w, SK_WCTR_sip_messages);
+	if (w->tables == NULL)
+		return;
+	if (tracked(&w->sip, from))
+		post_event(w, from, meta, buf, now);
+	if (from == SK_SIDE_CORE)
+		redirect(w, m, meta);
+}

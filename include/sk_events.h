@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What a worker tells the control thread about a SIP message it forwarded:
+ * the few fields registration and dialog tracking need, copied out of the
+ * packet (the packet leaves; the event stays until the control thread has
+ * applied it). Events come from a mempool and travel on one multi-producer
+ * ring, so the control thread applies them in the order workers saw them.
+ * A full ring or an empty pool costs the event, not the frame: the frame is
+ * forwarded and events_dropped counts it.
+ */
+#ifndef SK_EVENTS_H
+#define SK_EVENTS_H
+
+#include <stdint.h>
+
+#include "sk_common.h"
+
+#define SK_EV_CALL_ID_MAX 128
+#define SK_EV_TAG_MAX 64
+#define SK_EV_AOR_MAX 128
+#define SK_EV_INSTANCE_MAX 96
+#define SK_EV_CONTACT_MAX 128
+#define SK_EV_MAX_MEDIA 4
+
+/* One m= line, reduced to what media tracking needs. Port 0: rejected or disabled. */
+struct sk_ev_media {
+	uint8_t family; /* 4, 6, or 0 when the SDP gave no usable address */
+	uint8_t rtcp_mux;
+	uint8_t dir; /* enum sk_sdp_dir */
+	uint8_t pad;
+	uint16_t port;	    /* host order */
+	uint16_t rtcp_port; /* host order; == port with rtcp-mux */
+	uint8_t addr[16];
+};
+
+struct sk_sip_event {
+	sk_time_ns ts;
+	uint8_t side; /* enum sk_side the message came from */
+	uint8_t family;
+	uint8_t is_request;
+	uint8_t method;	     /* requests: enum sk_sip_method */
+	uint8_t cseq_method; /* enum sk_sip_method */
+	uint8_t has_sdp;
+	uint8_t n_media;
+	uint8_t contact_star;
+	uint16_t status; /* responses */
+	uint16_t sport;	 /* network order */
+	uint16_t dport;	 /* network order */
+	uint16_t worker;
+	uint32_t cseq;
+	uint32_t expires; /* REGISTER: Expires header or first Contact's expires */
+	uint32_t opts;	  /* SK_OPT_BIT mask: Supported + Contact feature params */
+	uint8_t has_expires;
+	uint8_t pad[3];
+	uint8_t src[16];
+	uint8_t dst[16];
+	char call_id[SK_EV_CALL_ID_MAX];
+	char from_tag[SK_EV_TAG_MAX];
+	char to_tag[SK_EV_TAG_MAX];
+	char aor[SK_EV_AOR_MAX]; /* REGISTER: To URI as user@host, host lower-cased */
+	char instance[SK_EV_INSTANCE_MAX];
+	char contact[SK_EV_CONTACT_MAX];
+	struct sk_ev_media media[SK_EV_MAX_MEDIA];
+};
+
+#endif /* SK_EVENTS_H */
