@@ -367,6 +367,151 @@ def case_several_supported_headers(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st)
 
 
+class Call:
+    def __init__(self, call_id, old_rtp, new_rtp, media_port, from_core=False):
+        self.call_id, self.old_rtp, self.new_rtp = call_id, old_rtp, new_rtp
+        self.media_port, self.from_core = media_port, from_core
+
+
+class User:
+    def __init__(self, name, old_ip, new_ip, calls, moves=True, new_sip_port=5062):
+        self.name, self.old_ip, self.new_ip, self.calls, self.moves = name, old_ip, new_ip, calls, moves
+        self.new_sip_port = new_sip_port
+
+
+def general_scenario(users, t_rereg=8.0, expires=3600, hold_sdp_port=None):
+    """Several users, several calls each; users with moves=True lose media at 5 s and re-register
+    from their new address at t_rereg; the others keep talking from where they are."""
+    s = Scenario()
+    t_bye = t_rereg + 7.0
+    for ui, u in enumerate(users):
+        old = Endpoint(u.old_ip, 5060, None)
+        new = Endpoint(u.new_ip, u.new_sip_port, None)
+        s.register(0.1 * ui, old, REGISTRAR, u.name, "reg-" + u.name, 1, PERSIST, expires=expires)
+        for ci, c in enumerate(u.calls):
+            media = Endpoint(MEDIA.ip, 5060, c.media_port)
+            phone = Endpoint(u.old_ip, 5060, c.old_rtp)
+            basic_call(s, phone, user=u.name, call_id=c.call_id, supported=None, media=media,
+                       t_inv=1.0 + 0.2 * ci + 0.05 * ui, from_core=c.from_core, tag="t-" + c.call_id)
+            t_stop = 5.0 if u.moves else t_bye
+            media_both_ways(s, u.old_ip, c.old_rtp, media, 1.5, t_stop, ssrc_up=0x1000 + ci,
+                            ssrc_down=0x2000 + ci)
+            if u.moves:
+                s.rtp(5.01, t_bye, MEDIA.ip, c.media_port, u.old_ip, c.old_rtp, 0x2000 + ci, False)
+                s.rtp(t_rereg + 0.2, t_bye, u.new_ip, c.new_rtp, MEDIA.ip, c.media_port, 0x3000 + ci, True)
+            caller, callee = ("sip:bob@example.com", "sip:%s@example.com" % u.name) if c.from_core else \
+                ("sip:%s@example.com" % u.name, "sip:bob@example.com")
+            ftag, ttag = "t-" + c.call_id, "b1"
+            src = new if u.moves else old
+            hp = Scenario.hostport(src.ip, src.sip_port)
+            if c.from_core:
+                bye = s.dialog_headers(callee, caller, c.call_id, 2, "BYE", hp, ttag, ftag)
+                bye[1], bye[2] = "From: <%s>;tag=%s" % (callee, ttag), "To: <%s>;tag=%s" % (caller, ftag)
+            else:
+                bye = s.dialog_headers(caller, callee, c.call_id, 2, "BYE", hp, ftag, ttag)
+            s.sip(t_bye + 0.01 * ci, src, REGISTRAR, "BYE sip:bob@192.0.2.10:5060 SIP/2.0", bye)
+            s.sip(t_bye + 0.01 * ci + 0.05, REGISTRAR, src, "SIP/2.0 200 OK", bye[:5], from_access=False)
+        if u.moves:
+            s.register(t_rereg + 0.01 * ui, new, REGISTRAR, u.name, "reg-" + u.name, 2, PERSIST, expires=expires)
+        if expires == 3600:
+            s.register(t_bye + 1.0 + 0.01 * ui, new if u.moves else old, REGISTRAR, u.name, "reg-" + u.name, 3,
+                       PERSIST, expires=0)
+    s.udp(max(t_bye + 5.0, t_rereg + expires + 2.0), "192.0.2.99", 9, "192.0.2.98", 9, b"tick", False)
+    return s
+
+
+def moves_for(users, inp):
+    out = []
+    for u in users:
+        if not u.moves:
+            continue
+        idx = None
+        for i, (t, raw) in enumerate(inp):
+            if b"SIP/2.0 200 OK" in raw and b"CSeq: 2 REGISTER" in raw and (u.new_ip.encode() in raw):
+                idx = i
+        flows = []
+        for c in u.calls:
+            flows += [(c.old_rtp, MEDIA.ip, c.media_port), (c.old_rtp + 1, MEDIA.ip, c.media_port + 1)]
+        out.append(Move(u.old_ip, 5060, u.new_ip, u.new_sip_port, idx, flows))
+    return out
+
+
+def run_general(sipkeep, users, conf_extra="", **kw):
+    s = general_scenario(users, **kw)
+    inp, out, st, tmp = run_replay(sipkeep, s, conf_extra)
+    n = compare(inp, out, model(*moves_for(users, inp)))
+    return inp, st, n, tmp
+
+
+def case_two_calls_one_user(sipkeep):
+    users = [User("alice", LTE, WIFI, [Call("c1", 4000, 4010, 20000), Call("c2", 4100, 4110, 20100)])]
+    inp, st, n, tmp = run_general(sipkeep, users)
+    check(ctr(st, "handovers_committed") == 1, "one handover moved both calls")
+    check(ctr(st, "rtp_latched") == 2, "the RTP port of each call latched separately")
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
+def case_two_users_at_once(sipkeep):
+    users = [User("alice", LTE, WIFI, [Call("c1", 4000, 4010, 20000)]),
+             User("carol", "10.1.0.6", "10.1.0.6", [Call("c2", 4000, 4000, 20100)], moves=False)]
+    inp, st, n, tmp = run_general(sipkeep, users)
+    check(ctr(st, "handovers_committed") == 1, "alice moved; carol, still talking, untouched")
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
+def case_user_called_from_core(sipkeep):
+    users = [User("alice", LTE, WIFI, [Call("c1", 4000, 4010, 20000, from_core=True)])]
+    inp, st, n, tmp = run_general(sipkeep, users)
+    check(ctr(st, "handovers_committed") == 1 and n > 0, "the called user's media moved")
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
+def case_reinvite_changes_media(sipkeep):
+    """A re-INVITE moves the call's media to new ports before the handover: the new ones move."""
+    s, old, new, flows = handover_scenario()
+    # At 3 s the phone re-INVITEs with RTP on 4002, the core answers with 20002; all media follows.
+    php = Scenario.hostport(LTE, 5060)
+    rei = s.dialog_headers("sip:alice@example.com", "sip:bob@example.com", "call-1", 5, "INVITE", php, "a1", "b1")
+    s.sip(3.0, old, REGISTRAR, "INVITE sip:bob@192.0.2.10:5060 SIP/2.0", rei, Scenario.sdp(LTE, 4002))
+    s.sip(3.05, REGISTRAR, old, "SIP/2.0 200 OK", rei, Scenario.sdp(MEDIA.ip, 20002), from_access=False)
+    s.frames = [(t, f) for (t, f) in s.frames if not (t > 3.05 and UDP in f and
+                (f[UDP].sport in (4000, 4001, 20000, 20001, 4010, 4011) or f[UDP].dport in (4000, 4001, 20000, 20001)))]
+    s.rtp(3.1, 5.0, LTE, 4002, MEDIA.ip, 20002, 0x1111, True)
+    s.rtp(3.11, 15.0, MEDIA.ip, 20002, LTE, 4002, 0x2222, False)
+    s.rtp(8.2, 15.0, WIFI, 4012, MEDIA.ip, 20002, 0x3333, True)
+    s.rtp(8.3, 15.0, MEDIA.ip, 20003, LTE, 4003, 0x2222, False, interval=1.0, rtcp=True)
+    inp, out, st, tmp = run_replay(sipkeep, s)
+    n = compare(inp, out, model(Move(LTE, 5060, WIFI, 5062, commit_index(inp, 2),
+                                     [(4002, MEDIA.ip, 20002), (4003, MEDIA.ip, 20003)])))
+    check(ctr(st, "handovers_committed") == 1 and ctr(st, "rtp_rewritten_uplink") > 0,
+          "the re-INVITE's media moved (%d frames rewritten)" % n)
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
+def case_registration_expiry_frees_everything(sipkeep):
+    """No unregister: the registration runs out (Expires 20) after the BYE; every table empties."""
+    users = [User("alice", LTE, WIFI, [Call("c1", 4000, 4010, 20000)])]
+    inp, st, n, tmp = run_general(sipkeep, users, expires=20)
+    check(ctr(st, "registrations_expired") == 1, "the registration expired")
+    check(st["counters"]["users_active"] == 0, "no user left")
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
+def case_tables_full(sipkeep):
+    """max_dialogs = 16: the 17th call is refused and counted; the 16 others keep working."""
+    calls = [Call("c%02d" % i, 4000 + 10 * i, 6000 + 10 * i, 20000 + 10 * i) for i in range(17)]
+    users = [User("alice", LTE, WIFI, calls)]
+    s = general_scenario(users)
+    inp, out, st, tmp = run_replay(sipkeep, s, "max_dialogs = 16")
+    mv = moves_for(users, inp)[0]
+    mv.flows = mv.flows[:32]  # the 17th call's two flows are not tracked
+    n = compare(inp, out, model(mv))
+    check(ctr(st, "dialogs_refused") == 1, "the 17th dialog refused and counted")
+    check(ctr(st, "dialogs_created") == 16 and ctr(st, "handovers_committed") == 1,
+          "16 dialogs tracked and moved")
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
 CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
 
 if __name__ == "__main__":
