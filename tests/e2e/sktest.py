@@ -1,0 +1,460 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Shared helpers for sipkeep's end-to-end tests.
+
+- Check: prints one line per verified fact ("ok   ..." / "FAIL ..."), exits 0/1/77.
+- pcap/pcapng reading and pcap writing in pure Python (much faster than
+  scapy's rdpcap on large captures, and it keeps caplen/origlen/timestamps).
+- classify(): an independent oracle of the L2-L4 classification that the
+  daemon's counters must match (written from the design, not from pkt_parse.c).
+- run_sipkeep() / Daemon: run the binary, collect its output and its
+  --stats-json document.
+
+Scripts import this module from their own directory; run them with
+/usr/bin/python3 (Debian's, which has scapy), not a pyenv python.
+"""
+
+import argparse
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SKIP = 77
+
+# Link types as written in capture files (LINKTYPE_*), not the DLT_* of the host.
+LT_NULL = 0
+LT_ETHERNET = 1
+LT_RAW = 101
+LT_LOOP = 108
+LT_LINUX_SLL = 113
+LT_IEEE802_11 = 105
+LT_LINUX_SLL2 = 276
+
+CLASSES = ("frames_non_ip", "frames_l3_malformed", "frames_ip_other",
+           "frames_ip_fragment", "frames_udp_other", "frames_sip")
+
+
+# ---------------------------------------------------------------- reporting
+
+class Check:
+    """Checks that print what they verified; failures do not stop the script."""
+
+    def __init__(self, name):
+        self.name = name
+        self.checks = 0
+        self.failures = 0
+        self.keep_dirs = []
+
+    def ok(self, cond, msg, detail=None):
+        self.checks += 1
+        if cond:
+            print(f"ok   {msg}", flush=True)
+        else:
+            self.failures += 1
+            extra = f" -- {detail}" if detail is not None else ""
+            print(f"FAIL {msg}{extra}", flush=True)
+        return bool(cond)
+
+    def eq(self, actual, expected, msg):
+        return self.ok(actual == expected, f"{msg} (= {expected!r})",
+                       f"got {actual!r}, expected {expected!r}")
+
+    def note(self, msg):
+        print(f"# {msg}", flush=True)
+
+    def done(self):
+        print(f"{self.name}: {self.checks} check(s), {self.failures} failed", flush=True)
+        for d in self.keep_dirs:
+            print(f"# files kept for inspection in {d}", flush=True)
+        sys.exit(0 if self.failures == 0 and self.checks > 0 else 1)
+
+    def skip(self, why):
+        print(f"SKIP {self.name}: {why}", flush=True)
+        sys.exit(SKIP)
+
+
+class Workdir:
+    """A temporary directory, removed at the end unless a check failed."""
+
+    def __init__(self, check, tag):
+        self.check = check
+        self.path = tempfile.mkdtemp(prefix=f"sktest-{tag}-")
+
+    def __enter__(self):
+        return self.path
+
+    def __exit__(self, *exc):
+        if self.check.failures or exc[0] is not None:
+            self.check.keep_dirs.append(self.path)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
+        return False
+
+
+def common_args(description):
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--sipkeep", required=True, help="path of the sipkeep binary")
+    ap.add_argument("--traces", help="folder of shared captures")
+    ap.add_argument("--case", default="all", help="which part of the test to run")
+    return ap.parse_args()
+
+
+# ---------------------------------------------------------------- pcap
+
+class Record:
+    __slots__ = ("sec", "usec", "caplen", "origlen", "data")
+
+    def __init__(self, sec, usec, data, origlen=None):
+        self.sec = sec
+        self.usec = usec  # microseconds (nanosecond files are converted on reading)
+        self.data = bytes(data)
+        self.caplen = len(self.data)
+        self.origlen = self.caplen if origlen is None else origlen
+
+    def ts(self):
+        return (self.sec, self.usec)
+
+    def __repr__(self):
+        return f"Record({self.sec}.{self.usec:06d}, {self.caplen}/{self.origlen} bytes)"
+
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", False),
+    b"\xa1\xb2\xc3\xd4": (">", False),
+    b"\x4d\x3c\xb2\xa1": ("<", True),
+    b"\xa1\xb2\x3c\x4d": (">", True),
+}
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+
+def capture_kind(path):
+    """'pcap', 'pcapng', or None for formats libpcap does not read."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic in PCAP_MAGICS:
+        return "pcap"
+    if magic == PCAPNG_MAGIC:
+        return "pcapng"
+    return None
+
+
+def read_capture(path):
+    """Return (linktype, [Record]) of a pcap or pcapng file (first interface's link type)."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    magic = buf[:4]
+    if magic in PCAP_MAGICS:
+        return _read_pcap(buf)
+    if magic == PCAPNG_MAGIC:
+        return _read_pcapng(buf)
+    raise ValueError(f"{path}: not a pcap/pcapng file (magic {magic.hex()})")
+
+
+def _read_pcap(buf):
+    e, nsec = PCAP_MAGICS[buf[:4]]
+    _, _, _, _, _snap, linktype = struct.unpack(e + "HHiIII", buf[4:24])
+    linktype &= 0x0fffffff  # upper bits: FCS length flags
+    hdr = struct.Struct(e + "IIII")
+    off, out = 24, []
+    while off + 16 <= len(buf):
+        sec, frac, caplen, origlen = hdr.unpack_from(buf, off)
+        off += 16
+        if off + caplen > len(buf):
+            raise ValueError(f"record at {off - 16} runs past the end of the file")
+        usec = frac // 1000 if nsec else frac
+        out.append(Record(sec, usec, buf[off:off + caplen], origlen))
+        off += caplen
+    return linktype, out
+
+
+def _read_pcapng(buf):
+    off, out = 0, []
+    e = "<"
+    ifaces = []  # (linktype, ticks per second)
+    while off + 12 <= len(buf):
+        btype = struct.unpack_from(e + "I", buf, off)[0]
+        if btype == 0x0A0D0D0A:
+            bom = buf[off + 8:off + 12]
+            e = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+            ifaces = []
+        blen = struct.unpack_from(e + "I", buf, off + 4)[0]
+        body = buf[off + 8:off + blen - 4]
+        if btype == 1:  # IDB
+            lt = struct.unpack_from(e + "H", body, 0)[0]
+            tsres = 1000000
+            o = 8
+            while o + 4 <= len(body):
+                code, olen = struct.unpack_from(e + "HH", body, o)
+                if code == 0:
+                    break
+                if code == 9 and olen >= 1:
+                    v = body[o + 4]
+                    tsres = 2 ** (v & 0x7f) if v & 0x80 else 10 ** v
+                o += 4 + ((olen + 3) & ~3)
+            ifaces.append((lt, tsres))
+        elif btype == 6:  # EPB
+            ifid, hi, lo, caplen, origlen = struct.unpack_from(e + "IIIII", body, 0)
+            ticks = (hi << 32) | lo
+            res = ifaces[ifid][1]
+            sec, rem = divmod(ticks, res)
+            out.append(Record(sec, rem * 1000000 // res, body[20:20 + caplen], origlen))
+        elif btype == 3:  # SPB
+            origlen = struct.unpack_from(e + "I", body, 0)[0]
+            out.append(Record(0, 0, body[4:4 + origlen], origlen))
+        off += blen
+    return (ifaces[0][0] if ifaces else LT_ETHERNET), out
+
+
+def write_pcap(path, records, linktype=LT_ETHERNET, nsec=False, big_endian=False,
+               snaplen=262144):
+    """Classic pcap; nanosecond files store usec * 1000 + the record's extra ns (none)."""
+    e = ">" if big_endian else "<"
+    magic = 0xA1B23C4D if nsec else 0xA1B2C3D4
+    with open(path, "wb") as f:
+        f.write(struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
+        for r in records:
+            frac = r.usec * 1000 + 789 if nsec else r.usec
+            f.write(struct.pack(e + "IIII", r.sec, frac, r.caplen, r.origlen))
+            f.write(r.data)
+
+
+def write_pcapng(path, records, linktype=LT_ETHERNET):
+    """Minimal pcapng: one section, one interface (microsecond resolution), EPBs."""
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    with open(path, "wb") as f:
+        f.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        f.write(block(1, struct.pack("<HHI", linktype, 0, 262144)))
+        for r in records:
+            ticks = r.sec * 1000000 + r.usec
+            f.write(block(6, struct.pack("<IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF,
+                                         r.caplen, r.origlen) + r.data))
+
+
+# ---------------------------------------------------------------- oracle
+
+def _u16(b, o):
+    return (b[o] << 8) | b[o + 1]
+
+
+def classify(frame, sip_ports=(5060,)):
+    """What the L2-L4 classifier must make of an Ethernet frame.
+
+    Returns (class counter name, ip_version, source address bytes or None,
+    is_malformed). Written from the design: one optional 802.1Q tag; IPv4
+    header and total length checked against the frame; IPv6 payload length
+    checked; IPv6 hop-by-hop/routing/destination/AH skipped, a fragment header
+    with offset or M set makes a fragment (an atomic fragment does not); UDP
+    length between 8 and the IP payload; SIP when either port is a SIP port.
+    """
+    n = len(frame)
+    if n < 14:
+        return "frames_non_ip", 0, None
+    et = _u16(frame, 12)
+    off = 14
+    if et == 0x8100:
+        if n < 18:
+            return "frames_non_ip", 0, None
+        et = _u16(frame, 16)
+        off = 18
+    if et == 0x0800:
+        if n < off + 20:
+            return "frames_l3_malformed", 4, None
+        ver, ihl = frame[off] >> 4, (frame[off] & 15) * 4
+        total = _u16(frame, off + 2)
+        if ver != 4 or ihl < 20 or total < ihl or off + total > n:
+            return "frames_l3_malformed", 4, None
+        src = frame[off + 12:off + 16]
+        end = off + total
+        if _u16(frame, off + 6) & 0x3FFF:
+            return "frames_ip_fragment", 4, src
+        if frame[off + 9] != 17:
+            return "frames_ip_other", 4, src
+        return _udp(frame, off + ihl, end, sip_ports), 4, src
+    if et == 0x86DD:
+        if n < off + 40 or frame[off] >> 4 != 6:
+            return "frames_l3_malformed", 6, None
+        end = off + 40 + _u16(frame, off + 4)
+        if end > n:
+            return "frames_l3_malformed", 6, None
+        src = frame[off + 8:off + 24]
+        nxt, o = frame[off + 6], off + 40
+        for _ in range(8):
+            if nxt in (0, 43, 60, 51):
+                if o + 2 > end:
+                    return "frames_l3_malformed", 6, None
+                ln = (frame[o + 1] + 2) * 4 if nxt == 51 else (frame[o + 1] + 1) * 8
+            elif nxt == 44:
+                if o + 8 > end:
+                    return "frames_l3_malformed", 6, None
+                if _u16(frame, o + 2) & 0xFFF9:
+                    return "frames_ip_fragment", 6, src
+                ln = 8
+            elif nxt == 17:
+                return _udp(frame, o, end, sip_ports), 6, src
+            else:
+                return "frames_ip_other", 6, src
+            if o + ln > end:
+                return "frames_l3_malformed", 6, None
+            nxt, o = frame[o], o + ln
+        if nxt not in (0, 43, 44, 51, 60):
+            return ("frames_ip_other" if nxt != 17 else _udp(frame, o, end, sip_ports)), 6, src
+        return "frames_l3_malformed", 6, None
+    return "frames_non_ip", 0, None
+
+
+def _udp(frame, o, end, sip_ports):
+    if o + 8 > end:
+        return "frames_l3_malformed"
+    ulen = _u16(frame, o + 4)
+    if ulen < 8 or o + ulen > end:
+        return "frames_l3_malformed"
+    if _u16(frame, o) in sip_ports or _u16(frame, o + 2) in sip_ports:
+        return "frames_sip"
+    return "frames_udp_other"
+
+
+def replay_side(frame, prefixes, sip_ports=(5060,)):
+    """Replay's direction rule: source IP inside access_prefixes = access, else core.
+
+    Frames without a readable source (non-IP, malformed) come from core.
+    """
+    cls, ver, src = classify(frame, sip_ports)
+    if ver == 0 or cls == "frames_l3_malformed" or src is None:
+        return "core"
+    addr = ipaddress.ip_address(bytes(src))
+    for p in prefixes:
+        net = ipaddress.ip_network(p, strict=False)
+        if net.version == addr.version and addr in net:
+            return "access"
+    return "core"
+
+
+def expected_counters(frames, sip_ports=(5060,)):
+    exp = {c: 0 for c in CLASSES}
+    for fr in frames:
+        exp[classify(fr, sip_ports)[0]] += 1
+    return exp
+
+
+# ---------------------------------------------------------------- running sipkeep
+
+def daemon_env():
+    """The daemon's environment: in an ASan build, DPDK's own allocations that
+    stay until exit are not leaks of ours, so LeakSanitizer is turned off for
+    the daemon (the unit tests keep it on)."""
+    env = dict(os.environ)
+    asan = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "detect_leaks=0"
+    return env
+
+
+def run_sipkeep(binary, args, timeout=120):
+    """Run sipkeep to completion; return (rc, combined output)."""
+    p = subprocess.run([binary] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       env=daemon_env(), timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+SANITIZER_MARKS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "SUMMARY: ")
+
+
+def tail(text, n=15):
+    """The last N lines of a daemon's output, after any sanitizer report's first lines
+    (a stack trace would otherwise push the message itself out of view)."""
+    lines = text.rstrip("\n").split("\n")
+    head = []
+    for i, line in enumerate(lines):
+        if any(m in line for m in SANITIZER_MARKS) and len(head) < 12:
+            head += lines[i:i + 4]
+    shown = (head + ["..."] if head else []) + lines[-n:]
+    return "\n".join("    | " + l for l in shown)
+
+
+class Daemon:
+    """sipkeep in live mode in the background, its output collected line by line."""
+
+    def __init__(self, binary, args):
+        self.lines = []
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen([binary] + list(args), stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=daemon_env())
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            with self.lock:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def output(self):
+        with self.lock:
+            return "\n".join(self.lines)
+
+    def port_stats(self):
+        """The last 'port access/core: rx=.. tx=.. tx_dropped=..' lines of the log."""
+        res = {}
+        with self.lock:
+            lines = list(self.lines)
+        for line in lines:
+            for side in ("access", "core"):
+                tag = f"port {side}:"
+                if tag in line:
+                    kv = dict(x.split("=", 1) for x in line.split(tag, 1)[1].split() if "=" in x)
+                    try:
+                        res[side] = {k: int(v) for k, v in kv.items()}
+                    except ValueError:
+                        pass
+        return res
+
+    def wait_until(self, pred, timeout):
+        """Poll pred(port_stats) until true or timeout; False if the daemon died first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if pred(self.port_stats()):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Send SIG and wait; returns the exit code (None if it had to be killed)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = None
+        self.reader.join(timeout=5)
+        return rc
+
+
+def cleanup_runtime_dir(prefix):
+    """Remove DPDK's runtime folder for a --file-prefix this test made."""
+    for base in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
+                                               "dpdk")):
+        shutil.rmtree(os.path.join(base, prefix), ignore_errors=True)
+
+
+def file_prefix(tag):
+    return f"sktest-{tag}-{os.getpid()}"
