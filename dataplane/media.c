@@ -33,7 +33,7 @@ static inline uint32_t rtp_ssrc(const uint8_t *payload, uint16_t len)
 	return rte_be_to_cpu_32(ssrc);
 }
 
-static void downlink(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *meta)
+static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta)
 {
 	const struct sk_tables *t = w->tables;
 	struct sk_addr_key key;
@@ -46,24 +46,25 @@ static void downlink(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta
 	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
 	idx = sk_flow_lookup(t, &key, &core_key);
 	if (likely(idx == SK_NO_INDEX) || core_key)
-		return;
+		return false;
 	flow = &t->flow[idx];
 	mv = sk_user_move(t, flow->user);
 	if (mv == NULL)
-		return;
+		return false;
 	if (unlikely(mv->family != meta->ip_version)) {
 		sk_count(w, SK_WCTR_media_family_mismatch);
-		return;
+		return false;
 	}
 	latch = __atomic_load_n(&flow->latch, __ATOMIC_RELAXED);
 	port = SK_LATCH_GEN(latch) == (uint16_t)mv->generation ? SK_LATCH_PORT(latch) : 0;
-	sk_rewrite_endpoint(rte_pktmbuf_mtod(m, uint8_t *), meta, SK_EP_DST, mv->addr,
+	sk_rewrite_endpoint(frame, meta, SK_EP_DST, mv->addr,
 			    port ? port : rte_cpu_to_be_16(meta->dport));
 	sk_count(w, SK_WCTR_rtp_rewritten_downlink);
+	return true;
 }
 
 /* Uplink from an address that is not a flow's SDP address: a moved endpoint, or a stranger. */
-static void uplink_moved(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *meta,
+static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
 			 sk_time_ns now)
 {
 	const struct sk_tables *t = w->tables;
@@ -77,13 +78,13 @@ static void uplink_moved(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_
 	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
 	idx = sk_flow_lookup(t, &key, &core_key);
 	if (likely(idx == SK_NO_INDEX) || !core_key)
-		return;
+		return false;
 	flow = &t->flow[idx];
 	mv = sk_user_move(t, flow->user);
 	if (mv == NULL || mv->family != meta->ip_version ||
 	    memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) != 0) {
 		sk_count(w, SK_WCTR_latch_refused);
-		return;
+		return false;
 	}
 	want = SK_LATCH(mv->generation, sport_be);
 	latch = __atomic_load_n(&flow->latch, __ATOMIC_ACQUIRE);
@@ -98,20 +99,21 @@ static void uplink_moved(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_
 	}
 	if (latch != want) {
 		sk_count(w, SK_WCTR_latch_refused);
-		return;
+		return false;
 	}
 	if (flow->kind == SK_FLOW_RTP)
 		__atomic_store_n(&flow->last_ssrc,
-				 rtp_ssrc(rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off),
+				 rtp_ssrc(frame + meta->payload_off,
 					  meta->payload_len),
 				 __ATOMIC_RELAXED);
 	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
-	sk_rewrite_endpoint(rte_pktmbuf_mtod(m, uint8_t *), meta, SK_EP_SRC, flow->access.addr,
+	sk_rewrite_endpoint(frame, meta, SK_EP_SRC, flow->access.addr,
 			    flow->access.port);
 	sk_count(w, SK_WCTR_rtp_rewritten_uplink);
+	return true;
 }
 
-static void uplink(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *meta,
+static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
 		   sk_time_ns now)
 {
 	const struct sk_tables *t = w->tables;
@@ -123,10 +125,8 @@ static void uplink(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *
 
 	sk_addr_key_set(&key, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
 	idx = sk_flow_lookup(t, &key, &core_key);
-	if (idx == SK_NO_INDEX || core_key) {
-		uplink_moved(w, m, meta, now);
-		return;
-	}
+	if (idx == SK_NO_INDEX || core_key)
+		return uplink_moved(w, frame, meta, now);
 	/*
 	 * From the SDP address itself: nothing to rewrite. Before a move this is
 	 * the endpoint's media and feeds loss detection; after a move it counts
@@ -136,25 +136,22 @@ static void uplink(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *
 	mv = sk_user_move(t, flow->user);
 	if (mv != NULL && (mv->family != meta->ip_version ||
 			   memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) != 0))
-		return;
+		return false;
 	if (flow->kind == SK_FLOW_RTP)
 		__atomic_store_n(&flow->last_ssrc,
-				 rtp_ssrc(rte_pktmbuf_mtod_offset(m, uint8_t *, meta->payload_off),
+				 rtp_ssrc(frame + meta->payload_off,
 					  meta->payload_len),
 				 __ATOMIC_RELAXED);
 	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
+	return false;
 }
 
-void sk_media_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 		     struct sk_pkt_meta *meta, sk_time_ns now)
 {
 	if (w->tables == NULL)
-		return;
-	/* Headers must be in the first segment to be rewritten in place; they always are. */
-	if (unlikely(meta->payload_off > rte_pktmbuf_data_len(m)))
-		return;
+		return false;
 	if (from == SK_SIDE_CORE)
-		downlink(w, m, meta);
-	else
-		uplink(w, m, meta, now);
+		return downlink(w, frame, meta);
+	return uplink(w, frame, meta, now);
 }

@@ -158,7 +158,7 @@ too_long:
  * SIP from core to a moved user's old contact address leaves toward the new
  * one: only the IP destination and UDP port change.
  */
-static void redirect(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta *meta)
+static bool redirect(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta)
 {
 	const struct sk_tables *t = w->tables;
 	const struct sk_move *mv;
@@ -168,48 +168,40 @@ static void redirect(struct sk_worker *w, struct rte_mbuf *m, struct sk_pkt_meta
 	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
 	user = sk_contact_lookup(t, &key);
 	if (user == SK_NO_INDEX)
-		return;
+		return false;
 	mv = sk_user_move(t, user);
 	if (mv == NULL || mv->family != meta->ip_version)
-		return;
+		return false;
 	if (memcmp(mv->addr, meta->dst, mv->family == 4 ? 4 : 16) == 0 &&
 	    mv->sip_port == rte_cpu_to_be_16(meta->dport))
-		return; /* already addressed to the new contact */
-	sk_rewrite_endpoint(rte_pktmbuf_mtod(m, uint8_t *), meta, SK_EP_DST, mv->addr,
-			    mv->sip_port);
+		return false; /* already addressed to the new contact */
+	sk_rewrite_endpoint(frame, meta, SK_EP_DST, mv->addr, mv->sip_port);
 	sk_count(w, SK_WCTR_sip_redirected);
+	return true;
 }
 
-void sk_sip_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 		   struct sk_pkt_meta *meta, sk_time_ns now)
 {
-	const char *buf;
+	const char *buf = (const char *)frame + meta->payload_off;
 	enum sk_sip_err err;
 
-	if (likely(rte_pktmbuf_data_len(m) >= (uint32_t)meta->payload_off + meta->payload_len))
-		buf = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off);
-	else
-		buf = rte_pktmbuf_read(m, meta->payload_off, meta->payload_len, w->sip_copy);
-	if (unlikely(buf == NULL)) {
-		sk_count(w, SK_WCTR_sip_parse_errors);
-		sk_ctr_add(&w->sip_parse_error[SK_SIP_ERR_TRUNCATED], 1);
-		return;
-	}
 	err = sk_sip_parse(buf, meta->payload_len, &w->sip);
 	if (unlikely(err != SK_SIP_OK)) {
 		if (err == SK_SIP_ERR_KEEPALIVE) {
 			sk_count(w, SK_WCTR_sip_keepalives);
-			return;
+			return false;
 		}
 		sk_count(w, SK_WCTR_sip_parse_errors);
 		sk_ctr_add(&w->sip_parse_error[err], 1);
-		return;
+		return false;
 	}
 	sk_count(w, SK_WCTR_sip_messages);
 	if (w->tables == NULL)
-		return;
+		return false;
 	if (tracked(&w->sip, from))
 		post_event(w, from, meta, buf, now);
 	if (from == SK_SIDE_CORE)
-		redirect(w, m, meta);
+		return redirect(w, frame, meta);
+	return false;
 }

@@ -1,11 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The worker: the per-burst packet work and the poll loop around it. */
+/*
+ * The worker: the per-burst packet work and the poll loop around it.
+ *
+ * Every frame received on one side leaves on the other. The hot path is a
+ * single-segment UDP frame: parse L2-L4, then either SIP (parse, post an
+ * event, maybe redirect) or media (one hash lookup, maybe a rewrite).
+ * Fragments are reassembled and fragmented again; frames that span segments
+ * are flattened into the worker's buffer to be parsed and rewritten.
+ */
+#include <string.h>
+
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ip_frag.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "sk_log.h"
 #include "sk_pkt.h"
 #include "sk_worker.h"
 #include "worker_internal.h"
@@ -14,6 +27,29 @@
 #define SK_TX_RETRIES 8
 /* Upper bound on the polls a stopping worker spends emptying its RX queues. */
 #define SK_DRAIN_POLLS 256
+/* Indirect mbufs for re-fragmentation: a burst of the largest reassembled datagrams. */
+#define SK_INDIRECT_MBUFS 1023
+
+/* Frames leaving on one side, collected during a burst. */
+struct out_q {
+	struct rte_mbuf **pkts;
+	uint16_t n;
+	enum sk_side to;
+};
+
+static void out_push(struct sk_worker *w, struct out_q *q, struct rte_mbuf *m)
+{
+	if (unlikely(q->n == SK_OUT_MAX)) {
+		if (w->emit != NULL) {
+			w->emit(w, q->to, q->pkts, q->n);
+		} else {
+			sk_ctr_add(&w->port_ctr[q->to][SK_PCTR_tx_dropped], q->n);
+			rte_pktmbuf_free_bulk(q->pkts, q->n);
+		}
+		q->n = 0;
+	}
+	q->pkts[q->n++] = m;
+}
 
 static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *meta)
 {
@@ -21,22 +57,18 @@ static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *m
 	       sk_config_is_sip_port(w->cfg, meta->sport);
 }
 
-/* One frame: classify, then hand SIP and media to their modules. The frame always goes on. */
-static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, sk_time_ns now)
+/* Classify a parsed frame and run its handler. True if the frame bytes were changed. */
+static bool dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+		     struct sk_pkt_meta *meta, sk_time_ns now)
 {
-	struct sk_pkt_meta meta;
-
-	sk_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &meta);
-	switch ((enum sk_pkt_class)meta.cls) {
+	switch ((enum sk_pkt_class)meta->cls) {
 	case SK_PKT_UDP:
-		if (unlikely(is_sip(w, &meta))) {
+		if (unlikely(is_sip(w, meta))) {
 			sk_count(w, SK_WCTR_frames_sip);
-			sk_sip_handle(w, from, m, &meta, now);
-		} else {
-			sk_count(w, SK_WCTR_frames_udp_other);
-			sk_media_handle(w, from, m, &meta, now);
+			return sk_sip_handle(w, from, frame, meta, now);
 		}
-		break;
+		sk_count(w, SK_WCTR_frames_udp_other);
+		return sk_media_handle(w, from, frame, meta, now);
 	case SK_PKT_NON_IP:
 		sk_count(w, SK_WCTR_frames_non_ip);
 		break;
@@ -50,20 +82,140 @@ static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, s
 		sk_count(w, SK_WCTR_frames_ip_fragment);
 		break;
 	}
+	return false;
+}
+
+/* Replace M's contents with LEN bytes of FLAT (after a rewrite of a multi-segment frame). */
+static struct rte_mbuf *rebuild(struct rte_mbuf *m, const uint8_t *flat, uint32_t len)
+{
+	struct rte_mbuf *head = rte_pktmbuf_alloc(m->pool), *seg = head;
+	uint32_t done = 0;
+
+	while (seg != NULL) {
+		uint32_t chunk = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(seg), len - done);
+
+		memcpy(rte_pktmbuf_append(seg, (uint16_t)chunk), flat + done, chunk);
+		if (seg != head)
+			head->pkt_len += chunk;
+		done += chunk;
+		if (done == len)
+			break;
+		seg->next = rte_pktmbuf_alloc(m->pool);
+		seg = seg->next;
+		if (seg != NULL)
+			head->nb_segs++;
+	}
+	if (seg == NULL) {
+		rte_pktmbuf_free(head);
+		return NULL;
+	}
+	head->l2_len = m->l2_len;
+	rte_pktmbuf_free(m);
+	return head;
+}
+
+/*
+ * A frame in several segments: flatten, handle, and write the result back
+ * only if the handler changed it. A reassembled datagram is then fragmented
+ * again at the size its first fragment had (and so, normally, as it came).
+ */
+static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+			    bool reassembled, uint32_t v6_id, sk_time_ns now, struct out_q *q)
+{
+	struct rte_mbuf *frags[RTE_LIBRTE_IP_FRAG_MAX_FRAG * 8];
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint16_t mtu = (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len);
+	struct sk_pkt_meta meta;
+	uint8_t *flat = w->flat + RTE_PKTMBUF_HEADROOM;
+	int n, i;
+
+	/* IPv6 reassembly removed the first fragment's fragment header: count it back in. */
+	if ((rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len)[0] >> 4) == 6)
+		mtu += sizeof(struct rte_ipv6_fragment_ext);
+
+	if (len <= 65535 && rte_pktmbuf_read(m, 0, len, flat) == flat) {
+		sk_pkt_parse(flat, len, &meta);
+		if (dispatch(w, from, flat, &meta, now)) {
+			struct rte_mbuf *copy = rebuild(m, flat, len);
+
+			if (copy != NULL)
+				m = copy; /* else: the frame leaves as it came */
+		}
+	}
+	if (!reassembled) {
+		out_push(w, q, m);
+		return;
+	}
+	n = sk_frag_split(w, m, mtu, v6_id, frags, RTE_DIM(frags));
+	if (unlikely(n < 0)) {
+		sk_count(w, SK_WCTR_frag_split_failed);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	sk_ctr_add(&w->ctr[SK_WCTR_frag_sent], (uint64_t)n);
+	for (i = 0; i < n; i++)
+		out_push(w, q, frags[i]);
+}
+
+/* One frame: every path ends with the frame (or what became of it) on Q, or a counter. */
+static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, sk_time_ns now,
+		   struct out_q *q)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_mbuf *datagram;
+	struct sk_pkt_meta meta;
+	uint32_t v6_id = 0;
+
+	sk_pkt_parse(frame, rte_pktmbuf_data_len(m), &meta);
+	if (likely(m->nb_segs == 1 && meta.cls != SK_PKT_IP_FRAGMENT)) {
+		dispatch(w, from, frame, &meta, now);
+		out_push(w, q, m);
+		return;
+	}
+	if (meta.cls != SK_PKT_IP_FRAGMENT) {
+		handle_multiseg(w, from, m, false, 0, now, q);
+		return;
+	}
+	sk_count(w, SK_WCTR_frames_ip_fragment);
+	switch (sk_frag_reassemble(w, m, &meta, now, &datagram, &v6_id)) {
+	case 1:
+		sk_count(w, SK_WCTR_frag_reassembled);
+		handle_multiseg(w, from, datagram, true, v6_id, now, q);
+		break;
+	case 0:
+		break; /* held until the datagram is complete (or given up: death row) */
+	default:
+		sk_count(w, SK_WCTR_frag_passed_unreassembled);
+		out_push(w, q, m);
+		break;
+	}
+}
+
+/* Fragments the table gave up on go out unchanged: fail open, and counted. */
+static void release_death_row(struct sk_worker *w, struct out_q *q)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->death_row.cnt; i++)
+		out_push(w, q, w->death_row.row[i]);
+	sk_ctr_add(&w->ctr[SK_WCTR_frag_passed_unreassembled], w->death_row.cnt);
+	w->death_row.cnt = 0;
 }
 
 uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mbuf **pkts,
 			   uint16_t n, struct rte_mbuf **out, sk_time_ns now)
 {
-	uint16_t i, n_out = 0;
+	struct out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
+	uint16_t i;
 
 	for (i = 0; i < n; i++) {
 		if (likely(i + 1 < n))
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		handle(w, from, pkts[i], now);
-		out[n_out++] = pkts[i];
+		handle(w, from, pkts[i], now, &q);
 	}
-	return n_out;
+	if (unlikely(w->death_row.cnt != 0))
+		release_death_row(w, &q);
+	return q.n;
 }
 
 void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, uint16_t n)
@@ -81,6 +233,34 @@ void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, u
 		sk_ctr_add(&w->port_ctr[to][SK_PCTR_tx_dropped], n - sent);
 		rte_pktmbuf_free_bulk(out + sent, n - sent);
 	}
+}
+
+int sk_worker_setup(struct sk_worker *w, int socket)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	w->frag_tbl = sk_frag_table_create(w->cfg->frag_max_flows, w->cfg->frag_timeout_ms, socket);
+	snprintf(name, sizeof(name), "sk_indirect_%u", w->index);
+	w->indirect_pool = rte_pktmbuf_pool_create(name, SK_INDIRECT_MBUFS, 32, 0, 0, socket);
+	if (w->frag_tbl == NULL || w->indirect_pool == NULL) {
+		SK_LOG(ERR, "worker %u: cannot allocate the IP reassembly table (%u flows): %s",
+		       w->index, w->cfg->frag_max_flows, rte_strerror(rte_errno));
+		sk_worker_teardown(w);
+		return -1;
+	}
+	return 0;
+}
+
+void sk_worker_teardown(struct sk_worker *w)
+{
+	if (w->frag_tbl != NULL) {
+		rte_ip_frag_table_destroy(w->frag_tbl);
+		w->frag_tbl = NULL;
+	}
+	/* Anything still on the death row was already forwarded or is freed here. */
+	rte_ip_frag_free_death_row(&w->death_row, 0);
+	rte_mempool_free(w->indirect_pool);
+	w->indirect_pool = NULL;
 }
 
 /* Receive one burst on each side and forward it; true if any frame moved. */
@@ -117,6 +297,7 @@ int sk_worker_run(void *arg)
 	struct rte_mbuf *out[SK_OUT_MAX];
 	int i;
 
+	w->emit = sk_worker_tx;
 	if (w->tables) {
 		rte_rcu_qsbr_thread_register(w->tables->qsv, w->index);
 		rte_rcu_qsbr_thread_online(w->tables->qsv, w->index);

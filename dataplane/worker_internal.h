@@ -13,12 +13,39 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
 	sk_ctr_add(&w->ctr[c], 1);
 }
 
+/*
+ * The handlers below work on a contiguous frame (FRAME, LEN bytes: the mbuf's
+ * data, or the worker's flat copy of a reassembled datagram) and may rewrite
+ * it in place. They return true if they changed it.
+ */
+
 /* A UDP frame that is not SIP: RTP/RTCP lookup, latching and rewriting (media.c). */
-void sk_media_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 		     struct sk_pkt_meta *meta, sk_time_ns now);
 
 /* A UDP frame on a SIP port: parse, tell the control thread, redirect (sip_path.c). */
-void sk_sip_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 		   struct sk_pkt_meta *meta, sk_time_ns now);
+
+/* --- IP fragments (frag.c) --- */
+
+struct rte_ip_frag_tbl *sk_frag_table_create(uint32_t max_flows, uint32_t timeout_ms,
+					     int socket);
+
+/*
+ * Add fragment M to the reassembly table. 1: *DATAGRAM is the whole datagram
+ * (chained mbufs); 0: held; -1: not reassemblable here, forward M unchanged.
+ * For IPv6, *V6_ID gets the fragment identification (DPDK drops it).
+ */
+int sk_frag_reassemble(struct sk_worker *w, struct rte_mbuf *m, const struct sk_pkt_meta *meta,
+		       sk_time_ns now, struct rte_mbuf **datagram, uint32_t *v6_id);
+
+/*
+ * Fragment datagram M (L2 header included, m->l2_len set) into pieces of at
+ * most MTU bytes of IP; the L2 header is copied onto each. Consumes M on
+ * success; returns the number of fragments, or -1 (M untouched).
+ */
+int sk_frag_split(struct sk_worker *w, struct rte_mbuf *m, uint16_t mtu, uint32_t v6_id,
+		  struct rte_mbuf **frags, uint16_t max);
 
 #endif /* SK_WORKER_INTERNAL_H */

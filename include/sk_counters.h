@@ -34,6 +34,11 @@ enum sk_port_counter {
 	X(frames_l3_malformed, "IP/UDP headers truncated or inconsistent, passed unchanged")       \
 	X(frames_ip_other, "IP frames that are not UDP, passed")                                   \
 	X(frames_ip_fragment, "IP fragments")                                                      \
+	X(frag_reassembled, "IP datagrams reassembled from fragments")                             \
+	X(frag_sent, "fragments sent for reassembled datagrams")                                   \
+	X(frag_passed_unreassembled, "fragments forwarded as they came: reassembly gave up "      \
+				     "(timeout, table full, too many pieces) or not possible")    \
+	X(frag_split_failed, "reassembled datagrams that could not be fragmented again: dropped") \
 	X(frames_udp_other, "UDP frames not to or from a SIP port")                                \
 	X(frames_sip, "UDP frames to or from a SIP port")                                          \
 	X(sip_messages, "SIP messages parsed")                                                     \

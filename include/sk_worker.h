@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "sdp_parse.h"
@@ -26,7 +27,6 @@
 
 struct rte_ring;
 struct rte_mempool;
-struct rte_ip_frag_tbl;
 
 #define SK_BURST 32
 /* Frames one call of sk_worker_process may emit (room for re-fragmentation). */
@@ -48,6 +48,17 @@ struct sk_worker {
 	const struct sk_tables *tables;
 	struct rte_ring *events;	 /* SIP events to the control thread (MP ring) */
 	struct rte_mempool *event_pool; /* struct sk_sip_event objects */
+	/*
+	 * Where frames go when more are produced than one OUT array holds (a
+	 * re-fragmented datagram, fragments given up on): the live loop transmits,
+	 * replay writes the capture. NULL: such frames are dropped and counted.
+	 */
+	void (*emit)(struct sk_worker *w, enum sk_side to, struct rte_mbuf **pkts, uint16_t n);
+	void *emit_ctx;
+
+	/* IP reassembly: owned by this worker (sk_worker_setup). */
+	struct rte_ip_frag_tbl *frag_tbl;
+	struct rte_mempool *indirect_pool; /* for re-fragmentation */
 
 	/* Written by this worker only. */
 	uint64_t port_ctr[SK_SIDE_COUNT][SK_PCTR_COUNT] __rte_cache_aligned;
@@ -60,9 +71,19 @@ struct sk_worker {
 	/* Scratch space for the message being handled; too big for the stack. */
 	struct sk_sip_msg sip;
 	struct sk_sdp sdp;
-	/* A SIP payload that spans mbuf segments is copied here to be parsed. */
-	char sip_copy[SK_SIP_MAX_LEN];
+	/* Frames the reassembly table gave up on, forwarded after each burst. */
+	struct rte_ip_frag_death_row death_row;
+	/* A frame that spans mbuf segments (a reassembled datagram) is flattened here. */
+	uint8_t flat[RTE_PKTMBUF_HEADROOM + 65536 + 64];
 } __rte_cache_aligned;
+
+/*
+ * Set up what the worker owns beyond its counters: the IP reassembly table
+ * (cfg->frag_max_flows, frag_timeout_ms) and the pool of indirect mbufs used
+ * to fragment again. -1 on error (logged).
+ */
+int sk_worker_setup(struct sk_worker *w, int socket);
+void sk_worker_teardown(struct sk_worker *w);
 
 /*
  * Handle a burst received on side FROM: classify, parse, rewrite. Frames to

@@ -33,13 +33,26 @@ class Scenario:
         self.cseq = {}
 
     # -- frames -----------------------------------------------------------
-    def udp(self, t, src, sport, dst, dport, payload, from_access):
+    def udp(self, t, src, sport, dst, dport, payload, from_access, frag=None):
         ip = (IPv6(src=src, dst=dst) if is_v6(src) else IP(src=src, dst=dst, id=len(self.frames) & 0xFFFF))
         eth = Ether(src=PHONE_MAC, dst=CORE_MAC) if from_access else Ether(src=CORE_MAC, dst=PHONE_MAC)
         if self.vlan is not None:
             eth = eth / Dot1Q(vlan=self.vlan)
         frame = eth / ip / UDP(sport=sport, dport=dport) / Raw(payload)
         frame = frame.__class__(bytes(frame))  # fix checksums and lengths now
+        if frag and len(payload) > frag:
+            if is_v6(src):
+                from scapy.layers.inet6 import fragment6
+                eth, ip6 = frame.copy(), frame[IPv6].copy()
+                eth.remove_payload() if self.vlan is None else eth[Dot1Q].remove_payload()
+                ip6 = IPv6(src=ip6.src, dst=ip6.dst) / IPv6ExtHdrFragment(id=len(self.frames)) / ip6[UDP]
+                pieces = [eth / p for p in fragment6(ip6, frag + 48)]
+            else:
+                pieces = fragment(frame, fragsize=frag)
+            for p in pieces:
+                p = p.__class__(bytes(p))
+                self.frames.append((t, p))
+            return frame
         self.frames.append((t, frame))
         return frame
 
@@ -56,16 +69,18 @@ class Scenario:
     def hostport(ip, port):
         return ("[%s]:%d" % (ip, port)) if is_v6(ip) else ("%s:%d" % (ip, port))
 
-    def sip(self, t, src, dst, start, headers, body=b"", from_access=True):
+    def sip(self, t, src, dst, start, headers, body=b"", from_access=True, content_type="application/sdp",
+            frag=None):
         lines = [start] + headers
         if body:
-            lines.append("Content-Type: application/sdp")
+            lines.append("Content-Type: " + content_type)
         lines.append("Content-Length: %d" % len(body))
         msg = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-        return self.udp(t, src.ip, src.sip_port, dst.ip, dst.sip_port, msg, from_access)
+        return self.udp(t, src.ip, src.sip_port, dst.ip, dst.sip_port, msg, from_access, frag=frag)
 
     def register(self, t, phone, registrar, user, call_id, cseq, supported, status=200,
-                 expires=3600, answer_after=0.05, instance=None, answer=True, request=True, answer_to=None):
+                 expires=3600, answer_after=0.05, instance=None, answer=True, request=True, answer_to=None,
+                 body=b"", content_type=None, frag=None):
         contact = "<sip:%s@%s>" % (user, self.hostport(phone.ip, phone.sip_port))
         if instance:
             contact += ';+sip.instance="<urn:uuid:%s>"' % instance
@@ -82,7 +97,8 @@ class Scenario:
         if supported:
             hdrs.append("Supported: %s" % supported)
         if request:
-            self.sip(t, phone, registrar, "REGISTER sip:example.com SIP/2.0", hdrs)
+            self.sip(t, phone, registrar, "REGISTER sip:example.com SIP/2.0", hdrs, body, content_type=content_type,
+                     frag=frag)
         if answer:
             resp = [h for h in hdrs if not h.startswith(("Supported", "Max-Forwards"))]
             resp[2] = resp[2] + ";tag=registrar"
