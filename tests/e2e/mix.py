@@ -293,6 +293,55 @@ def jumbo_frames():
     return F
 
 
+def huge_frames():
+    """Frames beyond 64 KB, as captures taken on hosts with GRO/TSO hold them
+    (pcap allows up to 262144 bytes a record)."""
+    F = []
+    F.append(Frame("small SIP before", "access", "frames_sip",
+                   a2c(sip("OPTIONS sip:x SIP/2.0", dialog_headers("OPTIONS", 1, callid="h1")))))
+    F.append(Frame("60000-byte UDP datagram (fits the IP length field)", "core",
+                   "frames_udp_other", c2a(b"\x80" * 60000, 30000, 20000, MEDIA, PHONE)))
+    F.append(Frame("80000-byte frame of a local EtherType", "core", "frames_non_ip",
+                   Ether(src=MAC_CORE, dst=MAC_PHONE, type=0x88b5) / Raw(b"b" * 80000)))
+    F.append(Frame("small SIP after", "access", "frames_sip",
+                   a2c(sip("OPTIONS sip:x SIP/2.0", dialog_headers("OPTIONS", 2, callid="h2")))))
+    return F
+
+
+def lost_fragments():
+    """Fragments whose siblings never come (lost on the way): a first fragment of a
+    SIP REGISTER, a middle fragment of another, and ordinary SIP around them.
+    Timestamps: see lost_fragment_records (the gaps exceed frag_timeout_ms)."""
+    big = sip("REGISTER sip:example.com SIP/2.0",
+              ["Via: SIP/2.0/UDP 10.10.1.2:5060;branch=z9hG4bK-lf",
+               "From: <sip:1001@example.com>;tag=lf", "To: <sip:1001@example.com>",
+               "Call-ID: lost-frag@10.10.1.2", "CSeq: 1 REGISTER",
+               "Contact: <sip:1001@10.10.1.2:5060>"], "x" * 3000)
+    f1 = fragment(IP(src=PHONE, dst=CUCM, id=0x5151) / UDP(sport=5060, dport=5060) / Raw(big),
+                  fragsize=1400)
+    f2 = fragment(IP(src=CUCM, dst=PHONE, id=0x5252) / UDP(sport=5060, dport=5060) / Raw(big),
+                  fragsize=1400)
+    opt = sip("OPTIONS sip:example.com SIP/2.0", dialog_headers("OPTIONS", 1, callid="lf-o"))
+    return [
+        Frame("first fragment, the rest lost", "access", "frames_ip_fragment",
+              Ether(src=MAC_PHONE, dst=MAC_CORE) / f1[0]),
+        Frame("OPTIONS right after", "access", "frames_sip", a2c(opt)),
+        Frame("OPTIONS 5 s later", "access", "frames_sip", a2c(opt)),
+        Frame("middle fragment from core, the rest lost", "core", "frames_ip_fragment",
+              Ether(src=MAC_CORE, dst=MAC_PHONE) / f2[1]),
+        Frame("OPTIONS after it", "access", "frames_sip", a2c(opt)),
+    ]
+
+
+def lost_fragment_records(frames):
+    offsets_us = [0, 1000, 5000000, 5001000, 5002000]
+    out = []
+    for fr, off in zip(frames, offsets_us):
+        t = 1700000000 * 1000000 + 500000 + off
+        out.append(Record(t // 1000000, t % 1000000, fr.data))
+    return out
+
+
 def records(frames, t0=1700000000, step_us=13711):
     """Timestamped pcap records, strictly increasing, with odd microseconds."""
     out = []
