@@ -180,11 +180,58 @@ static bool redirect(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 	return true;
 }
 
-bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+/* Does the Call-Info policy want remotecc values out of this message? */
+static bool callinfo_unwanted(struct sk_worker *w, enum sk_side from,
+			      const struct sk_pkt_meta *meta)
+{
+	enum sk_callinfo_policy policy =
+		__atomic_load_n(&w->cfg->callinfo_policy, __ATOMIC_RELAXED);
+	struct sk_addr_key key;
+	uint32_t user;
+
+	if (policy != SK_CALLINFO_REGISTERED)
+		return policy == SK_CALLINFO_STRIP;
+	/* The access endpoint is the destination of what core sends, the source of the rest. */
+	if (from == SK_SIDE_CORE)
+		sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
+	else
+		sk_addr_key_set(&key, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
+	user = w->tables ? sk_contact_lookup(w->tables, &key) : SK_NO_INDEX;
+	return user == SK_NO_INDEX ||
+	       !__atomic_load_n(&w->tables->user[user].callinfo_ok, __ATOMIC_ACQUIRE);
+}
+
+static bool apply_callinfo_policy(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+				  uint32_t *frame_len, struct sk_pkt_meta *meta)
+{
+	char *buf = (char *)frame + meta->payload_off;
+	uint32_t tail = *frame_len - meta->payload_off - meta->payload_len;
+	unsigned int n_removed;
+	int removed;
+
+	if (likely(w->sip.n_callinfo == 0 && !(w->sip.overflow & SK_SIP_OVF_CALLINFO)) ||
+	    !sk_callinfo_has_remotecc(buf, &w->sip) || !callinfo_unwanted(w, from, meta))
+		return false;
+	removed = sk_callinfo_strip(buf, meta->payload_len, tail, &w->sip, &n_removed);
+	if (removed < 0) {
+		sk_count(w, SK_WCTR_callinfo_left_too_many);
+		return false;
+	}
+	if (removed == 0)
+		return false;
+	sk_rewrite_udp_shrunk(frame, meta, (uint32_t)removed);
+	*frame_len -= (uint32_t)removed;
+	sk_ctr_add(&w->ctr[SK_WCTR_callinfo_removed], n_removed);
+	sk_count(w, SK_WCTR_callinfo_messages_rewritten);
+	return true;
+}
+
+bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint32_t *frame_len,
 		   struct sk_pkt_meta *meta, sk_time_ns now)
 {
 	const char *buf = (const char *)frame + meta->payload_off;
 	enum sk_sip_err err;
+	bool changed = false;
 
 	err = sk_sip_parse(buf, meta->payload_len, &w->sip);
 	if (unlikely(err != SK_SIP_OK)) {
@@ -197,11 +244,12 @@ bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 		return false;
 	}
 	sk_count(w, SK_WCTR_sip_messages);
-	if (w->tables == NULL)
-		return false;
-	if (tracked(&w->sip, from))
-		post_event(w, from, meta, buf, now);
-	if (from == SK_SIDE_CORE)
-		return redirect(w, frame, meta);
-	return false;
+	if (w->tables != NULL) {
+		/* The event copies what it needs before any byte of the message moves. */
+		if (tracked(&w->sip, from))
+			post_event(w, from, meta, buf, now);
+		if (from == SK_SIDE_CORE)
+			changed = redirect(w, frame, meta);
+	}
+	return apply_callinfo_policy(w, from, frame, frame_len, meta) || changed;
 }

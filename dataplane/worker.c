@@ -58,14 +58,14 @@ static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *m
 }
 
 /* Classify a parsed frame and run its handler. True if the frame bytes were changed. */
-static bool dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+static bool dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint32_t *len,
 		     struct sk_pkt_meta *meta, sk_time_ns now)
 {
 	switch ((enum sk_pkt_class)meta->cls) {
 	case SK_PKT_UDP:
 		if (unlikely(is_sip(w, meta))) {
 			sk_count(w, SK_WCTR_frames_sip);
-			return sk_sip_handle(w, from, frame, meta, now);
+			return sk_sip_handle(w, from, frame, len, meta, now);
 		}
 		sk_count(w, SK_WCTR_frames_udp_other);
 		return sk_media_handle(w, from, frame, meta, now);
@@ -135,7 +135,7 @@ static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_m
 
 	if (len <= 65535 && rte_pktmbuf_read(m, 0, len, flat) == flat) {
 		sk_pkt_parse(flat, len, &meta);
-		if (dispatch(w, from, flat, &meta, now)) {
+		if (dispatch(w, from, flat, &len, &meta, now)) {
 			struct rte_mbuf *copy = rebuild(m, flat, len);
 
 			if (copy != NULL)
@@ -162,13 +162,15 @@ static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, s
 		   struct out_q *q)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
 	struct rte_mbuf *datagram;
 	struct sk_pkt_meta meta;
 	uint32_t v6_id = 0;
 
-	sk_pkt_parse(frame, rte_pktmbuf_data_len(m), &meta);
+	sk_pkt_parse(frame, len, &meta);
 	if (likely(m->nb_segs == 1 && meta.cls != SK_PKT_IP_FRAGMENT)) {
-		dispatch(w, from, frame, &meta, now);
+		if (dispatch(w, from, frame, &len, &meta, now) && len < rte_pktmbuf_data_len(m))
+			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - len));
 		out_push(w, q, m);
 		return;
 	}

@@ -23,9 +23,25 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
 bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 		     struct sk_pkt_meta *meta, sk_time_ns now);
 
-/* A UDP frame on a SIP port: parse, tell the control thread, redirect (sip_path.c). */
-bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+/*
+ * A UDP frame on a SIP port: parse, tell the control thread, redirect, apply
+ * the Call-Info policy (sip_path.c). *FRAME_LEN shrinks if Call-Info went.
+ */
+bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint32_t *frame_len,
 		   struct sk_pkt_meta *meta, sk_time_ns now);
+
+/* --- Call-Info (callinfo.c) --- */
+
+bool sk_callinfo_has_remotecc(const char *buf, const struct sk_sip_msg *msg);
+
+/*
+ * Remove the remotecc Call-Info values of MSG (parsed from BUF, LEN bytes,
+ * followed by TAIL more bytes of the frame that move with it). Returns the
+ * bytes removed (0: none), or -1 when the message holds more Call-Info than
+ * the parser kept (left alone). *N_REMOVED: values removed.
+ */
+int sk_callinfo_strip(char *buf, uint32_t len, uint32_t tail, const struct sk_sip_msg *msg,
+		      unsigned int *n_removed);
 
 /* --- IP fragments (frag.c) --- */
 

@@ -23,4 +23,12 @@ enum sk_endpoint {
 void sk_rewrite_endpoint(uint8_t *frame, struct sk_pkt_meta *meta, enum sk_endpoint which,
 			 const uint8_t *addr, uint16_t port_be);
 
+/*
+ * The UDP payload of the frame became REMOVED bytes shorter (the bytes after
+ * it were already moved up): fix the IP and UDP lengths, the IPv4 header
+ * checksum and the UDP checksum (recomputed over the datagram; none on IPv4
+ * stays none). META's lengths follow.
+ */
+void sk_rewrite_udp_shrunk(uint8_t *frame, struct sk_pkt_meta *meta, uint32_t removed);
+
 #endif /* SK_REWRITE_H */
