@@ -73,7 +73,9 @@ def replay(ck, binary, wd, tag, records_in, linktype=sktest.LT_ETHERNET, config=
             f.write(config)
         args += ["--config", conf]
     rc, text = run_sipkeep(binary, args)
-    ck.ok(rc == 0, f"{tag}: sipkeep --replay exits 0", f"rc {rc}\n{tail(text)}")
+    if not ck.ok(rc == 0, f"{tag}: sipkeep --replay exits 0", f"rc {rc}\n{tail(text)}"):
+        ck.note(f"{tag}: the checks of its output are skipped")
+        return rc, text, None, None
     stats = {}
     lt, got = sktest.read_output(ck, tag, out)
     ck.eq(lt, sktest.LT_ETHERNET, f"{tag}: output capture is Ethernet")
@@ -82,6 +84,18 @@ def replay(ck, binary, wd, tag, records_in, linktype=sktest.LT_ETHERNET, config=
     else:
         ck.ok(False, f"{tag}: --stats-json file written")
     return rc, text, got, stats
+
+
+def check_mix(ck, got, stats, recs, exp_side, exp_cls):
+    compare_records(ck, "mix", got, recs)
+    check_counters(ck, "mix", stats, exp_side, exp_cls)
+    ctr = stats.get("counters", {})
+    ck.note(f"mix: SIP layer counted sip_messages={ctr.get('sip_messages')} "
+            f"sip_parse_errors={ctr.get('sip_parse_errors')} "
+            f"sip_keepalives={ctr.get('sip_keepalives')} (not checked here)")
+    workers = stats.get("workers", [])
+    ck.ok(len(workers) == 1 and all(workers[0].get(c) == exp_cls[c] for c in sktest.CLASSES),
+          "mix: one replay worker, its own counters equal the totals")
 
 
 def case_mix(ck, binary):
@@ -104,18 +118,13 @@ def case_mix(ck, binary):
     ck.note(f"mix: {len(frames)} frames, {exp_side}, {exp_cls}")
     with Workdir(ck, "replay-mix") as wd:
         _, text, got, stats = replay(ck, binary, wd, "mix", recs, config=mix.CONFIG)
-        compare_records(ck, "mix", got, recs)
-        check_counters(ck, "mix", stats, exp_side, exp_cls)
-        ctr = stats.get("counters", {})
-        ck.note(f"mix: SIP layer counted sip_messages={ctr.get('sip_messages')} "
-                f"sip_parse_errors={ctr.get('sip_parse_errors')} "
-                f"sip_keepalives={ctr.get('sip_keepalives')} (not checked here)")
-        workers = stats.get("workers", [])
-        ck.ok(len(workers) == 1 and all(workers[0].get(c) == exp_cls[c] for c in sktest.CLASSES),
-              "mix: one replay worker, its own counters equal the totals")
+        if stats is not None:
+            check_mix(ck, got, stats, recs, exp_side, exp_cls)
 
         # Same capture without a config: everything is core, SIP only on 5060.
         _, _, got, stats = replay(ck, binary, wd, "mix-noconf", recs)
+        if stats is None:
+            return
         compare_records(ck, "mix without config", got, recs)
         exp_cls = sktest.expected_counters([f.data for f in frames], (5060,))
         check_counters(ck, "mix without config", stats, {"core": len(frames)}, exp_cls)
@@ -135,8 +144,11 @@ def sll2(proto):
 def case_linktypes(ck, binary):
     import mix
 
+    # Untagged IP frames of the mix; fragments are left to the mix and lostfrag cases
+    # (held for reassembly, they would make this case about something else).
     frames = [f for f in mix.build_mix()
-              if f.data[12:14] in (b"\x08\x00", b"\x86\xdd") and len(f.data) > 14]
+              if f.data[12:14] in (b"\x08\x00", b"\x86\xdd") and len(f.data) > 14
+              and f.cls != "frames_ip_fragment"]
     l3 = [(f.data[12:14], f.data[14:]) for f in frames]
     arp = next(f for f in mix.build_mix() if f.name == "ARP request").data
     variants = [
@@ -152,8 +164,8 @@ def case_linktypes(ck, binary):
     ]
     with Workdir(ck, "replay-linktypes") as wd:
         for tag, lt, wrap in variants:
-            recs = [Record(1700000100 + i, (i * 7919) % 1000000, wrap(et, p))
-                    for i, (et, p) in enumerate(l3)]
+            recs = [Record(r.sec, r.usec, wrap(et, p))
+                    for r, (et, p) in zip(mix.records(frames), l3)]
             want_l3 = list(l3)
             hdr = len(wrap(b"\x08\x00", b""))
             extra = []
@@ -169,6 +181,8 @@ def case_linktypes(ck, binary):
             recs += extra
             _, text, got, stats = replay(ck, binary, wd, tag, recs, lt,
                                          config=mix.CONFIG)
+            if stats is None:
+                continue
             ck.eq(len(got), len(want_l3), f"{tag}: one Ethernet frame per usable record")
             bad = []
             for i, (g, (et, p)) in enumerate(zip(got, want_l3)):
@@ -197,19 +211,25 @@ def case_formats(ck, binary):
     with Workdir(ck, "replay-formats") as wd:
         for tag, kw in (("nanosecond", {"nsec": True}), ("big-endian", {"big_endian": True})):
             _, _, got, stats = replay(ck, binary, wd, tag, recs, **kw)
+            if stats is None:
+                continue
             compare_records(ck, f"{tag} pcap", got, recs)
             ck.eq(stats.get("ports", {}).get("core", {}).get("rx"), len(recs),
                   f"{tag} pcap: every frame received")
         _, _, got, stats = replay(ck, binary, wd, "pcapng", recs, writer=sktest.write_pcapng)
-        compare_records(ck, "pcapng", got, recs)
+        if stats is not None:
+            compare_records(ck, "pcapng", got, recs)
 
         _, text, got, stats = replay(ck, binary, wd, "empty", [])
-        ck.eq(len(got), 0, "empty capture: empty output")
-        ck.eq(stats.get("ports", {}).get("core", {}).get("rx"), 0, "empty capture: rx 0")
+        if stats is not None:
+            ck.eq(len(got), 0, "empty capture: empty output")
+            ck.eq(stats.get("ports", {}).get("core", {}).get("rx"), 0, "empty capture: rx 0")
 
         # Captured with a 96-byte snap length: the frames are cut, the original length stays.
         cut = [Record(r.sec, r.usec, r.data[:96], len(r.data)) for r in recs]
         _, _, got, stats = replay(ck, binary, wd, "snaplen", cut, config=mix.CONFIG, snaplen=96)
+        if stats is None:
+            return
         compare_records(ck, "snaplen 96", got, cut)
         exp = sktest.expected_counters([r.data for r in cut], mix.SIP_PORTS)
         ctr = stats.get("counters", {})
@@ -286,6 +306,8 @@ def case_jumbo(ck, binary):
           "jumbo: generator labels agree with the oracle")
     with Workdir(ck, "replay-jumbo") as wd:
         _, _, got, stats = replay(ck, binary, wd, "jumbo", recs, config=mix.CONFIG)
+        if stats is None:
+            return
         compare_records(ck, "jumbo", got, recs)
         check_counters(ck, "jumbo", stats, exp_side, exp_cls)
 
@@ -301,9 +323,10 @@ def case_huge(ck, binary):
     with Workdir(ck, "replay-huge") as wd:
         rc, text, got, stats = replay(ck, binary, wd, "huge", recs, config=mix.CONFIG)
         ck.ok(rc is not None and rc >= 0, "huge: no crash", f"rc {rc}")
+        if stats is None:
+            return
         compare_records(ck, "huge", got, recs)
-        if stats:
-            check_counters(ck, "huge", stats, exp_side, exp_cls)
+        check_counters(ck, "huge", stats, exp_side, exp_cls)
 
 
 def case_lostfrag(ck, binary):
@@ -316,12 +339,13 @@ def case_lostfrag(ck, binary):
     exp_cls = {c: sum(f.cls == c for f in frames) for c in sktest.CLASSES}
     with Workdir(ck, "replay-lostfrag") as wd:
         _, _, got, stats = replay(ck, binary, wd, "lostfrag", recs, config=mix.CONFIG)
+        if stats is None:
+            return
         ck.ok(sorted(g.data for g in got) == sorted(r.data for r in recs),
               "lostfrag: every frame forwarded, the orphan fragments included (fail open)",
               f"{len(got)} of {len(recs)} frames out")
         compare_records(ck, "lostfrag", got, recs)
-        if stats:
-            check_counters(ck, "lostfrag", stats, exp_side, exp_cls)
+        check_counters(ck, "lostfrag", stats, exp_side, exp_cls)
 
 
 CASES = {"mix": case_mix, "linktypes": case_linktypes, "formats": case_formats,

@@ -72,22 +72,30 @@ def one(ck, binary, path, wd):
     hdr = LINK_HDR[lt]
     if hdr is None:
         want = recs
-        same = (len(got) == len(want) and
-                all(g.data == w.data and g.ts() == w.ts() and g.origlen == w.origlen
-                    for g, w in zip(got, want)))
-        ck.ok(olt == sktest.LT_ETHERNET and same,
+        bad = []
+        for i, (g, w) in enumerate(zip(got, want)):
+            if g.data != w.data:
+                bad.append(f"#{i} bytes")
+            elif g.ts() != w.ts():
+                bad.append(f"#{i} timestamp {g.sec}.{g.usec:06d} != {w.sec}.{w.usec:06d}")
+            elif g.origlen != w.origlen:
+                bad.append(f"#{i} original length")
+        ck.ok(olt == sktest.LT_ETHERNET and len(got) == len(want) and not bad,
               f"{name}: output == input, {len(recs)} frames byte-identical with their "
-              "timestamps, in order",
-              f"{len(got)} frames out; first difference at "
-              f"{next((i for i, (g, w) in enumerate(zip(got, want)) if g.data != w.data or g.ts() != w.ts()), '?')}")
+              "timestamps, in order", f"{len(got)} frames out; differing: {bad[:5]}")
         eth = [r.data for r in recs]
         skipped = 0
     else:
         usable = [r for r in recs if r.caplen >= max(hdr, 1)]
         skipped = len(recs) - len(usable)
-        bad = [i for i, (g, r) in enumerate(zip(got, usable))
-               if g.data[14:] != r.data[hdr:] or g.data[12:14] != l3_ethertype(lt, r.data)
-               or g.ts() != r.ts()]
+        bad = []
+        for i, (g, r) in enumerate(zip(got, usable)):
+            if g.data[12:14] != l3_ethertype(lt, r.data):
+                bad.append(f"#{i} EtherType {g.data[12:14].hex()}")
+            elif g.data[14:] != r.data[hdr:]:
+                bad.append(f"#{i} L3 bytes")
+            elif g.ts() != r.ts():
+                bad.append(f"#{i} timestamp {g.sec}.{g.usec:06d} != {r.sec}.{r.usec:06d}")
         ck.ok(olt == sktest.LT_ETHERNET and len(got) == len(usable) and not bad,
               f"{name}: link type {lt} -> Ethernet: {len(usable)} frames, synthetic header "
               "with the right EtherType, L3 bytes and timestamps unchanged",
