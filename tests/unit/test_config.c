@@ -285,6 +285,23 @@ static void test_unreadable(void)
 	}
 }
 
+/*
+ * A directory opens fine with fopen() but every read fails (EISDIR): a config
+ * path that names a directory must be refused, not read as an empty file.
+ */
+static void test_directory(void)
+{
+	static struct sk_config cfg;
+	char err[1024];
+	int rc;
+
+	sk_config_defaults(&cfg);
+	err[0] = '\0';
+	rc = sk_config_load(&cfg, tmpdir, err, sizeof(err));
+	SK_CHECK(rc == -1, "a directory given as the config file is refused (rc %d)", rc);
+	SK_CHECK(strstr(err, tmpdir) != NULL, "directory as config: message names it ('%s')", err);
+}
+
 static void test_set_api(void)
 {
 	static struct sk_config cfg;
@@ -494,7 +511,9 @@ static void test_access_addr(void)
 	SK_CHECK(sk_prefix_parse("", &p) == -1, "sk_prefix_parse: empty string refused");
 }
 
-int main(void)
+/* test_config            everything but the directory case
+ * test_config directory  a directory as the config file */
+int main(int argc, char **argv)
 {
 	char cmd[600];
 	int rc;
@@ -503,13 +522,17 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_defaults();
-	test_syntax();
-	test_errors();
-	test_unreadable();
-	test_set_api();
-	test_round_trip();
-	test_access_addr();
+	if (argc > 1 && strcmp(argv[1], "directory") == 0) {
+		test_directory();
+	} else {
+		test_defaults();
+		test_syntax();
+		test_errors();
+		test_unreadable();
+		test_set_api();
+		test_round_trip();
+		test_access_addr();
+	}
 	rc = sk_test_done();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
