@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The control command table, its actions and the dispatcher (see ctl_commands.h). */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+
+#include "ctl_commands.h"
+#include "sk_log.h"
+
+/* Longest value sk_config_get writes that we show (sip_ports can be long). */
+#define SK_CTL_VALUE_MAX 8192
+/* User input quoted back in an error message is cut to this many bytes. */
+#define SK_CTL_QUOTE_MAX 64
+
+static int req_fail(struct sk_ctl_req *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int req_fail(struct sk_ctl_req *req, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->err, req->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- settings ---------------------------------------------------------------------------- */
+
+void sk_ctl_config_snapshot(const struct sk_app *app, struct sk_config *out)
+{
+	const struct sk_config *c = &app->cfg;
+
+	/* Integer and enum settings may be published by `set` at any time: load them atomically. */
+#define SK_X(name, def, min, max, help) out->name = __atomic_load_n(&c->name, __ATOMIC_ACQUIRE);
+	SK_CONFIG_INTS(SK_X)
+#undef SK_X
+	out->callinfo_policy = __atomic_load_n(&c->callinfo_policy, __ATOMIC_ACQUIRE);
+	out->sip_detect = __atomic_load_n(&c->sip_detect, __ATOMIC_ACQUIRE);
+	/* The rest is fixed once the daemon runs. */
+	memcpy(out->sip_port_bits, c->sip_port_bits, sizeof(out->sip_port_bits));
+	out->n_access_prefixes = c->n_access_prefixes;
+	memcpy(out->access_prefixes, c->access_prefixes, sizeof(out->access_prefixes));
+	memcpy(out->control_socket, c->control_socket, sizeof(out->control_socket));
+}
+
+static bool key_is_int(const char *key)
+{
+#define SK_X(name, def, min, max, help)                                                            \
+	if (strcmp(key, #name) == 0)                                                               \
+		return true;
+	SK_CONFIG_INTS(SK_X)
+#undef SK_X
+	return false;
+}
+
+/* Member MEMBER = the value of setting KEY in CFG: a number for integer keys, else a string. */
+static void json_setting(struct sk_json *j, const char *member, const struct sk_config *cfg,
+			 const char *key)
+{
+	char buf[SK_CTL_VALUE_MAX];
+
+	if (sk_config_get(cfg, key, buf, sizeof(buf)) < 0) {
+		sk_json_null(j, member);
+		return;
+	}
+	if (key_is_int(key))
+		sk_json_u64(j, member, strtoull(buf, NULL, 10));
+	else
+		sk_json_str(j, member, buf);
+}
+
+/* Settings `set` may change at run time; each one has its publish function below. */
+typedef void (*publish_fn)(struct sk_app *app, const struct sk_config *v);
+
+/*
+ * Workers and DPDK's telemetry thread read these fields while they change:
+ * they must use __atomic_load_n(..., __ATOMIC_ACQUIRE).
+ */
+static void publish_callinfo_policy(struct sk_app *app, const struct sk_config *v)
+{
+	__atomic_store_n(&app->cfg.callinfo_policy, v->callinfo_policy, __ATOMIC_RELEASE);
+}
+
+static void publish_persist_window_ms(struct sk_app *app, const struct sk_config *v)
+{
+	__atomic_store_n(&app->cfg.persist_window_ms, v->persist_window_ms, __ATOMIC_RELEASE);
+}
+
+static void publish_media_silence_ms(struct sk_app *app, const struct sk_config *v)
+{
+	__atomic_store_n(&app->cfg.media_silence_ms, v->media_silence_ms, __ATOMIC_RELEASE);
+}
+
+/* Validate on a copy with the config loader's own rules, then publish the one field. */
+static int set_setting(struct sk_ctl_req *req, const char *key, publish_fn publish)
+{
+	struct sk_app *app = req->app;
+	char before[SK_CTL_VALUE_MAX], after[SK_CTL_VALUE_MAX];
+	struct sk_config *tmp;
+	char why[512];
+
+	if (req->origin != SK_CTL_FROM_SOCKET)
+		return req_fail(req, "'%s' changes settings: control socket only", req->cmd->name);
+	tmp = malloc(sizeof(*tmp));
+	if (tmp == NULL)
+		return req_fail(req, "out of memory");
+	*tmp = app->cfg; /* the control thread is the only writer: a plain copy is exact */
+	if (sk_config_set(tmp, key, req->argv[0], why, sizeof(why)) < 0) {
+		free(tmp);
+		return req_fail(req, "%s", why);
+	}
+	sk_config_get(&app->cfg, key, before, sizeof(before));
+	publish(app, tmp);
+	sk_config_get(&app->cfg, key, after, sizeof(after));
+	free(tmp);
+	SK_LOG(INFO, "control: %s changed from %s to %s", key, before, after);
+	sk_json_str(req->j, "key", key);
+	json_setting(req->j, "value", &app->cfg, key);
+	if (key_is_int(key))
+		sk_json_u64(req->j, "previous", strtoull(before, NULL, 10));
+	else
+		sk_json_str(req->j, "previous", before);
+	return 0;
+}
+
+static int cmd_set_callinfo_policy(struct sk_ctl_req *req)
+{
+	return set_setting(req, "callinfo_policy", publish_callinfo_policy);
+}
+
+static int cmd_set_persist_window_ms(struct sk_ctl_req *req)
+{
+	return set_setting(req, "persist_window_ms", publish_persist_window_ms);
+}
+
+static int cmd_set_media_silence_ms(struct sk_ctl_req *req)
+{
+	return set_setting(req, "media_silence_ms", publish_media_silence_ms);
+}
+
+static int cmd_show_config(struct sk_ctl_req *req)
+{
+	struct sk_config *cfg = malloc(sizeof(*cfg));
+	size_t n, i;
+	const struct sk_ctl_cmd *cmds = sk_ctl_commands(&n);
+	int k;
+
+	if (cfg == NULL)
+		return req_fail(req, "out of memory");
+	sk_ctl_config_snapshot(req->app, cfg);
+	sk_json_obj_begin(req->j, "config");
+	for (k = 0; sk_config_keys[k] != NULL; k++)
+		json_setting(req->j, sk_config_keys[k], cfg, sk_config_keys[k]);
+	sk_json_obj_end(req->j);
+	free(cfg);
+	/* What `set` accepts, from the table itself. */
+	sk_json_arr_begin(req->j, "runtime_settable");
+	for (i = 0; i < n; i++)
+		if (strncmp(cmds[i].name, "set ", 4) == 0)
+			sk_json_str(req->j, NULL, cmds[i].name + 4);
+	sk_json_arr_end(req->j);
+	return 0;
+}
+
+/* ---- counters, workers, ports ------------------------------------------------------------ */
+
+static int cmd_show_stats(struct sk_ctl_req *req)
+{
+	sk_stats_json_members(req->app, req->j);
+	return 0;
+}
+
+static int cmd_show_workers(struct sk_ctl_req *req)
+{
+	const struct sk_app *app = req->app;
+	unsigned int i;
+	int side;
+
+	sk_json_u64(req->j, "tsc_hz", rte_get_tsc_hz());
+	sk_json_arr_begin(req->j, "workers");
+	for (i = 0; i < app->n_workers; i++) {
+		const struct sk_worker *w = &app->workers[i];
+		uint64_t busy = sk_ctr_read(&w->busy_cycles);
+		uint64_t idle = sk_ctr_read(&w->idle_cycles);
+		uint64_t rx = 0, tx = 0, dropped = 0;
+
+		for (side = 0; side < SK_SIDE_COUNT; side++) {
+			rx += sk_ctr_read(&w->port_ctr[side][SK_PCTR_rx]);
+			tx += sk_ctr_read(&w->port_ctr[side][SK_PCTR_tx]);
+			dropped += sk_ctr_read(&w->port_ctr[side][SK_PCTR_tx_dropped]);
+		}
+		sk_json_obj_begin(req->j, NULL);
+		sk_json_u64(req->j, "worker", w->index);
+		sk_json_u64(req->j, "lcore", w->lcore_id);
+		sk_json_u64(req->j, "queue", w->queue_id);
+		sk_json_u64(req->j, "polls", sk_ctr_read(&w->polls));
+		sk_json_u64(req->j, "busy_cycles", busy);
+		sk_json_u64(req->j, "idle_cycles", idle);
+		/* Since start: share of the polling time spent on polls that moved frames. */
+		sk_json_double(req->j, "busy_pct",
+			       busy + idle ? 100.0 * (double)busy / (double)(busy + idle) : 0.0);
+		sk_json_u64(req->j, "rx", rx);
+		sk_json_u64(req->j, "tx", tx);
+		sk_json_u64(req->j, "tx_dropped", dropped);
+		sk_json_obj_end(req->j);
+	}
+	sk_json_arr_end(req->j);
+	return 0;
+}
+
+static void json_port(struct sk_json *j, enum sk_side side, uint16_t port)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	struct rte_eth_dev_info info;
+	struct rte_ether_addr addr;
+	struct rte_eth_link link;
+	struct rte_eth_stats st;
+
+	sk_json_obj_begin(j, NULL);
+	sk_json_str(j, "side", sk_side_name(side));
+	sk_json_u64(j, "port_id", port);
+	if (rte_eth_dev_get_name_by_port(port, name) == 0)
+		sk_json_str(j, "name", name);
+	if (rte_eth_dev_info_get(port, &info) == 0) {
+		sk_json_str(j, "driver", info.driver_name);
+		sk_json_u64(j, "rx_queues", info.nb_rx_queues);
+		sk_json_u64(j, "tx_queues", info.nb_tx_queues);
+	}
+	if (rte_eth_macaddr_get(port, &addr) == 0) {
+		rte_ether_format_addr(mac, sizeof(mac), &addr);
+		sk_json_str(j, "mac", mac);
+	}
+	if (rte_eth_link_get_nowait(port, &link) == 0) {
+		sk_json_bool(j, "link_up", link.link_status == RTE_ETH_LINK_UP);
+		if (link.link_status == RTE_ETH_LINK_UP) {
+			if (link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+				sk_json_u64(j, "link_speed_mbps", link.link_speed);
+			sk_json_str(j, "link_duplex",
+				    link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
+			sk_json_bool(j, "link_autoneg", link.link_autoneg == RTE_ETH_LINK_AUTONEG);
+		}
+	}
+	if (rte_eth_stats_get(port, &st) == 0) {
+		sk_json_obj_begin(j, "stats");
+		sk_json_u64(j, "ipackets", st.ipackets);
+		sk_json_u64(j, "opackets", st.opackets);
+		sk_json_u64(j, "ibytes", st.ibytes);
+		sk_json_u64(j, "obytes", st.obytes);
+		sk_json_u64(j, "imissed", st.imissed);
+		sk_json_u64(j, "ierrors", st.ierrors);
+		sk_json_u64(j, "oerrors", st.oerrors);
+		sk_json_u64(j, "rx_nombuf", st.rx_nombuf);
+		sk_json_obj_end(j);
+	}
+	sk_json_obj_end(j);
+}
+
+static int cmd_show_ports(struct sk_ctl_req *req)
+{
+	const struct sk_app *app = req->app;
+	int side;
+
+	sk_json_arr_begin(req->j, "ports");
+	for (side = 0; app->live && side < SK_SIDE_COUNT; side++)
+		json_port(req->j, (enum sk_side)side, app->port_id[side]);
+	sk_json_arr_end(req->j);
+	return 0;
+}
+
+/* ---- help and the table ------------------------------------------------------------------ */
+
+static int cmd_help(struct sk_ctl_req *req);
+
+/*
+ * Every command, in the order `help` lists them. The user and call commands
+ * (show users [N], show user AOR, show calls [N], flush user AOR) join this
+ * table when the user and dialog tables exist.
+ */
+static const struct sk_ctl_cmd commands[] = {
+	{"help", "[COMMAND...]", 0, SK_CTL_MAX_WORDS,
+	 "list commands, or those starting with COMMAND", NULL, cmd_help},
+	{"show stats", "", 0, 0, "every counter: per port, per worker, and totals",
+	 "/sipkeep/stats", cmd_show_stats},
+	{"show ports", "", 0, 0, "DPDK ports: id, name, driver, queues, MAC, link and NIC counters",
+	 "/sipkeep/ports", cmd_show_ports},
+	{"show workers", "", 0, 0, "per worker: lcore, queue, polls, busy/idle cycles, busy %",
+	 "/sipkeep/workers", cmd_show_workers},
+	{"show config", "", 0, 0, "every setting and its current value", "/sipkeep/config",
+	 cmd_show_config},
+	{"set callinfo_policy", "registered|pass|strip", 1, 1,
+	 "what to do with Cisco Call-Info on the access side", NULL, cmd_set_callinfo_policy},
+	{"set persist_window_ms", "N", 1, 1,
+	 "how long a suspended user may re-register and keep its calls", NULL,
+	 cmd_set_persist_window_ms},
+	{"set media_silence_ms", "N", 1, 1, "uplink media silence after which a user is suspended",
+	 NULL, cmd_set_media_silence_ms},
+};
+
+const struct sk_ctl_cmd *sk_ctl_commands(size_t *n)
+{
+	*n = SK_ARRAY_SIZE(commands);
+	return commands;
+}
+
+/*
+ * How many leading words of WORDS match command NAME (case-insensitive);
+ * *NAME_WORDS gets the number of words in NAME.
+ */
+static int match_words(const char *name, char **words, int nwords, int *name_words)
+{
+	int matched = 0, total = 0;
+	bool still = true;
+	const char *p = name;
+
+	while (*p) {
+		size_t len = strcspn(p, " ");
+
+		if (still && total < nwords && strlen(words[total]) == len &&
+		    strncasecmp(words[total], p, len) == 0)
+			matched++;
+		else
+			still = false;
+		total++;
+		p += len;
+		p += strspn(p, " ");
+	}
+	*name_words = total;
+	return matched;
+}
+
+/* The K-th word of NAME into BUF. */
+static void nth_word(const char *name, int k, char *buf, size_t buflen)
+{
+	const char *p = name;
+	size_t len;
+
+	while (k-- > 0) {
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	len = strcspn(p, " ");
+	snprintf(buf, buflen, "%.*s", (int)len, p);
+}
+
+static int cmd_help(struct sk_ctl_req *req)
+{
+	size_t i, shown = 0;
+
+	sk_json_arr_begin(req->j, "commands");
+	for (i = 0; i < SK_ARRAY_SIZE(commands); i++) {
+		const struct sk_ctl_cmd *c = &commands[i];
+		int total;
+
+		if (req->origin == SK_CTL_FROM_TELEMETRY && c->telemetry == NULL)
+			continue;
+		if (match_words(c->name, req->argv, req->argc, &total) < req->argc)
+			continue;
+		sk_json_obj_begin(req->j, NULL);
+		sk_json_str(req->j, "command", c->name);
+		sk_json_str(req->j, "args", c->args);
+		sk_json_str(req->j, "help", c->help);
+		if (c->telemetry)
+			sk_json_str(req->j, "telemetry", c->telemetry);
+		sk_json_obj_end(req->j);
+		shown++;
+	}
+	sk_json_arr_end(req->j);
+	if (shown == 0)
+		return req_fail(req, "help: no command starts with '%.*s'", SK_CTL_QUOTE_MAX,
+				req->argv[0]);
+	return 0;
+}
+
+/* Reject bytes a command never holds: NUL and control characters (tabs separate words). */
+static int check_bytes(const char *line, size_t len, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == '\0') {
+			snprintf(err, errlen, "command contains a NUL byte (offset %zu)", i);
+			return -1;
+		}
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			snprintf(err, errlen, "command contains control byte 0x%02x (offset %zu)",
+				 c, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Words as the user typed them, for messages: "show foo". */
+static void join_words(char **words, int n, char *buf, size_t buflen)
+{
+	size_t used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < buflen; i++)
+		used += (size_t)snprintf(buf + used, buflen - used, "%s%s", i ? " " : "", words[i]);
+	if (used >= buflen && buflen > 4)
+		memcpy(buf + buflen - 4, "...", 4);
+}
+
+/* No command matched all of its words: say what was expected. */
+static void unknown_command(char **words, int nwords, char *err, size_t errlen)
+{
+	char typed[SK_CTL_QUOTE_MAX + 4], prefix[SK_CTL_QUOTE_MAX + 4], next[64];
+	size_t used;
+	size_t i;
+	int depth = 0, total, listed = 0;
+
+	/* The deepest word prefix shared with some command. */
+	for (i = 0; i < SK_ARRAY_SIZE(commands); i++) {
+		int m = match_words(commands[i].name, words, nwords, &total);
+
+		if (m > depth)
+			depth = m;
+	}
+	join_words(words, nwords, typed, sizeof(typed));
+	if (depth == 0) {
+		snprintf(err, errlen, "unknown command '%s' (try 'help')", typed);
+		return;
+	}
+	join_words(words, depth, prefix, sizeof(prefix));
+	used = (size_t)snprintf(err, errlen, "%s command '%s': '%s' takes one of:",
+				depth == nwords ? "incomplete" : "unknown", typed, prefix);
+	for (i = 0; i < SK_ARRAY_SIZE(commands) && used < errlen; i++) {
+		if (match_words(commands[i].name, words, nwords, &total) != depth || total <= depth)
+			continue;
+		nth_word(commands[i].name, depth, next, sizeof(next));
+		used += (size_t)snprintf(err + used, errlen - used, "%s %s", listed ? "," : "",
+					 next);
+		listed++;
+	}
+}
+
+static const struct sk_ctl_cmd *find_command(char **words, int nwords, int *consumed)
+{
+	const struct sk_ctl_cmd *best = NULL;
+	int best_words = 0;
+	size_t i;
+
+	for (i = 0; i < SK_ARRAY_SIZE(commands); i++) {
+		int total, m = match_words(commands[i].name, words, nwords, &total);
+
+		if (m == total && total > best_words) {
+			best = &commands[i];
+			best_words = total;
+		}
+	}
+	*consumed = best_words;
+	return best;
+}
+
+static int check_args(const struct sk_ctl_cmd *c, int argc, char **argv, char *err, size_t errlen)
+{
+	if (argc < c->min_args) {
+		snprintf(err, errlen, "'%s' needs %s (usage: %s %s)", c->name, c->args, c->name,
+			 c->args);
+		return -1;
+	}
+	if (argc > c->max_args) {
+		const char *extra = argv[c->max_args];
+
+		if (c->max_args == 0)
+			snprintf(err, errlen, "'%s' takes no argument, got '%.*s'", c->name,
+				 SK_CTL_QUOTE_MAX, extra);
+		else
+			snprintf(err, errlen, "'%s': unexpected argument '%.*s' (usage: %s %s)",
+				 c->name, SK_CTL_QUOTE_MAX, extra, c->name, c->args);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open a reply document in memory. */
+static FILE *reply_open(char **buf, size_t *len, struct sk_json *j)
+{
+	FILE *f = open_memstream(buf, len);
+
+	if (f == NULL)
+		return NULL;
+	sk_json_init(j, f, false);
+	sk_json_obj_begin(j, NULL);
+	return f;
+}
+
+static int reply_close(FILE *f, struct sk_json *j, char **buf)
+{
+	sk_json_obj_end(j);
+	if (ferror(f)) {
+		fclose(f);
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	if (fclose(f) != 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int reply_error(const char *msg, char **reply, size_t *reply_len)
+{
+	struct sk_json j;
+	FILE *f = reply_open(reply, reply_len, &j);
+
+	if (f == NULL)
+		return -1;
+	sk_json_str(&j, "error", msg);
+	return reply_close(f, &j, reply);
+}
+
+int sk_ctl_execute(struct sk_app *app, enum sk_ctl_origin origin, const char *line, size_t len,
+		   char **reply, size_t *reply_len)
+{
+	char text[SK_CTL_LINE_MAX + 1];
+	char *words[SK_CTL_MAX_WORDS + 1];
+	char err[1024];
+	const struct sk_ctl_cmd *c;
+	struct sk_ctl_req req;
+	struct sk_json j;
+	char *save = NULL, *w;
+	int nwords = 0, consumed, rc;
+	FILE *f;
+
+	*reply = NULL;
+	*reply_len = 0;
+	if (len > SK_CTL_LINE_MAX - 1) {
+		snprintf(err, sizeof(err), "command longer than %d bytes", SK_CTL_LINE_MAX - 1);
+		return reply_error(err, reply, reply_len);
+	}
+	if (check_bytes(line, len, err, sizeof(err)) < 0)
+		return reply_error(err, reply, reply_len);
+	memcpy(text, line, len);
+	text[len] = '\0';
+	for (w = strtok_r(text, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+		if (nwords == SK_CTL_MAX_WORDS) {
+			snprintf(err, sizeof(err), "more than %d words in one command",
+				 SK_CTL_MAX_WORDS);
+			return reply_error(err, reply, reply_len);
+		}
+		words[nwords++] = w;
+	}
+	words[nwords] = NULL;
+	if (nwords == 0)
+		return reply_error("empty command (try 'help')", reply, reply_len);
+	c = find_command(words, nwords, &consumed);
+	if (c == NULL) {
+		unknown_command(words, nwords, err, sizeof(err));
+		return reply_error(err, reply, reply_len);
+	}
+	if (origin == SK_CTL_FROM_TELEMETRY && c->telemetry == NULL) {
+		snprintf(err, sizeof(err), "'%s' is not available over telemetry", c->name);
+		return reply_error(err, reply, reply_len);
+	}
+	if (check_args(c, nwords - consumed, words + consumed, err, sizeof(err)) < 0)
+		return reply_error(err, reply, reply_len);
+
+	f = reply_open(reply, reply_len, &j);
+	if (f == NULL)
+		return -1;
+	/* Telemetry has its own envelope: no "ok" there. */
+	if (origin == SK_CTL_FROM_SOCKET)
+		sk_json_bool(&j, "ok", true);
+	err[0] = '\0';
+	req = (struct sk_ctl_req){
+		.app = app,
+		.cmd = c,
+		.origin = origin,
+		.argc = nwords - consumed,
+		.argv = words + consumed,
+		.j = &j,
+		.err = err,
+		.errlen = sizeof(err),
+	};
+	rc = c->fn(&req);
+	if (reply_close(f, &j, reply) < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	free(*reply);
+	*reply = NULL;
+	return reply_error(err[0] ? err : "command failed", reply, reply_len);
+}
