@@ -15,9 +15,12 @@
 
 #include "sk_common.h"
 #include "sk_config.h"
+#include "session.h"
 #include "sk_worker.h"
 
 #define SK_MAX_WORKERS RTE_MAX_LCORE
+
+struct sk_ctl_server;
 
 struct sk_app {
 	struct sk_config cfg;
@@ -28,16 +31,32 @@ struct sk_app {
 	uint16_t port_id[SK_SIDE_COUNT];
 	struct rte_mempool *pool;
 	sk_time_ns start_ns;
-	sk_time_ns now_ns; /* control thread's clock: TSC live, trace time in replay */
+	/* Control thread's clock: TSC live, trace time in replay; stored atomically. */
+	sk_time_ns now_ns;
 	sk_time_ns next_stats_ns;
 	/* Frames the replay reader could not turn into mbufs (pool empty): counted, not lost. */
 	uint64_t replay_alloc_failed;
 	/* Frames shorter than their capture link header: nothing to forward. */
 	uint64_t replay_frames_skipped;
+	/* The control socket server (ctl_socket.c); NULL when not serving (replay mode). */
+	struct sk_ctl_server *ctl;
+	/* Users, registrations, dialogs and the tables workers read (session.h). */
+	struct sk_session session;
+	bool session_up;
+	/* Compiled scanner_signatures (NULL: none); workers hold their own scratch. */
+	struct sk_scanner *scanner;
 };
 
 /* Write every counter (per port, per worker and totals) as one JSON document. */
 void sk_stats_write_json(const struct sk_app *app, FILE *f, bool pretty);
+
+/*
+ * The same counters as members of the object J is in (the control socket's
+ * `show stats` wraps them in its reply). Safe on any thread: counters are read
+ * with sk_ctr_read, now_ns with an atomic load.
+ */
+struct sk_json;
+void sk_stats_json_members(const struct sk_app *app, struct sk_json *j);
 
 /* Log a one-screen summary of the counters (used at shutdown and every stats_interval_ms). */
 void sk_stats_log(const struct sk_app *app);

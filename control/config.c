@@ -22,6 +22,7 @@ const char *const sk_config_keys[] = {
 	"sip_ports",
 	"access_prefixes",
 	"control_socket",
+	"scanner_signatures",
 	NULL,
 };
 
@@ -52,6 +53,7 @@ void sk_config_defaults(struct sk_config *cfg)
 	cfg->sip_port_bits[SK_DEFAULT_SIP_PORT >> 6] |= 1ULL << (SK_DEFAULT_SIP_PORT & 63);
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 SK_DEFAULT_CONTROL_SOCKET);
+	snprintf(cfg->scanner_signatures, sizeof(cfg->scanner_signatures), "default");
 }
 
 static char *trim(char *s)
@@ -262,6 +264,15 @@ int sk_config_set(struct sk_config *cfg, const char *key, const char *value, cha
 		snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", value);
 		return 0;
 	}
+	if (strcmp(key, "scanner_signatures") == 0) {
+		if (strlen(value) >= sizeof(cfg->scanner_signatures)) {
+			snprintf(err, errlen, "key 'scanner_signatures': longer than %zu bytes",
+				 sizeof(cfg->scanner_signatures) - 1);
+			return -1;
+		}
+		snprintf(cfg->scanner_signatures, sizeof(cfg->scanner_signatures), "%s", value);
+		return 0;
+	}
 	snprintf(err, errlen, "unknown key '%s'", key);
 	return -1;
 }
@@ -369,6 +380,8 @@ int sk_config_get(const struct sk_config *cfg, const char *key, char *buf, size_
 		return format_prefixes(cfg, buf, buflen), 0;
 	if (strcmp(key, "control_socket") == 0)
 		return snprintf(buf, buflen, "%s", cfg->control_socket), 0;
+	if (strcmp(key, "scanner_signatures") == 0)
+		return snprintf(buf, buflen, "%s", cfg->scanner_signatures), 0;
 	return -1;
 }
 

@@ -2,27 +2,109 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_lcore.h>
+
 #include "control.h"
+#include "ctl_socket.h"
 #include "sk_log.h"
+#include "telemetry.h"
+
+/* Compile scanner_signatures and give each worker its own Hyperscan scratch. */
+static int scanner_init(struct sk_app *app)
+{
+	char list[sizeof(app->cfg.scanner_signatures)];
+	const char *sigs[64];
+	const char *const *use = sigs;
+	char err[256], *save = NULL, *tok;
+	size_t n = 0;
+	unsigned int i;
+
+	if (strcmp(app->cfg.scanner_signatures, "none") == 0)
+		return 0;
+	if (strcmp(app->cfg.scanner_signatures, "default") == 0) {
+		use = sk_scanner_default_sigs;
+		while (use[n] != NULL)
+			n++;
+	} else {
+		snprintf(list, sizeof(list), "%s", app->cfg.scanner_signatures);
+		for (tok = strtok_r(list, ",", &save); tok && n < RTE_DIM(sigs);
+		     tok = strtok_r(NULL, ",", &save)) {
+			while (*tok == ' ' || *tok == '\t')
+				tok++;
+			if (*tok != '\0')
+				sigs[n++] = tok;
+		}
+	}
+	if (n == 0)
+		return 0;
+	app->scanner = sk_scanner_compile(use, n, err, sizeof(err));
+	if (app->scanner == NULL) {
+		SK_LOG(ERR, "scanner_signatures: %s", err);
+		return -1;
+	}
+	for (i = 0; i < app->n_workers; i++) {
+		struct sk_worker *w = &app->workers[i];
+
+		w->scanner_scratch = i == 0 ? sk_scanner_scratch_alloc(app->scanner)
+					    : sk_scanner_scratch_clone(app->workers[0].scanner_scratch);
+		if (w->scanner_scratch == NULL) {
+			SK_LOG(ERR, "cannot allocate Hyperscan scratch for worker %u", i);
+			return -1;
+		}
+		w->scanner = app->scanner;
+	}
+	SK_LOG(INFO, "%zu SIP scanner signature(s) compiled", n);
+	return 0;
+}
 
 int sk_control_init(struct sk_app *app)
 {
+	unsigned int i;
+
 	app->next_stats_ns = app->start_ns + (sk_time_ns)app->cfg.stats_interval_ms * SK_NS_PER_MS;
+	if (scanner_init(app) < 0)
+		return -1;
+	if (sk_session_create(&app->session, &app->cfg, app->n_workers) < 0)
+		return -1;
+	app->session_up = true;
+	/* Workers get the tables before they are launched: nothing changes under them later. */
+	for (i = 0; i < app->n_workers; i++) {
+		if (sk_worker_setup(&app->workers[i], (int)rte_socket_id()) < 0)
+			return -1;
+		app->workers[i].tables = &app->session.tw.t;
+		app->workers[i].events = app->session.events;
+		app->workers[i].event_pool = app->session.event_pool;
+	}
+	/* The control socket and telemetry are for a running box: not served in replay. */
+	if (app->live) {
+		if (sk_ctl_socket_open(app) < 0)
+			return -1;
+		sk_telemetry_start(app);
+	}
 	return 0;
 }
 
 void sk_control_tick(struct sk_app *app, sk_time_ns now)
 {
-	app->now_ns = now;
+	__atomic_store_n(&app->now_ns, now, __ATOMIC_RELAXED);
+	if (app->session_up)
+		sk_session_tick(&app->session, now);
 	if (app->cfg.stats_interval_ms != 0 && now >= app->next_stats_ns) {
 		sk_stats_log(app);
 		app->next_stats_ns = now + (sk_time_ns)app->cfg.stats_interval_ms * SK_NS_PER_MS;
 	}
+	sk_ctl_socket_poll(app, now);
 }
 
 void sk_control_fini(struct sk_app *app)
 {
-	RTE_SET_USED(app);
+	if (app->live)
+		sk_telemetry_stop();
+	sk_ctl_socket_close(app);
+	if (app->session_up) {
+		sk_session_destroy(&app->session);
+		app->session_up = false;
+	}
 }
 
 int sk_control_report(const struct sk_app *app, const char *stats_json_path)

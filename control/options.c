@@ -67,9 +67,12 @@ void sk_options_usage(FILE *f, const char *prog)
 		"  %-20s comma-separated UDP ports carrying SIP (default 5060)\n"
 		"  %-20s comma-separated CIDRs on the access side (replay direction)\n"
 		"  %-20s control socket path (default /run/sipkeep/sipkeep.sock)\n"
+		"  %-20s default | none | comma-separated User-Agent/From substrings of SIP\n"
+		"  %-20s scanners whose messages are dropped (sip_scanner_dropped)\n"
 		"\n"
 		"Signals: SIGINT/SIGTERM stop polling, drain, print the counters and exit.\n",
-		"callinfo_policy", "sip_detect", "sip_ports", "access_prefixes", "control_socket");
+		"callinfo_policy", "sip_detect", "sip_ports", "access_prefixes", "control_socket",
+		"scanner_signatures", "");
 }
 
 static int parse_uint(const char *opt, const char *text, unsigned long max, unsigned long *out)

@@ -29,6 +29,7 @@ struct replay_io {
 	pcap_t *out_handle;
 	pcap_dumper_t *out;
 	int linktype;
+	const struct pcap_pkthdr *cur_hdr; /* the input frame being processed */
 	uint64_t frames_in;
 	uint64_t frames_out;
 	uint8_t frame[SK_REPLAY_FRAME_MAX + sizeof(struct rte_ether_hdr)];
@@ -171,6 +172,15 @@ static void write_out(struct replay_io *io, struct rte_mbuf **out, uint16_t n,
 	}
 }
 
+/* The worker's overflow path (re-fragmented datagrams): straight to the capture. */
+static void replay_emit(struct sk_worker *w, enum sk_side to, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct replay_io *io = w->emit_ctx;
+
+	sk_ctr_add(&w->port_ctr[to][SK_PCTR_tx], n);
+	write_out(io, pkts, n, io->cur_hdr);
+}
+
 static enum sk_side direction(const struct sk_config *cfg, const uint8_t *frame, uint32_t len)
 {
 	struct sk_pkt_meta meta;
@@ -204,8 +214,14 @@ static int replay_loop(struct sk_app *app, struct replay_io *io)
 		if (!started) {
 			app->start_ns = now;
 			started = true;
-			sk_control_init(app);
+			if (sk_control_init(app) < 0)
+				return -1;
+			/* The replay thread is the one reader of the tables. */
+			rte_rcu_qsbr_thread_register(w->tables->qsv, 0);
+			rte_rcu_qsbr_thread_online(w->tables->qsv, 0);
 		}
+		/* Between frames the reader holds nothing: reclamation may proceed. */
+		rte_rcu_qsbr_quiescent(w->tables->qsv, 0);
 		sk_control_tick(app, now);
 		if (to_ethernet(io, data, hdr->caplen, &frame, &frame_len) < 0) {
 			app->replay_frames_skipped++;
@@ -218,6 +234,7 @@ static int replay_loop(struct sk_app *app, struct replay_io *io)
 		}
 		from = direction(&app->cfg, frame, frame_len);
 		sk_ctr_add(&w->port_ctr[from][SK_PCTR_rx], 1);
+		io->cur_hdr = hdr;
 		n_out = sk_worker_process(w, from, &m, 1, out, now);
 		sk_ctr_add(&w->port_ctr[sk_side_other(from)][SK_PCTR_tx], n_out);
 		write_out(io, out, n_out, hdr);
@@ -299,6 +316,8 @@ int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *p
 	app->workers[0].cfg = &app->cfg;
 	app->workers[0].quit = &app->quit;
 	app->workers[0].tsc_per_us = 1;
+	app->workers[0].emit = replay_emit;
+	app->workers[0].emit_ctx = &io;
 	if (replay_loop(app, &io) == 0)
 		rc = 0;
 	if (app->replay_frames_skipped)

@@ -74,49 +74,76 @@ static void write_port(const struct sk_app *app, struct sk_json *j, int side)
 void sk_stats_write_json(const struct sk_app *app, FILE *f, bool pretty)
 {
 	struct sk_json j;
-	unsigned int i;
-	int c, side;
 
 	sk_json_init(&j, f, pretty);
 	sk_json_obj_begin(&j, NULL);
-	sk_json_str(&j, "mode", app->live ? "live" : "replay");
-	sk_json_u64(&j, "uptime_ms", (app->now_ns - app->start_ns) / SK_NS_PER_MS);
-	sk_json_obj_begin(&j, "ports");
+	sk_stats_json_members(app, &j);
+	sk_json_obj_end(&j);
+}
+
+void sk_stats_json_members(const struct sk_app *app, struct sk_json *j)
+{
+	unsigned int i;
+	int c, side;
+
+	/* now_ns is published by the control thread; telemetry reads it from its own thread. */
+	sk_json_str(j, "mode", app->live ? "live" : "replay");
+	sk_json_u64(j, "uptime_ms",
+		    (__atomic_load_n(&app->now_ns, __ATOMIC_RELAXED) - app->start_ns) /
+			    SK_NS_PER_MS);
+	sk_json_obj_begin(j, "ports");
 	for (side = 0; side < SK_SIDE_COUNT; side++)
-		write_port(app, &j, side);
-	sk_json_obj_end(&j);
-	sk_json_obj_begin(&j, "counters");
+		write_port(app, j, side);
+	sk_json_obj_end(j);
+	sk_json_obj_begin(j, "counters");
 	for (c = 0; c < SK_WCTR_COUNT; c++)
-		sk_json_u64(&j, sk_worker_counter_names[c],
+		sk_json_u64(j, sk_worker_counter_names[c],
 			    worker_total(app, (enum sk_worker_counter)c));
+	for (c = 0; c < SK_CCTR_COUNT; c++)
+		sk_json_u64(j, sk_control_counter_names[c], sk_ctr_read(&app->session.ctr[c]));
 	if (!app->live) {
-		sk_json_u64(&j, "replay_alloc_failed", app->replay_alloc_failed);
-		sk_json_u64(&j, "replay_frames_skipped", app->replay_frames_skipped);
+		sk_json_u64(j, "replay_alloc_failed", app->replay_alloc_failed);
+		sk_json_u64(j, "replay_frames_skipped", app->replay_frames_skipped);
 	}
-	sk_json_obj_end(&j);
-	sk_json_arr_begin(&j, "workers");
+	/* Gauges: what the tables hold now. */
+	sk_json_u64(j, "users_active", __atomic_load_n(&app->session.users_in_use, __ATOMIC_RELAXED));
+	sk_json_u64(j, "dialogs_active",
+		    __atomic_load_n(&app->session.dialogs_in_use, __ATOMIC_RELAXED));
+	sk_json_u64(j, "streams_active",
+		    __atomic_load_n(&app->session.flows_published, __ATOMIC_RELAXED));
+	sk_json_obj_end(j);
+	sk_json_obj_begin(j, "sip_parse_error_reasons");
+	for (c = 0; c < SK_SIP_ERR_COUNT; c++) {
+		uint64_t sum = 0;
+
+		for (i = 0; i < app->n_workers; i++)
+			sum += sk_ctr_read(&app->workers[i].sip_parse_error[c]);
+		if (c != SK_SIP_OK)
+			sk_json_u64(j, sk_sip_err_str((enum sk_sip_err)c), sum);
+	}
+	sk_json_obj_end(j);
+	sk_json_arr_begin(j, "workers");
 	for (i = 0; i < app->n_workers; i++) {
 		const struct sk_worker *w = &app->workers[i];
 
-		sk_json_obj_begin(&j, NULL);
-		sk_json_u64(&j, "worker", i);
-		sk_json_u64(&j, "lcore", w->lcore_id);
-		sk_json_u64(&j, "queue", w->queue_id);
-		sk_json_u64(&j, "busy_cycles", sk_ctr_read(&w->busy_cycles));
-		sk_json_u64(&j, "idle_cycles", sk_ctr_read(&w->idle_cycles));
+		sk_json_obj_begin(j, NULL);
+		sk_json_u64(j, "worker", i);
+		sk_json_u64(j, "lcore", w->lcore_id);
+		sk_json_u64(j, "queue", w->queue_id);
+		sk_json_u64(j, "busy_cycles", sk_ctr_read(&w->busy_cycles));
+		sk_json_u64(j, "idle_cycles", sk_ctr_read(&w->idle_cycles));
 		for (side = 0; side < SK_SIDE_COUNT; side++) {
-			sk_json_obj_begin(&j, sk_side_name((enum sk_side)side));
+			sk_json_obj_begin(j, sk_side_name((enum sk_side)side));
 			for (c = 0; c < SK_PCTR_COUNT; c++)
-				sk_json_u64(&j, sk_port_counter_names[c],
+				sk_json_u64(j, sk_port_counter_names[c],
 					    sk_ctr_read(&w->port_ctr[side][c]));
-			sk_json_obj_end(&j);
+			sk_json_obj_end(j);
 		}
 		for (c = 0; c < SK_WCTR_COUNT; c++)
-			sk_json_u64(&j, sk_worker_counter_names[c], sk_ctr_read(&w->ctr[c]));
-		sk_json_obj_end(&j);
+			sk_json_u64(j, sk_worker_counter_names[c], sk_ctr_read(&w->ctr[c]));
+		sk_json_obj_end(j);
 	}
-	sk_json_arr_end(&j);
-	sk_json_obj_end(&j);
+	sk_json_arr_end(j);
 }
 
 void sk_stats_log(const struct sk_app *app)

@@ -226,8 +226,8 @@ static bool apply_callinfo_policy(struct sk_worker *w, enum sk_side from, uint8_
 	return true;
 }
 
-bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint32_t *frame_len,
-		   struct sk_pkt_meta *meta, sk_time_ns now)
+enum sk_verdict sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+			      uint32_t *frame_len, struct sk_pkt_meta *meta, sk_time_ns now)
 {
 	const char *buf = (const char *)frame + meta->payload_off;
 	enum sk_sip_err err;
@@ -237,13 +237,17 @@ bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint3
 	if (unlikely(err != SK_SIP_OK)) {
 		if (err == SK_SIP_ERR_KEEPALIVE) {
 			sk_count(w, SK_WCTR_sip_keepalives);
-			return false;
+			return SK_FORWARD;
 		}
 		sk_count(w, SK_WCTR_sip_parse_errors);
 		sk_ctr_add(&w->sip_parse_error[err], 1);
-		return false;
+		return SK_FORWARD;
 	}
 	sk_count(w, SK_WCTR_sip_messages);
+	if (w->scanner != NULL && sk_scanner_match(w->scanner, w->scanner_scratch, buf, &w->sip)) {
+		sk_count(w, SK_WCTR_sip_scanner_dropped);
+		return SK_DROP;
+	}
 	if (w->tables != NULL) {
 		/* The event copies what it needs before any byte of the message moves. */
 		if (tracked(&w->sip, from))
@@ -251,5 +255,6 @@ bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint3
 		if (from == SK_SIDE_CORE)
 			changed = redirect(w, frame, meta);
 	}
-	return apply_callinfo_policy(w, from, frame, frame_len, meta) || changed;
+	changed |= apply_callinfo_policy(w, from, frame, frame_len, meta);
+	return changed ? SK_FORWARD_CHANGED : SK_FORWARD;
 }

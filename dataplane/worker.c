@@ -57,9 +57,9 @@ static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *m
 	       sk_config_is_sip_port(w->cfg, meta->sport);
 }
 
-/* Classify a parsed frame and run its handler. True if the frame bytes were changed. */
-static bool dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint32_t *len,
-		     struct sk_pkt_meta *meta, sk_time_ns now)
+/* Classify a parsed frame and run its handler. */
+static enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+				uint32_t *len, struct sk_pkt_meta *meta, sk_time_ns now)
 {
 	switch ((enum sk_pkt_class)meta->cls) {
 	case SK_PKT_UDP:
@@ -68,7 +68,15 @@ static bool dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame, uin
 			return sk_sip_handle(w, from, frame, len, meta, now);
 		}
 		sk_count(w, SK_WCTR_frames_udp_other);
-		return sk_media_handle(w, from, frame, meta, now);
+		if (sk_media_handle(w, from, frame, meta, now))
+			return SK_FORWARD_CHANGED;
+		/* sip_detect = any: SIP on a port nobody listed (not media we track). */
+		if (unlikely(w->cfg->sip_detect == SK_SIP_DETECT_ANY) &&
+		    sk_sip_detect((const char *)frame + meta->payload_off, meta->payload_len)) {
+			sk_count(w, SK_WCTR_sip_detected_other_port);
+			return sk_sip_handle(w, from, frame, len, meta, now);
+		}
+		return SK_FORWARD;
 	case SK_PKT_NON_IP:
 		sk_count(w, SK_WCTR_frames_non_ip);
 		break;
@@ -82,7 +90,7 @@ static bool dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame, uin
 		sk_count(w, SK_WCTR_frames_ip_fragment);
 		break;
 	}
-	return false;
+	return SK_FORWARD;
 }
 
 /* Replace M's contents with LEN bytes of FLAT (after a rewrite of a multi-segment frame). */
@@ -134,8 +142,15 @@ static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_m
 		mtu += sizeof(struct rte_ipv6_fragment_ext);
 
 	if (len <= 65535 && rte_pktmbuf_read(m, 0, len, flat) == flat) {
+		enum sk_verdict v;
+
 		sk_pkt_parse(flat, len, &meta);
-		if (dispatch(w, from, flat, &len, &meta, now)) {
+		v = dispatch(w, from, flat, &len, &meta, now);
+		if (v == SK_DROP) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (v == SK_FORWARD_CHANGED) {
 			struct rte_mbuf *copy = rebuild(m, flat, len);
 
 			if (copy != NULL)
@@ -169,7 +184,13 @@ static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, s
 
 	sk_pkt_parse(frame, len, &meta);
 	if (likely(m->nb_segs == 1 && meta.cls != SK_PKT_IP_FRAGMENT)) {
-		if (dispatch(w, from, frame, &len, &meta, now) && len < rte_pktmbuf_data_len(m))
+		enum sk_verdict v = dispatch(w, from, frame, &len, &meta, now);
+
+		if (unlikely(v == SK_DROP)) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (len < rte_pktmbuf_data_len(m))
 			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - len));
 		out_push(w, q, m);
 		return;

@@ -8,6 +8,13 @@
 #include "sk_pkt.h"
 #include "sk_worker.h"
 
+/* What becomes of a frame after its handler ran. */
+enum sk_verdict {
+	SK_FORWARD = 0,	    /* unchanged */
+	SK_FORWARD_CHANGED, /* rewritten in place (lengths may have shrunk) */
+	SK_DROP,	    /* counted by the handler, freed by the caller */
+};
+
 static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
 {
 	sk_ctr_add(&w->ctr[c], 1);
@@ -27,8 +34,8 @@ bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
  * A UDP frame on a SIP port: parse, tell the control thread, redirect, apply
  * the Call-Info policy (sip_path.c). *FRAME_LEN shrinks if Call-Info went.
  */
-bool sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint32_t *frame_len,
-		   struct sk_pkt_meta *meta, sk_time_ns now);
+enum sk_verdict sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+			      uint32_t *frame_len, struct sk_pkt_meta *meta, sk_time_ns now);
 
 /* --- Call-Info (callinfo.c) --- */
 

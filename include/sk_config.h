@@ -61,6 +61,8 @@ struct sk_config {
 	unsigned int n_access_prefixes;
 	struct sk_prefix access_prefixes[SK_MAX_PREFIXES];
 	char control_socket[SK_CONFIG_PATH_MAX];
+	/* "default" (the built-in list), "none", or comma-separated User-Agent/From substrings. */
+	char scanner_signatures[1024];
 };
 
 /* Fill with the built-in defaults (sip_ports = 5060, no access prefixes). */

@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "sdp_parse.h"
+#include "sip_detect.h"
 #include "sip_parse.h"
 #include "sk_common.h"
 #include "sk_config.h"
@@ -55,6 +56,10 @@ struct sk_worker {
 	 */
 	void (*emit)(struct sk_worker *w, enum sk_side to, struct rte_mbuf **pkts, uint16_t n);
 	void *emit_ctx;
+
+	/* SIP scanner signatures (shared, immutable) and this worker's scratch. NULL: off. */
+	const struct sk_scanner *scanner;
+	struct sk_scanner_scratch *scanner_scratch;
 
 	/* IP reassembly: owned by this worker (sk_worker_setup). */
 	struct rte_ip_frag_tbl *frag_tbl;
