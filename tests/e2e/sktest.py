@@ -398,9 +398,21 @@ def daemon_env():
 
 def run_sipkeep(binary, args, timeout=120):
     """Run sipkeep to completion; return (rc, combined output)."""
-    p = subprocess.run([binary] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       env=daemon_env(), timeout=timeout)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
+    p = subprocess.Popen([binary] + list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, env=daemon_env())
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+    # Replay mode's EAL leaves an empty runtime folder named after the pid: tidy it.
+    for base in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
+                                               "dpdk")):
+        try:
+            os.rmdir(os.path.join(base, f"sipkeep-replay-{p.pid}"))
+        except OSError:
+            pass
+    return p.returncode, out.decode("utf-8", "replace")
 
 
 def load_json(path):

@@ -8,6 +8,7 @@
  *   test_worker            classification and pass-through
  *   test_worker multiseg   a frame chained over two mbufs (headers in the first)
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -391,6 +392,7 @@ int main(int argc, char **argv)
 		"--file-prefix", prefix,
 	};
 	bool multiseg = argc > 1 && strcmp(argv[1], "multiseg") == 0;
+	char runtime_dir[PATH_MAX];
 	int rc;
 
 	snprintf(prefix, sizeof(prefix), "sk_test_worker_%ld", (long)getpid());
@@ -417,8 +419,10 @@ int main(int argc, char **argv)
 	}
 
 	rc = sk_test_done();
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_free(w);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
+	rmdir(runtime_dir); /* empty with --no-shconf; DPDK leaves it behind */
 	return rc;
 }
