@@ -330,6 +330,11 @@ int sk_config_load(struct sk_config *cfg, const char *path, char *err, size_t er
 			return -1;
 		}
 	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s:%u: read error: %s", path, lineno + 1, strerror(errno));
+		fclose(f);
+		return -1;
+	}
 	fclose(f);
 	return 0;
 }

@@ -278,13 +278,69 @@ static int cmd_show_ports(struct sk_ctl_req *req)
 
 /* ---- help and the table ------------------------------------------------------------------ */
 
+/* ---- users and calls (control thread only: no telemetry path) ---------------------------- */
+
+#define SK_CTL_LIST_DEFAULT 100
+
+static int list_limit(struct sk_ctl_req *req, uint32_t *limit)
+{
+	char *end;
+	unsigned long v;
+
+	*limit = SK_CTL_LIST_DEFAULT;
+	if (req->argc == 0)
+		return 0;
+	v = strtoul(req->argv[0], &end, 10);
+	if (*req->argv[0] == '\0' || *end != '\0' || v == 0 || v > UINT32_MAX)
+		return req_fail(req, "'%s' is not a count (1..%u)", req->argv[0], UINT32_MAX);
+	*limit = (uint32_t)v;
+	return 0;
+}
+
+static sk_time_ns ctl_now(const struct sk_app *app)
+{
+	return __atomic_load_n(&app->now_ns, __ATOMIC_RELAXED);
+}
+
+static int cmd_show_users(struct sk_ctl_req *req)
+{
+	uint32_t limit;
+
+	if (list_limit(req, &limit) < 0)
+		return -1;
+	return sk_session_json_users(&req->app->session, req->j, limit, ctl_now(req->app));
+}
+
+static int cmd_show_user(struct sk_ctl_req *req)
+{
+	if (sk_session_json_user(&req->app->session, req->j, req->argv[0], ctl_now(req->app)) < 0)
+		return req_fail(req, "no user '%s' (AORs are user@host, host lower-case)",
+				req->argv[0]);
+	return 0;
+}
+
+static int cmd_show_calls(struct sk_ctl_req *req)
+{
+	uint32_t limit;
+
+	if (list_limit(req, &limit) < 0)
+		return -1;
+	return sk_session_json_calls(&req->app->session, req->j, limit, ctl_now(req->app));
+}
+
+static int cmd_flush_user(struct sk_ctl_req *req)
+{
+	int n = sk_session_flush_user(&req->app->session, req->argv[0]);
+
+	if (n == 0)
+		return req_fail(req, "no user '%s'", req->argv[0]);
+	sk_json_u64(req->j, "flushed", (uint64_t)n);
+	return 0;
+}
+
 static int cmd_help(struct sk_ctl_req *req);
 
-/*
- * Every command, in the order `help` lists them. The user and call commands
- * (show users [N], show user AOR, show calls [N], flush user AOR) join this
- * table when the user and dialog tables exist.
- */
+/* Every command, in the order `help` lists them. */
 static const struct sk_ctl_cmd commands[] = {
 	{"help", "[COMMAND...]", 0, SK_CTL_MAX_WORDS,
 	 "list commands, or those starting with COMMAND", NULL, cmd_help},
@@ -296,6 +352,14 @@ static const struct sk_ctl_cmd commands[] = {
 	 "/sipkeep/workers", cmd_show_workers},
 	{"show config", "", 0, 0, "every setting and its current value", "/sipkeep/config",
 	 cmd_show_config},
+	{"show users", "[N]", 0, 1, "registered users: contact, options, state, handovers (first N)",
+	 NULL, cmd_show_users},
+	{"show user", "AOR", 1, 1, "one user (every instance of the AOR user@host)", NULL,
+	 cmd_show_user},
+	{"show calls", "[N]", 0, 1, "dialogs with their streams, addresses and latch state", NULL,
+	 cmd_show_calls},
+	{"flush user", "AOR", 1, 1, "forget a user now: its registration, calls and media state",
+	 NULL, cmd_flush_user},
 	{"set callinfo_policy", "registered|pass|strip", 1, 1,
 	 "what to do with Cisco Call-Info on the access side", NULL, cmd_set_callinfo_policy},
 	{"set persist_window_ms", "N", 1, 1,

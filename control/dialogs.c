@@ -223,7 +223,7 @@ static void end_at(struct sk_session *s, uint32_t d, sk_time_ns now)
 	dg->end_at = now + (sk_time_ns)s->cfg->dialog_linger_ms * SK_NS_PER_MS;
 }
 
-static void dialog_free(struct sk_session *s, uint32_t d)
+void sk_dialog_free(struct sk_session *s, uint32_t d)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
 	struct sk_user *u = &s->users[dg->user];
@@ -256,7 +256,7 @@ void sk_dialogs_scan(struct sk_session *s, sk_time_ns now)
 		if (dg->state == SK_DIALOG_EARLY && now >= dg->created_at + SK_EARLY_DIALOG_TIMEOUT_NS)
 			end_at(s, d, now);
 		if (dg->state == SK_DIALOG_ENDING && now >= dg->end_at)
-			dialog_free(s, d);
+			sk_dialog_free(s, d);
 	}
 }
 

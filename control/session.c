@@ -216,7 +216,7 @@ void sk_user_maybe_free(struct sk_session *s, uint32_t idx)
 	s->free_users[s->n_free_users++] = idx;
 }
 
-static void user_unregister(struct sk_session *s, uint32_t idx)
+void sk_user_unregister(struct sk_session *s, uint32_t idx)
 {
 	struct sk_user *u = &s->users[idx];
 
@@ -291,7 +291,7 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		if (idx != SK_NO_INDEX && s->users[idx].registered) {
 			sk_session_count(s, SK_CCTR_registrations_unregistered);
 			SK_LOG(INFO, "user %s: unregistered", p->user.aor);
-			user_unregister(s, idx);
+			sk_user_unregister(s, idx);
 		}
 		return;
 	}
@@ -370,7 +370,7 @@ static void scan_registrations(struct sk_session *s, sk_time_ns now)
 		if (u->in_use && u->registered && now >= u->expires_at) {
 			sk_session_count(s, SK_CCTR_registrations_expired);
 			SK_LOG(INFO, "user %s: registration expired", u->key.aor);
-			user_unregister(s, i);
+			sk_user_unregister(s, i);
 		}
 		if (s->pending[i].in_use && now >= s->pending[i].seen_at + SK_PENDING_TIMEOUT_NS)
 			pending_free(s, i);

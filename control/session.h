@@ -21,6 +21,7 @@
 #include "sk_config.h"
 #include "sk_counters.h"
 #include "sk_events.h"
+#include "json.h"
 #include "tables.h"
 
 /* RFC 3261 10.2.1: a REGISTER without any expiry asks for the registrar's default. */
@@ -162,6 +163,20 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now);
 /* A committed registration of USER from NEW_CONTACT: move media if the rules allow. */
 void sk_persist_reregistered(struct sk_session *s, uint32_t user,
 			     const struct sk_addr_key *new_contact, uint32_t opts, sk_time_ns now);
+
+/* Free a dialog now, with its media (no linger). */
+void sk_dialog_free(struct sk_session *s, uint32_t d);
+/* End a user's registration; the user goes when its last dialog does. */
+void sk_user_unregister(struct sk_session *s, uint32_t user);
+
+/* --- for the control socket (session_show.c) --- */
+struct sk_json;
+int sk_session_json_users(struct sk_session *s, struct sk_json *j, uint32_t limit, sk_time_ns now);
+/* -1 when no user has this AOR. */
+int sk_session_json_user(struct sk_session *s, struct sk_json *j, const char *aor, sk_time_ns now);
+int sk_session_json_calls(struct sk_session *s, struct sk_json *j, uint32_t limit, sk_time_ns now);
+/* Drop every instance of AOR with its calls; returns how many. */
+int sk_session_flush_user(struct sk_session *s, const char *aor);
 
 /* Render an address key as text ("1.2.3.4:5060", "[2001:db8::1]:5060"). */
 const char *sk_addr_key_str(const struct sk_addr_key *k, char *buf, size_t len);
