@@ -49,6 +49,7 @@ void sk_ctl_config_snapshot(const struct sk_app *app, struct sk_config *out)
 	out->n_access_prefixes = c->n_access_prefixes;
 	memcpy(out->access_prefixes, c->access_prefixes, sizeof(out->access_prefixes));
 	memcpy(out->control_socket, c->control_socket, sizeof(out->control_socket));
+	memcpy(out->scanner_signatures, c->scanner_signatures, sizeof(out->scanner_signatures));
 }
 
 static bool key_is_int(const char *key)

@@ -15,7 +15,7 @@ int sk_port_start(struct sk_app *app, uint16_t port, uint16_t n_queues)
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = (uint16_t)app->cfg.rx_descriptors;
 	uint16_t nb_txd = (uint16_t)app->cfg.tx_descriptors;
-	int socket = rte_eth_dev_socket_id(port);
+	int socket;
 	uint16_t q;
 	int rc;
 
@@ -24,6 +24,7 @@ int sk_port_start(struct sk_app *app, uint16_t port, uint16_t n_queues)
 		       port, rte_eth_dev_count_avail());
 		return -1;
 	}
+	socket = rte_eth_dev_socket_id(port);
 	rc = rte_eth_dev_info_get(port, &info);
 	if (rc != 0) {
 		SK_LOG(ERR, "port %u: cannot read device info: %s", port, rte_strerror(-rc));

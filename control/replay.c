@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <rte_errno.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "control.h"
 #include "replay.h"
@@ -17,7 +19,8 @@
 #include "sk_pkt.h"
 
 #define SK_REPLAY_MBUFS 8191
-#define SK_REPLAY_FRAME_MAX 65535
+/* The largest record a pcap file may hold (libpcap's MAXIMUM_SNAPLEN). */
+#define SK_REPLAY_FRAME_MAX 262144
 
 /* DLT values not named by every libpcap version. */
 #ifndef DLT_LINUX_SLL2
@@ -30,6 +33,13 @@ struct replay_io {
 	pcap_dumper_t *out;
 	int linktype;
 	const struct pcap_pkthdr *cur_hdr; /* the input frame being processed */
+	/*
+	 * Each input mbuf carries its trace time in DPDK's Rx timestamp field, so a
+	 * frame that leaves later (a held fragment) keeps its own timestamp; frames
+	 * sipkeep built itself have none and take the time they were sent at.
+	 */
+	int ts_offset;
+	uint64_t ts_flag;
 	uint64_t frames_in;
 	uint64_t frames_out;
 	uint8_t frame[SK_REPLAY_FRAME_MAX + sizeof(struct rte_ether_hdr)];
@@ -42,7 +52,8 @@ static int eal_init_offline(const char *prog)
 	char *eal_argv[] = {
 		(char *)prog,     "--no-huge", "--no-pci", "--no-shconf",
 		"--no-telemetry", "-l",        "0",        "-m",
-		"256",            "--log-level=lib.eal:error", "--file-prefix", prefix,
+		"256",            "--log-level=lib.eal:error", "--log-level=user1:warning",
+		"--file-prefix", prefix,
 	};
 	int eal_argc = (int)SK_ARRAY_SIZE(eal_argv);
 
@@ -161,6 +172,18 @@ static void write_out(struct replay_io *io, struct rte_mbuf **out, uint16_t n,
 		struct pcap_pkthdr hdr = *in_hdr;
 		const uint8_t *data =
 			rte_pktmbuf_read(out[i], 0, rte_pktmbuf_pkt_len(out[i]), io->frame);
+		const struct rte_mbuf *seg;
+
+		/* A fragment sent again is a new head on the input's data: look down the chain. */
+		for (seg = out[i]; seg != NULL; seg = seg->next) {
+			if (seg->ol_flags & io->ts_flag) {
+				sk_time_ns ts = *RTE_MBUF_DYNFIELD(seg, io->ts_offset, sk_time_ns *);
+
+				hdr.ts.tv_sec = (time_t)(ts / 1000000000ULL);
+				hdr.ts.tv_usec = (suseconds_t)(ts % 1000000000ULL / 1000);
+				break;
+			}
+		}
 
 		hdr.caplen = rte_pktmbuf_pkt_len(out[i]);
 		/* A frame cut short by the capture's snap length stays as short and as long. */
@@ -232,6 +255,8 @@ static int replay_loop(struct sk_app *app, struct replay_io *io)
 			app->replay_alloc_failed++;
 			continue;
 		}
+		*RTE_MBUF_DYNFIELD(m, io->ts_offset, sk_time_ns *) = now;
+		m->ol_flags |= io->ts_flag;
 		from = direction(&app->cfg, frame, frame_len);
 		sk_ctr_add(&w->port_ctr[from][SK_PCTR_rx], 1);
 		io->cur_hdr = hdr;
@@ -243,6 +268,9 @@ static int replay_loop(struct sk_app *app, struct replay_io *io)
 		SK_LOG(ERR, "replay: reading input: %s", pcap_geterr(io->in));
 		return -1;
 	}
+	/* The trace is over: fragments still waiting for their siblings leave as they came. */
+	if (started)
+		sk_worker_expire(w, UINT64_MAX);
 	return 0;
 }
 
@@ -295,6 +323,7 @@ static void close_files(struct replay_io *io)
 int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *prog)
 {
 	static struct replay_io io;
+	char runtime_dir[PATH_MAX];
 	int rc = -1;
 
 	if (open_files(&io, o) < 0) {
@@ -306,6 +335,10 @@ int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *p
 		return -1;
 	}
 	app->live = false;
+	if (rte_mbuf_dyn_rx_timestamp_register(&io.ts_offset, &io.ts_flag) < 0) {
+		fprintf(stderr, "sipkeep: replay: cannot register the mbuf timestamp field\n");
+		goto out;
+	}
 	app->pool = rte_pktmbuf_pool_create("sk_replay", SK_REPLAY_MBUFS, 0, 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (app->pool == NULL || sk_app_workers_alloc(app, 1) < 0) {
@@ -317,6 +350,8 @@ int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *p
 	app->workers[0].quit = &app->quit;
 	app->workers[0].tsc_per_us = 1;
 	app->workers[0].emit = replay_emit;
+	app->workers[0].port_id[SK_SIDE_ACCESS] = 0;
+	app->workers[0].port_id[SK_SIDE_CORE] = 1;
 	app->workers[0].emit_ctx = &io;
 	if (replay_loop(app, &io) == 0)
 		rc = 0;
@@ -331,6 +366,9 @@ int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *p
 	sk_control_fini(app);
 out:
 	close_files(&io);
+	/* --no-shconf still makes a runtime folder; a replay leaves nothing behind. */
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(runtime_dir);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_common.h>
 #include <rte_hash.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -39,10 +40,11 @@ enum sk_user_state {
 	SK_USER_RELEASED,  /* window over: media state dropped */
 };
 
+/* Hash keys are read a word at a time: keep them aligned wherever they sit. */
 struct sk_user_key {
 	char aor[SK_EV_AOR_MAX];
 	char instance[SK_EV_INSTANCE_MAX];
-};
+} __rte_aligned(8);
 
 struct sk_user {
 	bool in_use;
@@ -68,7 +70,8 @@ struct sk_user {
 struct sk_pending_key {
 	char call_id[SK_EV_CALL_ID_MAX];
 	uint32_t cseq;
-};
+	uint32_t pad; /* zero */
+} __rte_aligned(8);
 
 struct sk_pending {
 	bool in_use;
@@ -92,7 +95,7 @@ enum sk_dialog_state {
 struct sk_dialog_key {
 	char call_id[SK_EV_CALL_ID_MAX];
 	char tag[SK_EV_TAG_MAX]; /* From tag of the initial INVITE */
-};
+} __rte_aligned(8);
 
 struct sk_dialog_sdp {
 	uint8_t n_media;

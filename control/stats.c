@@ -169,4 +169,13 @@ void sk_stats_log(const struct sk_app *app)
 						 sk_worker_counter_names[c], v);
 	}
 	SK_LOG(INFO, "counters:%s", used ? line : " (all zero)");
+	used = 0;
+	for (c = 0; c < SK_CCTR_COUNT && used < sizeof(line); c++) {
+		uint64_t v = sk_ctr_read(&app->session.ctr[c]);
+
+		if (v)
+			used += (size_t)snprintf(line + used, sizeof(line) - used, " %s=%" PRIu64,
+						 sk_control_counter_names[c], v);
+	}
+	SK_LOG(INFO, "session:%s", used ? line : " (all zero)");
 }

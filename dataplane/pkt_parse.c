@@ -121,7 +121,8 @@ static void parse_ipv6(const uint8_t *frame, uint32_t off, uint32_t len, struct 
 	meta->l3_end = off + (uint32_t)sizeof(*ip) + payload;
 	next = ip->proto;
 	next_off = off + sizeof(*ip);
-	for (i = 0; i < SK_PKT_MAX_IPV6_EXT; i++) {
+	/* Up to SK_PKT_MAX_IPV6_EXT extension headers, then the upper-layer header. */
+	for (i = 0; i <= SK_PKT_MAX_IPV6_EXT; i++) {
 		const uint8_t *ext = frame + next_off;
 		uint32_t ext_len;
 

@@ -58,37 +58,43 @@ static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *m
 }
 
 /* Classify a parsed frame and run its handler. */
-static enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame,
-				uint32_t *len, struct sk_pkt_meta *meta, sk_time_ns now)
+/* Count a frame received, once, by its class. */
+static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, bool sip)
 {
-	switch ((enum sk_pkt_class)meta->cls) {
-	case SK_PKT_UDP:
-		if (unlikely(is_sip(w, meta))) {
-			sk_count(w, SK_WCTR_frames_sip);
-			return sk_sip_handle(w, from, frame, len, meta, now);
-		}
-		sk_count(w, SK_WCTR_frames_udp_other);
-		if (sk_media_handle(w, from, frame, meta, now))
-			return SK_FORWARD_CHANGED;
-		/* sip_detect = any: SIP on a port nobody listed (not media we track). */
-		if (unlikely(w->cfg->sip_detect == SK_SIP_DETECT_ANY) &&
-		    sk_sip_detect((const char *)frame + meta->payload_off, meta->payload_len)) {
-			sk_count(w, SK_WCTR_sip_detected_other_port);
-			return sk_sip_handle(w, from, frame, len, meta, now);
-		}
+	static const enum sk_worker_counter by_class[] = {
+		[SK_PKT_NON_IP] = SK_WCTR_frames_non_ip,
+		[SK_PKT_L3_MALFORMED] = SK_WCTR_frames_l3_malformed,
+		[SK_PKT_IP_OTHER] = SK_WCTR_frames_ip_other,
+		[SK_PKT_IP_FRAGMENT] = SK_WCTR_frames_ip_fragment,
+		[SK_PKT_UDP] = SK_WCTR_frames_udp_other,
+	};
+
+	sk_count(w, sip ? SK_WCTR_frames_sip : by_class[meta->cls]);
+}
+
+/*
+ * Classify a parsed frame and run its handler. The frames_* counters count
+ * frames received, once each: a reassembled datagram (COUNT false) was
+ * already counted fragment by fragment.
+ */
+static enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame,
+				uint32_t *len, struct sk_pkt_meta *meta, bool count, sk_time_ns now)
+{
+	bool sip = meta->cls == SK_PKT_UDP && is_sip(w, meta);
+
+	if (count)
+		count_class(w, meta, sip);
+	if (likely(meta->cls != SK_PKT_UDP))
 		return SK_FORWARD;
-	case SK_PKT_NON_IP:
-		sk_count(w, SK_WCTR_frames_non_ip);
-		break;
-	case SK_PKT_L3_MALFORMED:
-		sk_count(w, SK_WCTR_frames_l3_malformed);
-		break;
-	case SK_PKT_IP_OTHER:
-		sk_count(w, SK_WCTR_frames_ip_other);
-		break;
-	case SK_PKT_IP_FRAGMENT:
-		sk_count(w, SK_WCTR_frames_ip_fragment);
-		break;
+	if (unlikely(sip))
+		return sk_sip_handle(w, from, frame, len, meta, now);
+	if (sk_media_handle(w, from, frame, meta, now))
+		return SK_FORWARD_CHANGED;
+	/* sip_detect = any: SIP on a port nobody listed (not media we track). */
+	if (unlikely(w->cfg->sip_detect == SK_SIP_DETECT_ANY) &&
+	    sk_sip_detect((const char *)frame + meta->payload_off, meta->payload_len)) {
+		sk_count(w, SK_WCTR_sip_detected_other_port);
+		return sk_sip_handle(w, from, frame, len, meta, now);
 	}
 	return SK_FORWARD;
 }
@@ -128,7 +134,8 @@ static struct rte_mbuf *rebuild(struct rte_mbuf *m, const uint8_t *flat, uint32_
  * again at the size its first fragment had (and so, normally, as it came).
  */
 static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
-			    bool reassembled, uint32_t v6_id, sk_time_ns now, struct out_q *q)
+			    const struct sk_pkt_meta *first_seg, bool reassembled, uint32_t v6_id,
+			    sk_time_ns now, struct out_q *q)
 {
 	struct rte_mbuf *frags[RTE_LIBRTE_IP_FRAG_MAX_FRAG * 8];
 	uint32_t len = rte_pktmbuf_pkt_len(m);
@@ -145,7 +152,7 @@ static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_m
 		enum sk_verdict v;
 
 		sk_pkt_parse(flat, len, &meta);
-		v = dispatch(w, from, flat, &len, &meta, now);
+		v = dispatch(w, from, flat, &len, &meta, !reassembled, now);
 		if (v == SK_DROP) {
 			rte_pktmbuf_free(m);
 			return;
@@ -156,6 +163,9 @@ static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_m
 			if (copy != NULL)
 				m = copy; /* else: the frame leaves as it came */
 		}
+	} else if (!reassembled) {
+		/* Too large to be one IP datagram: counted by what its first bytes say, passed. */
+		count_class(w, first_seg, is_sip(w, first_seg));
 	}
 	if (!reassembled) {
 		out_push(w, q, m);
@@ -184,7 +194,7 @@ static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, s
 
 	sk_pkt_parse(frame, len, &meta);
 	if (likely(m->nb_segs == 1 && meta.cls != SK_PKT_IP_FRAGMENT)) {
-		enum sk_verdict v = dispatch(w, from, frame, &len, &meta, now);
+		enum sk_verdict v = dispatch(w, from, frame, &len, &meta, true, now);
 
 		if (unlikely(v == SK_DROP)) {
 			rte_pktmbuf_free(m);
@@ -196,14 +206,16 @@ static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, s
 		return;
 	}
 	if (meta.cls != SK_PKT_IP_FRAGMENT) {
-		handle_multiseg(w, from, m, false, 0, now, q);
+		handle_multiseg(w, from, m, &meta, false, 0, now, q);
 		return;
 	}
 	sk_count(w, SK_WCTR_frames_ip_fragment);
+	/* A fragment given up on later leaves from the death row: it must know its way. */
+	m->port = w->port_id[from];
 	switch (sk_frag_reassemble(w, m, &meta, now, &datagram, &v6_id)) {
 	case 1:
 		sk_count(w, SK_WCTR_frag_reassembled);
-		handle_multiseg(w, from, datagram, true, v6_id, now, q);
+		handle_multiseg(w, from, datagram, &meta, true, v6_id, now, q);
 		break;
 	case 0:
 		break; /* held until the datagram is complete (or given up: death row) */
@@ -214,15 +226,62 @@ static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, s
 	}
 }
 
-/* Fragments the table gave up on go out unchanged: fail open, and counted. */
+/* Hand frames to the emit path of side TO, or count them dropped when there is none. */
+static void emit_or_drop(struct sk_worker *w, enum sk_side to, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (n == 0)
+		return;
+	if (w->emit != NULL) {
+		w->emit(w, to, pkts, n);
+		return;
+	}
+	sk_ctr_add(&w->port_ctr[to][SK_PCTR_tx_dropped], n);
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/*
+ * Fragments the table gave up on go out unchanged, each toward the side it
+ * did not come from: fail open, and counted. Those going Q's way join Q.
+ */
 static void release_death_row(struct sk_worker *w, struct out_q *q)
 {
+	struct rte_mbuf *other[RTE_IP_FRAG_DEATH_ROW_MBUF_LEN];
+	uint16_t n_other = 0;
 	uint32_t i;
 
-	for (i = 0; i < w->death_row.cnt; i++)
-		out_push(w, q, w->death_row.row[i]);
+	for (i = 0; i < w->death_row.cnt; i++) {
+		struct rte_mbuf *m = w->death_row.row[i];
+		enum sk_side to = m->port == w->port_id[SK_SIDE_ACCESS] ? SK_SIDE_CORE
+									 : SK_SIDE_ACCESS;
+
+		if (q != NULL && to == q->to)
+			out_push(w, q, m);
+		else
+			other[n_other++] = m;
+	}
 	sk_ctr_add(&w->ctr[SK_WCTR_frag_passed_unreassembled], w->death_row.cnt);
 	w->death_row.cnt = 0;
+	if (q != NULL)
+		emit_or_drop(w, sk_side_other(q->to), other, n_other);
+	else
+		for (i = 0; i < n_other; i++)
+			emit_or_drop(w,
+				     other[i]->port == w->port_id[SK_SIDE_ACCESS] ? SK_SIDE_CORE
+										   : SK_SIDE_ACCESS,
+				     &other[i], 1);
+}
+
+void sk_worker_expire(struct sk_worker *w, sk_time_ns now)
+{
+	if (w->frag_tbl == NULL)
+		return;
+	/* The death row holds a bounded number of datagrams: empty it until nothing is left. */
+	for (;;) {
+		rte_ip_frag_table_del_expired_entries(w->frag_tbl, &w->death_row, now);
+		if (likely(w->death_row.cnt == 0))
+			return;
+		release_death_row(w, NULL);
+	}
 }
 
 uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mbuf **pkts,
@@ -231,6 +290,8 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 	struct out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
 	uint16_t i;
 
+	if (w->frag_tbl != NULL)
+		rte_ip_frag_table_del_expired_entries(w->frag_tbl, &w->death_row, now);
 	for (i = 0; i < n; i++) {
 		if (likely(i + 1 < n))
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
@@ -329,6 +390,9 @@ int sk_worker_run(void *arg)
 		uint64_t start = rte_rdtsc();
 		bool busy = poll_once(w, pkts, out, tsc_to_ns(w, start));
 
+		if (!busy)
+			sk_worker_expire(w, tsc_to_ns(w, start));
+
 		/* Nothing from the tables is held across polls: let the control thread reclaim. */
 		if (w->tables)
 			rte_rcu_qsbr_quiescent(w->tables->qsv, w->index);
@@ -343,6 +407,8 @@ int sk_worker_run(void *arg)
 	for (i = 0; i < SK_DRAIN_POLLS; i++)
 		if (!poll_once(w, pkts, out, tsc_to_ns(w, rte_rdtsc())))
 			break;
+	/* Fragments still waiting for their siblings leave as they are. */
+	sk_worker_expire(w, UINT64_MAX);
 	if (w->tables) {
 		rte_rcu_qsbr_thread_offline(w->tables->qsv, w->index);
 		rte_rcu_qsbr_thread_unregister(w->tables->qsv, w->index);

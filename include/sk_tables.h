@@ -34,13 +34,17 @@
 
 #define SK_NO_INDEX UINT32_MAX
 
-/* An IP address and UDP port: the key of both lookup tables. */
+/*
+ * An IP address and UDP port: the key of both lookup tables. Explicit padding
+ * (always zero) and 8-byte alignment: the CRC hash reads it 8 bytes at a time.
+ */
 struct sk_addr_key {
 	uint8_t family; /* 4 or 6 */
 	uint8_t pad;
-	uint16_t port; /* network order */
+	uint16_t port;	  /* network order */
 	uint8_t addr[16]; /* IPv4 in the first 4 bytes, rest zero */
-} __rte_packed;
+	uint8_t pad2[4];
+} __rte_aligned(8);
 
 enum sk_flow_kind {
 	SK_FLOW_RTP = 0,

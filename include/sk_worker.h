@@ -102,6 +102,12 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 /* Transmit OUT on side TO's queue; frames the queue will not take are freed and counted. */
 void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, uint16_t n);
 
+/*
+ * Forward, unchanged and counted, the fragments whose reassembly timed out by
+ * NOW (UINT64_MAX: every fragment still held). Goes through w->emit.
+ */
+void sk_worker_expire(struct sk_worker *w, sk_time_ns now);
+
 /* lcore entry point: poll both ports until *quit. ARG is the struct sk_worker. */
 int sk_worker_run(void *arg);
 

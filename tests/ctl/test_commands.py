@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ctllib import Daemon, LineReader, check, check_error, check_frames, fail, main  # noqa: E402
 
 SHOW = ["show stats", "show ports", "show workers", "show config"]
+SHOW_SESSION = ["show users", "show user", "show calls"]
 SETTABLE = {"callinfo_policy", "persist_window_ms", "media_silence_ms"}
 
 
@@ -130,12 +131,13 @@ def test_show_commands(d):
 
     h = d.request("help")
     names = [c["command"] for c in h["commands"]]
-    for cmd in SHOW + ["set callinfo_policy", "set persist_window_ms", "set media_silence_ms"]:
+    for cmd in SHOW + SHOW_SESSION + ["flush user", "set callinfo_policy", "set persist_window_ms",
+                                      "set media_silence_ms"]:
         check(cmd in names, "help does not list %s" % cmd)
     for c in h["commands"]:
         check(c["help"], "no help text for %s" % c["command"])
     h = d.request("help show")
-    check(sorted(c["command"] for c in h["commands"]) == sorted(SHOW), "help show: %r" % h)
+    check(sorted(c["command"] for c in h["commands"]) == sorted(SHOW + SHOW_SESSION), "help show: %r" % h)
 
     # Command words are case-insensitive; CRLF and tabs are fine.
     check_stats(d.request("SHOW Stats"))
@@ -185,6 +187,12 @@ def test_errors(d):
         ("set callinfo_policy nope", ["callinfo_policy", "'nope'", "registered", "strip"]),
         ("set max_users 5", ["unknown command", "'set max_users 5'"]),
         ("help nothing", ["no command", "'nothing'"]),
+        ("show users abc", ["'abc'", "not a count"]),
+        ("show users 0", ["'0'", "not a count"]),
+        ("show calls -1", ["'-1'", "not a count"]),
+        ("show user", ["'show user'", "needs", "AOR"]),
+        ("show user nobody@example.com", ["no user", "'nobody@example.com'"]),
+        ("flush user nobody@example.com", ["no user", "'nobody@example.com'"]),
         (" ".join(["w"] * 40), ["more than 32 words"]),
     ]
     for line, words in bad:
@@ -197,6 +205,18 @@ def test_errors(d):
         check(r.returncode == 1, "sipkeepctl --json %s: rc %d" % (line, r.returncode))
         check_error(json.loads(r.stdout), *words[:1])
     check(d.request("show config")["config"] == cfg, "failed sets changed the config")
+
+
+def test_session_commands(d):
+    # net_null carries no SIP: the tables are empty, and say so in the documented shape.
+    u = d.request("show users")
+    check(u.get("ok") is True and u["users"] == [] and u["users_active"] == 0 and u["truncated"] is False,
+          "show users (empty): %r" % u)
+    c = d.request("show calls 5")
+    check(c.get("ok") is True and c["calls"] == [] and c["dialogs_active"] == 0 and c["streams_active"] == 0,
+          "show calls (empty): %r" % c)
+    r = d.ctl("show", "users")
+    check(r.returncode == 0, "sipkeepctl show users: rc %d err %r" % (r.returncode, r.stderr))
 
 
 def test_connection_behaviour(d):
@@ -243,6 +263,7 @@ def run(sipkeep, sipkeepctl):
         test_show_commands(d)
         test_set(d)
         test_errors(d)
+        test_session_commands(d)
         test_connection_behaviour(d)
         time.sleep(0.2)
         check(d.request("show stats")["ports"]["access"]["rx"] > first, "traffic stopped")
