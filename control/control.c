@@ -98,9 +98,21 @@ void sk_control_tick(struct sk_app *app, sk_time_ns now)
 
 void sk_control_fini(struct sk_app *app)
 {
+	unsigned int i;
+
 	if (app->live)
 		sk_telemetry_stop();
 	sk_ctl_socket_close(app);
+	for (i = 0; i < app->n_workers; i++) {
+		struct sk_worker *w = &app->workers[i];
+
+		sk_worker_teardown(w);
+		sk_scanner_scratch_free(w->scanner_scratch);
+		w->scanner_scratch = NULL;
+		w->scanner = NULL;
+	}
+	sk_scanner_free(app->scanner);
+	app->scanner = NULL;
 	if (app->session_up) {
 		sk_session_destroy(&app->session);
 		app->session_up = false;
