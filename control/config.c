@@ -39,7 +39,8 @@ static const char *const sip_detect_names[] = {
 
 const char *sk_callinfo_policy_name(enum sk_callinfo_policy p)
 {
-	return (unsigned int)p < SK_ARRAY_SIZE(callinfo_policy_names) ? callinfo_policy_names[p] : "?";
+	return (unsigned int)p < SK_ARRAY_SIZE(callinfo_policy_names) ? callinfo_policy_names[p]
+								      : "?";
 }
 
 void sk_config_defaults(struct sk_config *cfg)
@@ -51,8 +52,7 @@ void sk_config_defaults(struct sk_config *cfg)
 	cfg->callinfo_policy = SK_CALLINFO_REGISTERED;
 	cfg->sip_detect = SK_SIP_DETECT_PORTS;
 	cfg->sip_port_bits[SK_DEFAULT_SIP_PORT >> 6] |= 1ULL << (SK_DEFAULT_SIP_PORT & 63);
-	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
-		 SK_DEFAULT_CONTROL_SOCKET);
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", SK_DEFAULT_CONTROL_SOCKET);
 	snprintf(cfg->scanner_signatures, sizeof(cfg->scanner_signatures), "default");
 }
 
@@ -113,8 +113,8 @@ static int parse_enum(const char *text, const char *const *names, size_t n, int 
 }
 
 /* Split a comma-separated list in place; calls fn on each trimmed, non-empty item. */
-static int for_each_item(char *list, int (*fn)(const char *item, void *ctx, char *err,
-					       size_t errlen),
+static int for_each_item(char *list,
+			 int (*fn)(const char *item, void *ctx, char *err, size_t errlen),
 			 void *ctx, char *err, size_t errlen)
 {
 	char *save = NULL;
@@ -363,8 +363,8 @@ static void format_ports(const struct sk_config *cfg, char *buf, size_t buflen)
 	buf[0] = '\0';
 	for (port = 1; port < 65536 && used < buflen; port++)
 		if (sk_config_is_sip_port(cfg, (uint16_t)port))
-			used += (size_t)snprintf(buf + used, buflen - used, "%s%u",
-						 used ? "," : "", port);
+			used += (size_t)snprintf(buf + used, buflen - used, "%s%u", used ? "," : "",
+						 port);
 }
 
 int sk_config_get(const struct sk_config *cfg, const char *key, char *buf, size_t buflen)

@@ -45,8 +45,9 @@ static int scanner_init(struct sk_app *app)
 	for (i = 0; i < app->n_workers; i++) {
 		struct sk_worker *w = &app->workers[i];
 
-		w->scanner_scratch = i == 0 ? sk_scanner_scratch_alloc(app->scanner)
-					    : sk_scanner_scratch_clone(app->workers[0].scanner_scratch);
+		w->scanner_scratch =
+			i == 0 ? sk_scanner_scratch_alloc(app->scanner)
+			       : sk_scanner_scratch_clone(app->workers[0].scanner_scratch);
 		if (w->scanner_scratch == NULL) {
 			SK_LOG(ERR, "cannot allocate Hyperscan scratch for worker %u", i);
 			return -1;

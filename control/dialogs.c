@@ -253,7 +253,8 @@ void sk_dialogs_scan(struct sk_session *s, sk_time_ns now)
 
 		if (!dg->in_use)
 			continue;
-		if (dg->state == SK_DIALOG_EARLY && now >= dg->created_at + SK_EARLY_DIALOG_TIMEOUT_NS)
+		if (dg->state == SK_DIALOG_EARLY &&
+		    now >= dg->created_at + SK_EARLY_DIALOG_TIMEOUT_NS)
 			end_at(s, d, now);
 		if (dg->state == SK_DIALOG_ENDING && now >= dg->end_at)
 			sk_dialog_free(s, d);
@@ -270,7 +271,8 @@ static void on_response(struct sk_session *s, uint32_t d, const struct sk_sip_ev
 		if (ev->status >= 200 && ev->status < 300 && dg->state == SK_DIALOG_EARLY)
 			dg->state = SK_DIALOG_CONFIRMED;
 		/* A failed initial INVITE ends the dialog; a failed re-INVITE changes nothing. */
-		if (ev->status >= 300 && dg->state == SK_DIALOG_EARLY && ev->cseq == dg->invite_cseq)
+		if (ev->status >= 300 && dg->state == SK_DIALOG_EARLY &&
+		    ev->cseq == dg->invite_cseq)
 			end_at(s, d, ev->ts);
 	}
 	if (ev->status < 300 && dg->state != SK_DIALOG_ENDING)

@@ -82,7 +82,8 @@ static int setup_workers(const struct sk_options *o)
 		SK_LOG(ERR, "cannot allocate %u worker structs", n);
 		return -1;
 	}
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		struct sk_worker *w;
 
 		if (i == n)

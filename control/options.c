@@ -47,17 +47,19 @@ void sk_options_usage(FILE *f, const char *prog)
 		"  --config FILE       settings, 'key = value' lines (see below)\n"
 		"  --access-port N     DPDK port facing phones and clients (default 0)\n"
 		"  --core-port N       DPDK port facing the call agent (default 1)\n"
-		"  --workers N         workers to run (default: one per lcore besides the main one)\n"
+		"  --workers N         workers to run (default: one per lcore besides the main "
+		"one)\n"
 		"  --stats-json FILE   write the final counters to FILE as JSON at exit\n"
 		"  --replay IN.pcap    run over a capture instead of ports: no NIC, no hugepages;\n"
-		"                      trace time drives the timers, access_prefixes the direction\n"
+		"                      trace time drives the timers, access_prefixes the "
+		"direction\n"
 		"  --replay-out FILE   where replay writes the frames it forwards (pcap)\n"
 		"  --help              this text\n"
 		"\n"
 		"Config keys:\n",
 		prog, prog);
 #define SK_X(name, def, min, max, help)                                                            \
-	fprintf(f, "  %-20s %s (default %u, %u..%u)\n", #name, help, (unsigned int)(def),           \
+	fprintf(f, "  %-20s %s (default %u, %u..%u)\n", #name, help, (unsigned int)(def),          \
 		(unsigned int)(min), (unsigned int)(max));
 	SK_CONFIG_INTS(SK_X)
 #undef SK_X
@@ -136,7 +138,8 @@ int sk_options_parse(struct sk_options *o, int argc, char **argv)
 			o->help = true;
 			break;
 		case ':':
-			fprintf(stderr, "sipkeep: %s needs a value (see --help)\n", argv[optind - 1]);
+			fprintf(stderr, "sipkeep: %s needs a value (see --help)\n",
+				argv[optind - 1]);
 			return -1;
 		default:
 			fprintf(stderr, "sipkeep: unknown option '%s' (see --help)\n",

@@ -87,7 +87,8 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 			u->suspended_at = now;
 			u->window_end = now + (sk_time_ns)s->cfg->persist_window_ms * SK_NS_PER_MS;
 			sk_session_count(s, SK_CCTR_users_suspended);
-			SK_LOG(NOTICE, "user %s: uplink media silent for %u ms, suspended; window %u ms",
+			SK_LOG(NOTICE,
+			       "user %s: uplink media silent for %u ms, suspended; window %u ms",
 			       u->key.aor, (unsigned int)((now - last) / SK_NS_PER_MS),
 			       s->cfg->persist_window_ms);
 		} else if (u->state == SK_USER_SUSPENDED) {
@@ -145,8 +146,9 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	if (u->state == SK_USER_RELEASED ||
 	    (u->state == SK_USER_SUSPENDED && now > u->window_end)) {
 		sk_session_count(s, SK_CCTR_handovers_refused_window);
-		SK_LOG(NOTICE, "user %s: re-registered from %s after the persistence window: media "
-			       "not moved",
+		SK_LOG(NOTICE,
+		       "user %s: re-registered from %s after the persistence window: media "
+		       "not moved",
 		       u->key.aor, new_a);
 		return;
 	}

@@ -83,9 +83,8 @@ int sk_port_start(struct sk_app *app, uint16_t port, uint16_t n_queues)
 	rc = rte_eth_promiscuous_enable(port);
 	if (rc != 0 && rc != -ENOTSUP)
 		SK_LOG(WARNING, "port %u: promiscuous mode refused: %s", port, rte_strerror(-rc));
-	SK_LOG(INFO, "port %u (%s): %u queue(s), %u/%u descriptors, RSS %s", port,
-	       info.driver_name, n_queues, nb_rxd, nb_txd,
-	       conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off");
+	SK_LOG(INFO, "port %u (%s): %u queue(s), %u/%u descriptors, RSS %s", port, info.driver_name,
+	       n_queues, nb_rxd, nb_txd, conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off");
 	return 0;
 }
 

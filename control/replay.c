@@ -50,17 +50,25 @@ static int eal_init_offline(const char *prog)
 	char prefix[64];
 	/* No hugepages, no devices, no shared config: replays may run side by side. */
 	char *eal_argv[] = {
-		(char *)prog,     "--no-huge", "--no-pci", "--no-shconf",
-		"--no-telemetry", "-l",        "0",        "-m",
-		"256",            "--log-level=lib.eal:error", "--log-level=user1:warning",
-		"--file-prefix", prefix,
+		(char *)prog,
+		"--no-huge",
+		"--no-pci",
+		"--no-shconf",
+		"--no-telemetry",
+		"-l",
+		"0",
+		"-m",
+		"256",
+		"--log-level=lib.eal:error",
+		"--log-level=user1:warning",
+		"--file-prefix",
+		prefix,
 	};
 	int eal_argc = (int)SK_ARRAY_SIZE(eal_argv);
 
 	snprintf(prefix, sizeof(prefix), "sipkeep-replay-%ld", (long)getpid());
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "sipkeep: replay: EAL init failed: %s\n",
-			rte_strerror(rte_errno));
+		fprintf(stderr, "sipkeep: replay: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
 	return 0;
@@ -105,7 +113,8 @@ static int to_ethernet(struct replay_io *io, const uint8_t *data, uint32_t len,
 		if (io->linktype == DLT_LOOP)
 			family = ntohl(family);
 		else if (family > 0xffff)
-			family = __builtin_bswap32(family); /* written on a host of the other order */
+			family = __builtin_bswap32(
+				family); /* written on a host of the other order */
 		ether_type = family == 2 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
 		skip = 4;
 		break;
@@ -177,7 +186,8 @@ static void write_out(struct replay_io *io, struct rte_mbuf **out, uint16_t n,
 		/* A fragment sent again is a new head on the input's data: look down the chain. */
 		for (seg = out[i]; seg != NULL; seg = seg->next) {
 			if (seg->ol_flags & io->ts_flag) {
-				sk_time_ns ts = *RTE_MBUF_DYNFIELD(seg, io->ts_offset, sk_time_ns *);
+				sk_time_ns ts =
+					*RTE_MBUF_DYNFIELD(seg, io->ts_offset, sk_time_ns *);
 
 				hdr.ts.tv_sec = (time_t)(ts / 1000000000ULL);
 				hdr.ts.tv_usec = (suseconds_t)(ts % 1000000000ULL / 1000);
@@ -187,8 +197,8 @@ static void write_out(struct replay_io *io, struct rte_mbuf **out, uint16_t n,
 
 		hdr.caplen = rte_pktmbuf_pkt_len(out[i]);
 		/* A frame cut short by the capture's snap length stays as short and as long. */
-		hdr.len = RTE_MAX(hdr.caplen, in_hdr->len - RTE_MIN(in_hdr->len, in_hdr->caplen) +
-						      hdr.caplen);
+		hdr.len = RTE_MAX(hdr.caplen,
+				  in_hdr->len - RTE_MIN(in_hdr->len, in_hdr->caplen) + hdr.caplen);
 		pcap_dump((u_char *)io->out, &hdr, data);
 		rte_pktmbuf_free(out[i]);
 		io->frames_out++;
@@ -212,7 +222,7 @@ static enum sk_side direction(const struct sk_config *cfg, const uint8_t *frame,
 	if (meta.ip_version == 0 || meta.cls == SK_PKT_L3_MALFORMED)
 		return SK_SIDE_CORE;
 	return sk_config_is_access_addr(cfg, meta.ip_version, meta.src) ? SK_SIDE_ACCESS
-									 : SK_SIDE_CORE;
+									: SK_SIDE_CORE;
 }
 
 static int replay_loop(struct sk_app *app, struct replay_io *io)

@@ -90,8 +90,7 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 	s->pending_index =
 		control_hash("sk_pending_idx", nu + nu / 4, sizeof(struct sk_pending_key));
 	s->dialog_index = control_hash("sk_dialog_idx", nd + nd / 4, sizeof(struct sk_dialog_key));
-	s->events = rte_ring_create("sk_events", n_events + 1, (int)rte_socket_id(),
-				    RING_F_SC_DEQ);
+	s->events = rte_ring_create("sk_events", n_events + 1, (int)rte_socket_id(), RING_F_SC_DEQ);
 	s->event_pool = rte_mempool_create("sk_event_pool", n_events, sizeof(struct sk_sip_event),
 					   64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	if (!s->users || !s->free_users || !s->pending || !s->free_pending || !s->dialogs ||
@@ -310,7 +309,7 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		       p->user.instance[0] ? " instance " : "", p->user.instance,
 		       sk_addr_key_str(&p->src, a, sizeof(a)), expires,
 		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST)) ? ", sessionpersist"
-									    : "",
+									     : "",
 		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) ? ", callinfo" : "");
 	u->registered = true;
 	u->contact = p->src;

@@ -106,7 +106,8 @@ void sk_stats_json_members(const struct sk_app *app, struct sk_json *j)
 		sk_json_u64(j, "replay_frames_skipped", app->replay_frames_skipped);
 	}
 	/* Gauges: what the tables hold now. */
-	sk_json_u64(j, "users_active", __atomic_load_n(&app->session.users_in_use, __ATOMIC_RELAXED));
+	sk_json_u64(j, "users_active",
+		    __atomic_load_n(&app->session.users_in_use, __ATOMIC_RELAXED));
 	sk_json_u64(j, "dialogs_active",
 		    __atomic_load_n(&app->session.dialogs_in_use, __ATOMIC_RELAXED));
 	sk_json_u64(j, "streams_active",

@@ -91,8 +91,8 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	t->contacts = create_hash("sk_contacts", t->max_users * 2 + t->max_users / 2);
 	t->flow = rte_zmalloc("sk_flow", sizeof(*t->flow) * t->max_flows, RTE_CACHE_LINE_SIZE);
 	t->user = rte_zmalloc("sk_user", sizeof(*t->user) * t->max_users, RTE_CACHE_LINE_SIZE);
-	t->moves = rte_zmalloc("sk_moves", sizeof(*t->moves) * t->max_users * 2,
-			       RTE_CACHE_LINE_SIZE);
+	t->moves =
+		rte_zmalloc("sk_moves", sizeof(*t->moves) * t->max_users * 2, RTE_CACHE_LINE_SIZE);
 	qsz = rte_rcu_qsbr_get_memsize(n_readers);
 	t->qsv = rte_zmalloc("sk_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	tw->free_flows = malloc(sizeof(uint32_t) * t->max_flows);

@@ -53,8 +53,8 @@ int sk_frag_reassemble(struct sk_worker *w, struct rte_mbuf *m, const struct sk_
 			return -1;
 		m->l3_len = sizeof(*ip) + sizeof(*fh);
 		*v6_id = fh->id; /* network order, kept for the way out */
-		*datagram = rte_ipv6_frag_reassemble_packet(w->frag_tbl, &w->death_row, m, now, ip,
-							    fh);
+		*datagram =
+			rte_ipv6_frag_reassemble_packet(w->frag_tbl, &w->death_row, m, now, ip, fh);
 	}
 	return *datagram != NULL;
 }
@@ -97,8 +97,9 @@ int sk_frag_split(struct sk_worker *w, struct rte_mbuf *m, uint16_t mtu, uint32_
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		} else {
 			/* DPDK writes identification 0; the datagram keeps the one it came with. */
-			struct rte_ipv6_fragment_ext *fh = (struct rte_ipv6_fragment_ext *)(
-				hdr + l2_len + sizeof(struct rte_ipv6_hdr));
+			struct rte_ipv6_fragment_ext *fh =
+				(struct rte_ipv6_fragment_ext *)(hdr + l2_len +
+								 sizeof(struct rte_ipv6_hdr));
 
 			fh->id = v6_id;
 		}

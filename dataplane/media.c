@@ -90,8 +90,8 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 	latch = __atomic_load_n(&flow->latch, __ATOMIC_ACQUIRE);
 	/* Not latched for this move yet: workers race for the first packet, one wins. */
 	while (SK_LATCH_GEN(latch) != (uint16_t)mv->generation || SK_LATCH_PORT(latch) == 0) {
-		if (__atomic_compare_exchange_n(&flow->latch, &latch, want, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (__atomic_compare_exchange_n(&flow->latch, &latch, want, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
 			latch = want;
 			sk_count(w, SK_WCTR_rtp_latched);
 			break;
@@ -103,18 +103,15 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 	}
 	if (flow->kind == SK_FLOW_RTP)
 		__atomic_store_n(&flow->last_ssrc,
-				 rtp_ssrc(frame + meta->payload_off,
-					  meta->payload_len),
+				 rtp_ssrc(frame + meta->payload_off, meta->payload_len),
 				 __ATOMIC_RELAXED);
 	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
-	sk_rewrite_endpoint(frame, meta, SK_EP_SRC, flow->access.addr,
-			    flow->access.port);
+	sk_rewrite_endpoint(frame, meta, SK_EP_SRC, flow->access.addr, flow->access.port);
 	sk_count(w, SK_WCTR_rtp_rewritten_uplink);
 	return true;
 }
 
-static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
-		   sk_time_ns now)
+static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta, sk_time_ns now)
 {
 	const struct sk_tables *t = w->tables;
 	const struct sk_move *mv;
@@ -139,8 +136,7 @@ static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta
 		return false;
 	if (flow->kind == SK_FLOW_RTP)
 		__atomic_store_n(&flow->last_ssrc,
-				 rtp_ssrc(frame + meta->payload_off,
-					  meta->payload_len),
+				 rtp_ssrc(frame + meta->payload_off, meta->payload_len),
 				 __ATOMIC_RELAXED);
 	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
 	return false;

@@ -70,8 +70,7 @@ static void parse_ipv4(const uint8_t *frame, uint32_t off, uint32_t len, struct 
 	ip = (const struct rte_ipv4_hdr *)(frame + off);
 	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
 	total = rte_be_to_cpu_16(ip->total_length);
-	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || total < ihl ||
-	    off + total > len) {
+	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || total < ihl || off + total > len) {
 		meta->cls = SK_PKT_L3_MALFORMED;
 		return;
 	}

@@ -63,8 +63,8 @@ void sk_rewrite_udp_shrunk(uint8_t *frame, struct sk_pkt_meta *meta, uint32_t re
 	if (meta->ip_version == 4) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + meta->l3_off);
 
-		ip->total_length = rte_cpu_to_be_16(
-			(uint16_t)(rte_be_to_cpu_16(ip->total_length) - removed));
+		ip->total_length =
+			rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip->total_length) - removed));
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	} else {

@@ -251,8 +251,8 @@ static void release_death_row(struct sk_worker *w, struct out_q *q)
 
 	for (i = 0; i < w->death_row.cnt; i++) {
 		struct rte_mbuf *m = w->death_row.row[i];
-		enum sk_side to = m->port == w->port_id[SK_SIDE_ACCESS] ? SK_SIDE_CORE
-									 : SK_SIDE_ACCESS;
+		enum sk_side to =
+			m->port == w->port_id[SK_SIDE_ACCESS] ? SK_SIDE_CORE : SK_SIDE_ACCESS;
 
 		if (q != NULL && to == q->to)
 			out_push(w, q, m);
@@ -267,7 +267,7 @@ static void release_death_row(struct sk_worker *w, struct out_q *q)
 		for (i = 0; i < n_other; i++)
 			emit_or_drop(w,
 				     other[i]->port == w->port_id[SK_SIDE_ACCESS] ? SK_SIDE_CORE
-										   : SK_SIDE_ACCESS,
+										  : SK_SIDE_ACCESS,
 				     &other[i], 1);
 }
 

@@ -52,8 +52,7 @@ int sk_callinfo_strip(char *buf, uint32_t len, uint32_t tail, const struct sk_si
 
 /* --- IP fragments (frag.c) --- */
 
-struct rte_ip_frag_tbl *sk_frag_table_create(uint32_t max_flows, uint32_t timeout_ms,
-					     int socket);
+struct rte_ip_frag_tbl *sk_frag_table_create(uint32_t max_flows, uint32_t timeout_ms, int socket);
 
 /*
  * Add fragment M to the reassembly table. 1: *DATAGRAM is the whole datagram

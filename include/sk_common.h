@@ -9,11 +9,7 @@
 #include <stdint.h>
 
 /* The two ports of the bump-in-the-wire. A frame received on one side leaves on the other. */
-enum sk_side {
-	SK_SIDE_ACCESS = 0,
-	SK_SIDE_CORE = 1,
-	SK_SIDE_COUNT
-};
+enum sk_side { SK_SIDE_ACCESS = 0, SK_SIDE_CORE = 1, SK_SIDE_COUNT };
 
 static inline enum sk_side sk_side_other(enum sk_side s)
 {

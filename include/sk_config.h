@@ -16,19 +16,20 @@
 	X(persist_window_ms, 12000, 0, 3600000,                                                    \
 	  "how long a suspended user may re-register and keep its calls")                          \
 	X(media_silence_ms, 2000, 50, 600000,                                                      \
-	  "uplink media silence after which a user with calls is suspended")                      \
+	  "uplink media silence after which a user with calls is suspended")                       \
 	X(dialog_linger_ms, 32000, 0, 600000,                                                      \
-	  "how long an ended dialog is kept to absorb retransmissions")                           \
-	X(max_users, 16384, 16, 16777216, "registered users tracked")                               \
-	X(max_dialogs, 16384, 16, 16777216, "dialogs (calls) tracked")                           \
-	X(max_streams, 32768, 16, 16777216, "media streams (m= lines) tracked; each has an RTP and an RTCP flow")                    \
-	X(frag_max_flows, 1024, 16, 65536,                                                         \
-	  "concurrent IP reassemblies per worker")                                                  \
-	X(frag_timeout_ms, 2000, 100, 60000, "give up on an incomplete IP datagram after this")   \
+	  "how long an ended dialog is kept to absorb retransmissions")                            \
+	X(max_users, 16384, 16, 16777216, "registered users tracked")                              \
+	X(max_dialogs, 16384, 16, 16777216, "dialogs (calls) tracked")                             \
+	X(max_streams, 32768, 16, 16777216,                                                        \
+	  "media streams (m= lines) tracked; each has an RTP and an RTCP flow")                    \
+	X(frag_max_flows, 1024, 16, 65536, "concurrent IP reassemblies per worker")                \
+	X(frag_timeout_ms, 2000, 100, 60000, "give up on an incomplete IP datagram after this")    \
 	X(rx_descriptors, 1024, 64, 16384, "RX ring size per queue")                               \
 	X(tx_descriptors, 1024, 64, 16384, "TX ring size per queue")                               \
-	X(mbufs, 16383, 1023, 4194303, "packet buffers in the mempool (all workers)")            \
-	X(stats_interval_ms, 0, 0, 3600000, "print counters to the log this often; 0 = only at exit")
+	X(mbufs, 16383, 1023, 4194303, "packet buffers in the mempool (all workers)")              \
+	X(stats_interval_ms, 0, 0, 3600000,                                                        \
+	  "print counters to the log this often; 0 = only at exit")
 
 enum sk_callinfo_policy {
 	SK_CALLINFO_REGISTERED = 0,
@@ -46,7 +47,7 @@ enum sk_sip_detect {
 
 struct sk_prefix {
 	uint8_t family; /* 4 or 6 */
-	uint8_t len;    /* prefix length in bits */
+	uint8_t len;	/* prefix length in bits */
 	uint8_t addr[16];
 };
 

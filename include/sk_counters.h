@@ -36,26 +36,27 @@ enum sk_port_counter {
 	X(frames_ip_fragment, "IP fragments")                                                      \
 	X(frag_reassembled, "IP datagrams reassembled from fragments")                             \
 	X(frag_sent, "fragments sent for reassembled datagrams")                                   \
-	X(frag_passed_unreassembled, "fragments forwarded as they came: reassembly gave up "      \
-				     "(timeout, table full, too many pieces) or not possible")    \
-	X(frag_split_failed, "reassembled datagrams that could not be fragmented again: dropped") \
+	X(frag_passed_unreassembled, "fragments forwarded as they came: reassembly gave up "       \
+				     "(timeout, table full, too many pieces) or not possible")     \
+	X(frag_split_failed, "reassembled datagrams that could not be fragmented again: dropped")  \
 	X(frames_udp_other, "UDP frames not to or from a SIP port")                                \
 	X(frames_sip, "UDP frames to or from a SIP port")                                          \
 	X(sip_messages, "SIP messages parsed")                                                     \
-	X(sip_parse_errors, "SIP messages that did not parse (by reason: sip_parse_error_reasons)") \
+	X(sip_parse_errors,                                                                        \
+	  "SIP messages that did not parse (by reason: sip_parse_error_reasons)")                  \
 	X(sip_keepalives, "CRLF keep-alives on a SIP port (RFC 5626), passed")                     \
-	X(sip_scanner_dropped, "SIP messages from known scanners (scanner_signatures), dropped")  \
-	X(sip_detected_other_port, "SIP found on a port outside sip_ports (sip_detect = any)")    \
+	X(sip_scanner_dropped, "SIP messages from known scanners (scanner_signatures), dropped")   \
+	X(sip_detected_other_port, "SIP found on a port outside sip_ports (sip_detect = any)")     \
 	X(sip_events_dropped, "SIP messages not tracked: event ring full or event pool empty")     \
 	X(sip_fields_too_long, "SIP messages not tracked: Call-ID, tag or AOR longer than kept")   \
-	X(sip_redirected, "SIP from core to a moved user's old contact, sent to the new one")     \
-	X(callinfo_removed, "urn:x-cisco-remotecc Call-Info values removed (callinfo_policy)")    \
+	X(sip_redirected, "SIP from core to a moved user's old contact, sent to the new one")      \
+	X(callinfo_removed, "urn:x-cisco-remotecc Call-Info values removed (callinfo_policy)")     \
 	X(callinfo_messages_rewritten, "SIP messages whose Call-Info was rewritten")               \
-	X(callinfo_left_too_many, "messages with more Call-Info than tracked: left unchanged")    \
-	X(rtp_rewritten_downlink, "RTP/RTCP toward a moved user, destination rewritten")          \
-	X(rtp_rewritten_uplink, "RTP/RTCP from a moved user, source rewritten to the old address")\
+	X(callinfo_left_too_many, "messages with more Call-Info than tracked: left unchanged")     \
+	X(rtp_rewritten_downlink, "RTP/RTCP toward a moved user, destination rewritten")           \
+	X(rtp_rewritten_uplink, "RTP/RTCP from a moved user, source rewritten to the old address") \
 	X(rtp_latched, "new media ports latched after a handover")                                 \
-	X(latch_refused, "uplink media to a tracked core address from an address not committed")  \
+	X(latch_refused, "uplink media to a tracked core address from an address not committed")   \
 	X(media_family_mismatch, "handover across IPv4/IPv6: media cannot be rewritten, passed")
 
 enum sk_worker_counter {
@@ -67,26 +68,26 @@ enum sk_worker_counter {
 
 /* Counters of the control thread: registrations, dialogs, handovers. */
 #define SK_CONTROL_COUNTERS(X)                                                                     \
-	X(sip_events_applied, "SIP events from workers applied to the session state")             \
-	X(registrations_committed, "REGISTERs committed by a 2xx from core (incl. unregister)")   \
-	X(registrations_rejected, "REGISTERs answered with a non-2xx final response")            \
-	X(registrations_stale_response, "REGISTER responses matching no pending transaction")   \
-	X(registrations_expired, "registrations that ran out without a refresh")               \
-	X(registrations_unregistered, "registrations ended by Expires 0")                       \
-	X(registrations_pending_refused, "REGISTERs not tracked: pending table full")          \
-	X(users_refused, "registrations not tracked: user table full")                         \
-	X(users_suspended, "users whose uplink media went silent during a call")               \
-	X(users_resumed, "suspended users whose media came back from the same address")        \
-	X(handovers_committed, "re-registrations that moved a user's media")                  \
-	X(handovers_expired, "suspended users released: no re-registration within the window") \
-	X(handovers_refused_no_persist, "re-registrations from a new address without "         \
-					"X-cisco-sessionpersist: nothing moved")               \
-	X(handovers_refused_window, "re-registrations from a new address after the window: "   \
-				    "nothing moved")                                           \
-	X(dialogs_created, "dialogs tracked")                                                   \
-	X(dialogs_ended, "dialogs ended (BYE, CANCEL, failed INVITE, user gone) and freed")    \
-	X(dialogs_refused, "dialogs not tracked: dialog table full")                           \
-	X(dialogs_unowned, "INVITEs whose access side is no registered user: not tracked")     \
+	X(sip_events_applied, "SIP events from workers applied to the session state")              \
+	X(registrations_committed, "REGISTERs committed by a 2xx from core (incl. unregister)")    \
+	X(registrations_rejected, "REGISTERs answered with a non-2xx final response")              \
+	X(registrations_stale_response, "REGISTER responses matching no pending transaction")      \
+	X(registrations_expired, "registrations that ran out without a refresh")                   \
+	X(registrations_unregistered, "registrations ended by Expires 0")                          \
+	X(registrations_pending_refused, "REGISTERs not tracked: pending table full")              \
+	X(users_refused, "registrations not tracked: user table full")                             \
+	X(users_suspended, "users whose uplink media went silent during a call")                   \
+	X(users_resumed, "suspended users whose media came back from the same address")            \
+	X(handovers_committed, "re-registrations that moved a user's media")                       \
+	X(handovers_expired, "suspended users released: no re-registration within the window")     \
+	X(handovers_refused_no_persist, "re-registrations from a new address without "             \
+					"X-cisco-sessionpersist: nothing moved")                   \
+	X(handovers_refused_window, "re-registrations from a new address after the window: "       \
+				    "nothing moved")                                               \
+	X(dialogs_created, "dialogs tracked")                                                      \
+	X(dialogs_ended, "dialogs ended (BYE, CANCEL, failed INVITE, user gone) and freed")        \
+	X(dialogs_refused, "dialogs not tracked: dialog table full")                               \
+	X(dialogs_unowned, "INVITEs whose access side is no registered user: not tracked")         \
 	X(streams_refused, "media flows not tracked: stream table full or address in use")
 
 enum sk_control_counter {

@@ -16,30 +16,30 @@
 #include <stdint.h>
 
 enum sk_pkt_class {
-	SK_PKT_NON_IP = 0,     /* ARP, LLDP, anything that is not IPv4/IPv6 */
-	SK_PKT_L3_MALFORMED,   /* truncated or inconsistent IP/UDP headers */
-	SK_PKT_IP_OTHER,       /* IP but not UDP (TCP, ICMP, ESP, ...) */
-	SK_PKT_IP_FRAGMENT,    /* an IPv4 or IPv6 fragment: no L4 header to read */
-	SK_PKT_UDP,            /* UDP, ports known; SIP or not is the caller's decision */
+	SK_PKT_NON_IP = 0,   /* ARP, LLDP, anything that is not IPv4/IPv6 */
+	SK_PKT_L3_MALFORMED, /* truncated or inconsistent IP/UDP headers */
+	SK_PKT_IP_OTHER,     /* IP but not UDP (TCP, ICMP, ESP, ...) */
+	SK_PKT_IP_FRAGMENT,  /* an IPv4 or IPv6 fragment: no L4 header to read */
+	SK_PKT_UDP,	     /* UDP, ports known; SIP or not is the caller's decision */
 };
 
 /* Longest IPv6 extension header chain we walk before giving up (malformed). */
 #define SK_PKT_MAX_IPV6_EXT 8
 
 struct sk_pkt_meta {
-	uint8_t cls;       /* enum sk_pkt_class */
+	uint8_t cls;	    /* enum sk_pkt_class */
 	uint8_t ip_version; /* 4, 6, or 0 */
-	uint8_t l4_proto;  /* IPPROTO_* of the final header, when IP */
+	uint8_t l4_proto;   /* IPPROTO_* of the final header, when IP */
 	uint8_t has_vlan;
 	uint16_t vlan_tci;
-	uint16_t l3_off;   /* offset of the IP header */
-	uint16_t l4_off;   /* offset of the UDP header (after IPv6 extensions) */
+	uint16_t l3_off;      /* offset of the IP header */
+	uint16_t l4_off;      /* offset of the UDP header (after IPv6 extensions) */
 	uint16_t payload_off; /* offset of the UDP payload */
 	uint16_t payload_len; /* UDP payload length from the UDP header */
-	uint16_t sport;    /* host order */
-	uint16_t dport;    /* host order */
-	uint32_t l3_end;   /* offset just past the IP datagram (excludes Ethernet padding) */
-	uint8_t src[16];   /* IPv4 in the first 4 bytes, network order */
+	uint16_t sport;	      /* host order */
+	uint16_t dport;	      /* host order */
+	uint32_t l3_end;      /* offset just past the IP datagram (excludes Ethernet padding) */
+	uint8_t src[16];      /* IPv4 in the first 4 bytes, network order */
 	uint8_t dst[16];
 };
 

@@ -72,9 +72,9 @@ struct sk_flow {
 /* Where a user's media and signalling go now (after a handover). Immutable once published. */
 struct sk_move {
 	uint8_t family;
-	uint8_t addr[16];	/* the committed new IP */
-	uint16_t sip_port;	/* network order: the new contact's source port */
-	uint32_t generation;	/* increments on each handover of this user */
+	uint8_t addr[16];    /* the committed new IP */
+	uint16_t sip_port;   /* network order: the new contact's source port */
+	uint32_t generation; /* increments on each handover of this user */
 };
 
 /* What workers need to know of a registered user. */
@@ -104,7 +104,7 @@ struct sk_tables {
 	struct sk_move *moves;	   /* 2 * max_users records */
 	uint32_t max_flows;
 	uint32_t max_users;
-	struct rte_rcu_qsbr *qsv;  /* one reader thread id per worker */
+	struct rte_rcu_qsbr *qsv; /* one reader thread id per worker */
 	unsigned int n_readers;
 };
 

@@ -47,7 +47,7 @@ struct sk_worker {
 	 * the worker only forwards and classifies (unit tests).
 	 */
 	const struct sk_tables *tables;
-	struct rte_ring *events;	 /* SIP events to the control thread (MP ring) */
+	struct rte_ring *events;	/* SIP events to the control thread (MP ring) */
 	struct rte_mempool *event_pool; /* struct sk_sip_event objects */
 	/*
 	 * Where frames go when more are produced than one OUT array holds (a
