@@ -9,6 +9,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
 
 #include "sip_parse.h"
 
@@ -29,16 +36,148 @@ static inline bool sk_is(char c, uint8_t cls)
 	return (sk_ctab[(uint8_t)c] & cls) != 0;
 }
 
-static inline const char *sk_skip(const char *p, const char *e, uint8_t cls)
+/*
+ * First byte c in [p, e), or NULL; vector loads may read up to lim (>= e).
+ * Header and SDP lines, URIs and params are short (~10-60 bytes), where a
+ * libc memchr call costs more than the search itself, so this is an inline
+ * 16-byte SSE2 loop (baseline on x86-64) with a scalar tail.
+ */
+static inline const char *sk_find_bytel(const char *p, const char *e, const char *lim, char c)
 {
+#if defined(__SSE2__)
+	const __m128i v = _mm_set1_epi8(c);
+
+	while (lim - p >= 16) {
+		unsigned mask = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
+
+		if (mask != 0) {
+			p += __builtin_ctz(mask);
+			return p < e ? p : NULL;
+		}
+		p += 16;
+		if (p >= e)
+			return NULL;
+	}
+#else
+	(void)lim;
+#endif
+	for (; p < e; p++)
+		if (*p == c)
+			return p;
+	return NULL;
+}
+
+static inline const char *sk_find_lf(const char *p, const char *e)
+{
+	return sk_find_bytel(p, e, e, '\n');
+}
+
+#if defined(__SSSE3__)
+/*
+ * Nibble tables for 16-bytes-at-a-time class tests: for class bit k,
+ * sk_cls_lo[k][lo] has bit hi set when byte (hi << 4 | lo) is in the class
+ * (all classes are ASCII, so hi < 8).  Generated from sk_ctab.
+ */
+static const uint8_t sk_cls_lo[8][16] __attribute__((aligned(16))) = {
+	{0xe8, 0xfc, 0xf8, 0xf8, 0xf8, 0xfc, 0xf8, 0xfc, 0xf8, 0xf8, 0xf4, 0x54, 0x50, 0x54, 0xd4,
+	 0x70}, /* TOKEN */
+	{0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00,
+	 0x00}, /* WS */
+	{0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
+	 0x00}, /* DIGIT */
+	{0xe8, 0xfc, 0xfc, 0xf8, 0xf8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xf4, 0x78, 0xf4, 0xdc,
+	 0x7c}, /* WORD */
+	{0xa8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf0, 0x50, 0x50, 0x54, 0x54,
+	 0x70}, /* HOST */
+	{0xe8, 0xfc, 0xf8, 0xf8, 0xf8, 0xfc, 0xf8, 0xfc, 0xf8, 0xf8, 0xfc, 0x74, 0x50, 0x74, 0xd4,
+	 0x70}, /* PVAL */
+	{0xf8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc, 0xf4, 0xfc, 0xf4,
+	 0x7c}, /* URIC */
+	{0x08, 0x58, 0x58, 0x58, 0x58, 0x58, 0x58, 0x08, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
+	 0x00}, /* HEX */
+};
+
+/* Bit i set when p[i] is NOT in the class set cls (any OR of SK_C_*). */
+static inline unsigned sk_cls16(const char *p, uint8_t cls)
+{
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	const __m128i hibit =
+		_mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i t = _mm_setzero_si128(), r;
+
+	for (int k = 0; k < 8; k++)
+		if (cls & (1u << k))
+			t = _mm_or_si128(
+				t, _mm_load_si128((const __m128i *)(const void *)sk_cls_lo[k]));
+	r = _mm_and_si128(_mm_shuffle_epi8(t, _mm_and_si128(x, nib)),
+			  _mm_shuffle_epi8(hibit, _mm_and_si128(_mm_srli_epi16(x, 4), nib)));
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_setzero_si128()));
+}
+/* 64-bit masks over p[0..64) (64 readable bytes needed): class members / a byte. */
+static inline uint64_t sk_cls64(const char *p, uint8_t cls)
+{
+	return ~((uint64_t)sk_cls16(p, cls) | (uint64_t)sk_cls16(p + 16, cls) << 16 |
+		 (uint64_t)sk_cls16(p + 32, cls) << 32 | (uint64_t)sk_cls16(p + 48, cls) << 48);
+}
+
+static inline uint64_t sk_eq64(const char *p, char c)
+{
+	const __m128i v = _mm_set1_epi8(c);
+	const __m128i *q = (const __m128i *)(const void *)p;
+
+	return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q), v)) |
+	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 1), v))
+		       << 16 |
+	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 2), v))
+		       << 32 |
+	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), v))
+		       << 48;
+}
+#endif
+
+/*
+ * Skips bytes of class cls in [p, e).  lim (>= e) is how far the buffer may
+ * be read: runs are tested 16 bytes at a time and may look past e, never
+ * past lim; the answer is clamped to e.
+ */
+static inline const char *sk_skipl(const char *p, const char *e, const char *lim, uint8_t cls)
+{
+	if (p < e && !sk_is(*p, cls))
+		return p;
+#if defined(__SSSE3__)
+	while (lim - p >= 16) {
+		unsigned m = sk_cls16(p, cls);
+
+		if (m != 0) {
+			p += __builtin_ctz(m);
+			return p < e ? p : e;
+		}
+		p += 16;
+		if (p >= e)
+			return e;
+	}
+#else
+	(void)lim;
+#endif
 	while (p < e && sk_is(*p, cls))
 		p++;
 	return p;
 }
 
+static inline const char *sk_skip(const char *p, const char *e, uint8_t cls)
+{
+	return sk_skipl(p, e, e, cls);
+}
+
+/* LWS runs are 0-2 bytes: scalar beats any vector setup.  LWS bytes are
+ * all <= SP, so most calls end on the first compare. */
 static inline const char *sk_skip_ws(const char *p, const char *e)
 {
-	return sk_skip(p, e, SK_C_WS);
+	while (p < e && (uint8_t)*p <= ' ' && sk_is(*p, SK_C_WS))
+		p++;
+	return p;
 }
 
 /* Backs e up over trailing whitespace, not below s. */
@@ -54,13 +193,57 @@ static inline char sk_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
 }
 
-/* Case-insensitive equality of p[0..n) with a lower-case literal of length n. */
+static inline uint64_t sk_ld8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t sk_ld4(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint16_t sk_ld2(const char *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/*
+ * Case-insensitive equality of p[0..n) with a literal of length n written in
+ * lower case, a word at a time.  A literal byte with bit 0x40 set is a letter
+ * (the literals hold only lower-case letters and bytes below 0x40 such as
+ * '-' '.' '/' ':' '+' digits), so (lit >> 1) & 0x20 is the case bit to OR in
+ * for exactly the letter positions.  Loads overlap rather than read past n.
+ */
+#define SK_FOLD(x, lit, m) (((x) | (((lit) >> 1) & (m))) == (lit))
+
 static inline bool sk_ci_eq(const char *p, const char *lower, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (sk_lower(p[i]) != lower[i])
-			return false;
-	return true;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8)
+			if (!SK_FOLD(sk_ld8(p + i), sk_ld8(lower + i), 0x2020202020202020ull))
+				return false;
+		return i == n ||
+		       SK_FOLD(sk_ld8(p + n - 8), sk_ld8(lower + n - 8), 0x2020202020202020ull);
+	}
+	if (n >= 4)
+		return SK_FOLD(sk_ld4(p), sk_ld4(lower), 0x20202020u) &&
+		       SK_FOLD(sk_ld4(p + n - 4), sk_ld4(lower + n - 4), 0x20202020u);
+	if (n >= 2)
+		return SK_FOLD(sk_ld2(p), sk_ld2(lower), 0x2020u) &&
+		       SK_FOLD(sk_ld2(p + n - 2), sk_ld2(lower + n - 2), 0x2020u);
+	return n == 0 || SK_FOLD((uint8_t)p[0], (uint8_t)lower[0], 0x20u);
 }
 
 static inline bool sk_ci_eqn(const char *p, size_t pn, const char *lower, size_t n)
@@ -80,15 +263,17 @@ static inline struct sk_span sk_mkspan(const char *buf, const char *a, const cha
  * Skips a quoted-string starting at the opening quote; returns the byte after
  * the closing quote, or NULL when it is not terminated before e.
  */
-static inline const char *sk_skip_quoted(const char *p, const char *e)
+static inline const char *sk_skip_quoted(const char *p, const char *e, const char *lim)
 {
-	for (p++; p < e; p++) {
-		if (*p == '\\') {
-			if (++p == e)
-				return NULL;
-		} else if (*p == '"') {
-			return p + 1;
-		}
+	const char *s = ++p, *q, *b;
+
+	/* find quote candidates fast; an odd run of '\\' before one escapes it */
+	while ((q = sk_find_bytel(p, e, lim, '"')) != NULL) {
+		for (b = q; b > s && b[-1] == '\\'; b--)
+			;
+		if (((q - b) & 1) == 0)
+			return q + 1;
+		p = q + 1;
 	}
 	return NULL;
 }
@@ -114,6 +299,12 @@ static inline const char *sk_parse_u32(const char *p, const char *e, uint32_t *o
 /* ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" ; returns the ':' or NULL. */
 static inline const char *sk_scheme_end(const char *p, const char *e)
 {
+	if (e - p >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') {
+		if (p[3] == ':')
+			return p + 3; /* the usual "sip:" */
+		if (e - p >= 5 && (p[3] | 0x20) == 's' && p[4] == ':')
+			return p + 4;
+	}
 	if (p == e || !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
 		return NULL;
 	for (p++; p < e; p++) {
@@ -132,14 +323,15 @@ static inline const char *sk_scheme_end(const char *p, const char *e)
  *   LWS name [ LWS "=" LWS ( token / host / quoted-string ) ]
  * Returns the byte after the param (not skipping trailing LWS) or NULL.
  */
-static inline const char *sk_param_one(const char *p, const char *e, const char **name,
-				       size_t *nlen, const char **val, size_t *vlen)
+static inline const char *sk_param_one(const char *p, const char *e, const char *lim,
+				       const char **name, size_t *nlen, const char **val,
+				       size_t *vlen)
 {
 	const char *n, *q;
 
 	p = sk_skip_ws(p, e);
 	n = p;
-	p = sk_skip(p, e, SK_C_TOKEN);
+	p = sk_skipl(p, e, lim, SK_C_TOKEN);
 	if (p == n)
 		return NULL;
 	*name = n;
@@ -151,11 +343,11 @@ static inline const char *sk_param_one(const char *p, const char *e, const char 
 		return p;
 	q = sk_skip_ws(q + 1, e);
 	if (q < e && *q == '"') {
-		p = sk_skip_quoted(q, e);
+		p = sk_skip_quoted(q, e, lim);
 		if (p == NULL)
 			return NULL;
 	} else {
-		p = sk_skip(q, e, SK_C_PVAL);
+		p = sk_skipl(q, e, lim, SK_C_PVAL);
 		if (p == q)
 			return NULL;
 	}
@@ -164,15 +356,27 @@ static inline const char *sk_param_one(const char *p, const char *e, const char 
 	return p;
 }
 
+/* sk_sip_opt_lookup() that may read up to lim (sip_opts.c). */
+int sk_opt_lookup_lim(const char *s, size_t len, const char *lim);
+
+/* sk_sip_uri_parse() that may read vectors up to lim (the end of buf). */
+int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out);
+
 /* Parses the header-specific fields of one header value (sip_headers.c). */
-enum sk_sip_err sk_hdr_via(const char *buf, const char *p, const char *e, struct sk_sip_msg *m);
-enum sk_sip_err sk_hdr_addr(const char *buf, const char *p, const char *e, struct sk_sip_addr *a);
-enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e,
+/*
+ * Parsers of one header value [p, e) (sip_headers.c).  lim is the end of the
+ * message buffer: how far vector scans may read.
+ */
+enum sk_sip_err sk_hdr_via(const char *buf, const char *p, const char *e, const char *lim,
+			   struct sk_sip_msg *m);
+enum sk_sip_err sk_hdr_addr(const char *buf, const char *p, const char *e, const char *lim,
+			    struct sk_sip_addr *a);
+enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, const char *lim,
 			       struct sk_sip_msg *m);
 enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, struct sk_sip_msg *m);
-bool sk_hdr_call_id_ok(const char *p, const char *e);
-int sk_hdr_opt_tags(const char *p, const char *e, uint32_t *mask);
-enum sk_sip_err sk_hdr_callinfo(const char *buf, const char *p, const char *e, uint8_t line,
-				struct sk_sip_msg *m);
+bool sk_hdr_call_id_ok(const char *p, const char *e, const char *lim);
+int sk_hdr_opt_tags(const char *p, const char *e, const char *lim, uint32_t *mask);
+enum sk_sip_err sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *lim,
+				uint8_t line, struct sk_sip_msg *m);
 
 #endif /* SK_SIP_LEX_H */

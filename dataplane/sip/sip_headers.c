@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Field parsers for the headers sipkeep reads: Via, From/To, Contact, CSeq,
+ * Call-ID, Supported/Require and Call-Info.  Each gets one logical header
+ * value with LWS trimmed at both ends; CR and LF left inside come from
+ * folded continuation lines and count as whitespace.
+ */
+#include <string.h>
+
+#include "sip_lex.h"
+
+enum param_kind { PK_PLAIN, PK_VIA, PK_ADDR, PK_CONTACT };
+
+/*
+ * *( LWS ";" param ), handing the params of interest to their owner.
+ * Returns the first byte after LWS that is not ';' (end of value or ','),
+ * or NULL on a malformed param (e.g. ";;" of RFC 4475 3.1.2.1).
+ */
+static const char *params(const char *buf, const char *p, const char *e, const char *lim,
+			  enum param_kind k, void *obj, struct sk_span *pspan)
+{
+	const char *s, *last, *n, *v;
+	size_t nl, vl;
+
+	p = sk_skip_ws(p, e);
+	s = last = p;
+	while (p < e && *p == ';') {
+		p = sk_param_one(p + 1, e, lim, &n, &nl, &v, &vl);
+		if (p == NULL)
+			return NULL;
+		last = p;
+		if (k == PK_VIA) {
+			struct sk_sip_via *via = obj;
+
+			if (sk_ci_eqn(n, nl, SK_LIT("branch"))) {
+				via->branch = sk_mkspan(buf, v ? v : p, v ? v + vl : p);
+			} else if (sk_ci_eqn(n, nl, SK_LIT("received"))) {
+				via->received = sk_mkspan(buf, v ? v : p, v ? v + vl : p);
+			} else if (sk_ci_eqn(n, nl, SK_LIT("rport"))) {
+				via->has_rport = 1;
+				if (v != NULL) {
+					uint32_t port;
+					const char *d = sk_parse_u32(v, v + vl, &port);
+
+					if (d != v + vl || port > 65535)
+						return NULL;
+					via->rport = sk_mkspan(buf, v, v + vl);
+				}
+			}
+		} else if (k == PK_ADDR) {
+			struct sk_sip_addr *a = obj;
+
+			if (sk_ci_eqn(n, nl, SK_LIT("tag"))) {
+				if (v == NULL || *v == '"')
+					return NULL;
+				a->tag = sk_mkspan(buf, v, v + vl);
+			}
+		} else if (k == PK_CONTACT) {
+			struct sk_sip_contact *c = obj;
+			int opt;
+
+			if (sk_ci_eqn(n, nl, SK_LIT("expires"))) {
+				if (v == NULL || sk_parse_u32(v, v + vl, &c->expires) != v + vl)
+					return NULL;
+				c->has_expires = 1;
+			} else if (sk_ci_eqn(n, nl, SK_LIT("+sip.instance"))) {
+				if (v != NULL && *v == '"' && vl >= 2)
+					c->instance = sk_mkspan(buf, v + 1, v + vl - 1);
+				else if (v != NULL)
+					c->instance = sk_mkspan(buf, v, v + vl);
+			} else {
+				/* RFC 3840 feature tags are "+name"; Cisco also sends bare names.
+				 */
+				if (*n == '+') {
+					n++;
+					nl--;
+				}
+				opt = sk_opt_lookup_lim(n, nl, lim);
+				if (opt >= 0)
+					c->feature_opts |= SK_OPT_BIT(opt);
+			}
+		}
+		p = sk_skip_ws(p, e);
+	}
+	if (last != s)
+		*pspan = sk_mkspan(buf, s, last);
+	return p;
+}
+
+/*
+ * name-addr / addr-spec.  The URI inside <> must have no LWS (RFC 4475
+ * 3.1.2.14); an unbracketed URI ends at ';' ',' '?' or LWS, and a '?' there
+ * is then rejected by the caller, as RFC 3261 20 requires <> for it.
+ */
+static const char *name_addr(const char *buf, const char *p, const char *e, const char *lim,
+			     struct sk_span *disp, struct sk_span *uri, uint8_t *bracketed)
+{
+	const char *q;
+
+	if (p == e)
+		return NULL;
+	if (*p == '"') {
+		q = sk_skip_quoted(p, e, lim);
+		if (q == NULL)
+			return NULL;
+		*disp = sk_mkspan(buf, p, q);
+		p = sk_skip_ws(q, e);
+		if (p == e || *p != '<')
+			return NULL;
+	} else if (*p != '<') {
+		q = sk_skipl(p, e, lim, SK_C_TOKEN | SK_C_WS);
+		if (q < e && *q == '<') {
+			*disp = sk_mkspan(buf, p, sk_rtrim(p, q));
+			p = q;
+		} else {
+			if (sk_scheme_end(p, e) == NULL)
+				return NULL;
+			q = p;
+			while (q < e && sk_is(*q, SK_C_URIC) && *q != ';' && *q != ',' && *q != '?')
+				q++;
+			*uri = sk_mkspan(buf, p, q);
+			*bracketed = 0;
+			return q;
+		}
+	}
+	q = sk_skipl(p + 1, e, lim, SK_C_URIC);
+	if (q == e || *q != '>' || sk_scheme_end(p + 1, q) == NULL)
+		return NULL;
+	*uri = sk_mkspan(buf, p + 1, q);
+	*bracketed = 1;
+	return q + 1;
+}
+
+enum sk_sip_err sk_hdr_addr(const char *buf, const char *p, const char *e, const char *lim,
+			    struct sk_sip_addr *a)
+{
+	const char *s = p;
+
+	p = name_addr(buf, p, e, lim, &a->display, &a->uri, &a->bracketed);
+	if (p == NULL)
+		return SK_SIP_ERR_BAD_FROM;
+	p = params(buf, p, e, lim, PK_ADDR, a, &a->params);
+	if (p != e)
+		return SK_SIP_ERR_BAD_FROM;
+	a->value = sk_mkspan(buf, s, e);
+	return SK_SIP_OK;
+}
+
+static const char *via_value(const char *buf, const char *p, const char *e, const char *lim,
+			     struct sk_sip_via *v)
+{
+	const char *s = p, *t;
+	uint32_t port;
+
+	/* Common spelling "SIP/2.0/UDP " (any 3-letter transport): one compare
+	 * instead of five dependent token scans. */
+	if (e - p > 12 && sk_ci_eq(p, "sip/2.0/", 8) && sk_is(p[8], SK_C_TOKEN) &&
+	    sk_is(p[9], SK_C_TOKEN) && sk_is(p[10], SK_C_TOKEN) &&
+	    (p[11] == ' ' || p[11] == '\t')) {
+		v->transport = sk_mkspan(buf, p + 8, p + 11);
+		p = sk_skip_ws(p + 12, e);
+		if (p == e)
+			return NULL;
+		goto sent_by;
+	}
+	/* sent-protocol: "SIP" SLASH "2.0" SLASH transport, SLASH = SWS "/" SWS */
+	t = sk_skip(p, e, SK_C_TOKEN);
+	if (!sk_ci_eqn(p, (size_t)(t - p), SK_LIT("sip")))
+		return NULL;
+	p = sk_skip_ws(t, e);
+	if (p == e || *p != '/')
+		return NULL;
+	p = sk_skip_ws(p + 1, e);
+	t = sk_skip(p, e, SK_C_TOKEN);
+	if (t - p != 3 || memcmp(p, "2.0", 3) != 0)
+		return NULL;
+	p = sk_skip_ws(t, e);
+	if (p == e || *p != '/')
+		return NULL;
+	p = sk_skip_ws(p + 1, e);
+	t = sk_skip(p, e, SK_C_TOKEN);
+	if (t == p)
+		return NULL;
+	v->transport = sk_mkspan(buf, p, t);
+	p = sk_skip_ws(t, e);
+	if (p == t || p == e)
+		return NULL;
+
+sent_by:
+	/* sent-by = host [ COLON port ] */
+	if (*p == '[') {
+		t = sk_skip(p + 1, e, SK_C_HEX);
+		while (t < e && (*t == ':' || *t == '.' || sk_is(*t, SK_C_HEX)))
+			t++;
+		if (t == e || *t != ']' || t - p < 3)
+			return NULL;
+		v->host = sk_mkspan(buf, p + 1, t);
+		v->host_ipv6 = 1;
+		t++;
+	} else {
+		t = sk_skipl(p, e, lim, SK_C_HOST);
+		if (t == p)
+			return NULL;
+		v->host = sk_mkspan(buf, p, t);
+	}
+	p = sk_skip_ws(t, e);
+	if (p < e && *p == ':') {
+		p = sk_skip_ws(p + 1, e);
+		t = sk_parse_u32(p, e, &port);
+		if (t == NULL || t - p > 5 || port > 65535)
+			return NULL;
+		v->port = (uint16_t)port;
+		p = t;
+	}
+	p = params(buf, p, e, lim, PK_VIA, v, &v->params);
+	if (p == NULL)
+		return NULL;
+	v->value = sk_mkspan(buf, s, sk_rtrim(s, p));
+	return p;
+}
+
+enum sk_sip_err sk_hdr_via(const char *buf, const char *p, const char *e, const char *lim,
+			   struct sk_sip_msg *m)
+{
+	struct sk_sip_via spare;
+
+	for (;;) {
+		struct sk_sip_via *v = m->n_via < SK_SIP_MAX_VIA ? &m->via[m->n_via] : &spare;
+
+		memset(v, 0, sizeof(*v));
+		p = via_value(buf, p, e, lim, v);
+		if (p == NULL)
+			return SK_SIP_ERR_BAD_VIA;
+		if (m->n_via < SK_SIP_MAX_VIA)
+			m->n_via++;
+		else
+			m->overflow |= SK_SIP_OVF_VIA;
+		m->via_total++;
+		if (p == e)
+			return SK_SIP_OK;
+		if (*p != ',')
+			return SK_SIP_ERR_BAD_VIA;
+		p = sk_skip_ws(p + 1, e);
+	}
+}
+
+enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, const char *lim,
+			       struct sk_sip_msg *m)
+{
+	struct sk_sip_contact spare;
+
+	if (e - p == 1 && *p == '*') {
+		m->contact_star = 1;
+		return SK_SIP_OK;
+	}
+	for (;;) {
+		struct sk_sip_contact *c =
+			m->n_contact < SK_SIP_MAX_CONTACT ? &m->contact[m->n_contact] : &spare;
+		const char *s = p;
+
+		memset(c, 0, sizeof(*c));
+		p = name_addr(buf, p, e, lim, &c->display, &c->uri, &c->bracketed);
+		if (p == NULL)
+			return SK_SIP_ERR_BAD_CONTACT;
+		p = params(buf, p, e, lim, PK_CONTACT, c, &c->params);
+		if (p == NULL)
+			return SK_SIP_ERR_BAD_CONTACT;
+		c->value = sk_mkspan(buf, s, sk_rtrim(s, p));
+		if (m->n_contact < SK_SIP_MAX_CONTACT)
+			m->n_contact++;
+		else
+			m->overflow |= SK_SIP_OVF_CONTACT;
+		if (p == e)
+			return SK_SIP_OK;
+		if (*p != ',')
+			return SK_SIP_ERR_BAD_CONTACT;
+		p = sk_skip_ws(p + 1, e);
+	}
+}
+
+enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, struct sk_sip_msg *m)
+{
+	const char *q, *n;
+	uint32_t num;
+
+	q = sk_parse_u32(p, e, &num);
+	/* RFC 3261 8.1.1.5: the sequence number MUST be less than 2^31. */
+	if (q == NULL || num > 0x7fffffffu)
+		return SK_SIP_ERR_BAD_CSEQ;
+	n = sk_skip_ws(q, e);
+	if (n == q)
+		return SK_SIP_ERR_BAD_CSEQ;
+	q = sk_skip(n, e, SK_C_TOKEN);
+	if (q == n || q != e)
+		return SK_SIP_ERR_BAD_CSEQ;
+	m->cseq = num;
+	m->cseq_method_str = sk_mkspan(buf, n, q);
+	m->cseq_method = (uint8_t)sk_sip_method_from(n, (size_t)(q - n));
+	return SK_SIP_OK;
+}
+
+/* callid = word [ "@" word ] */
+bool sk_hdr_call_id_ok(const char *p, const char *e, const char *lim)
+{
+	const char *q = sk_skipl(p, e, lim, SK_C_WORD);
+
+	if (q == p)
+		return false;
+	if (q == e)
+		return true;
+	if (*q != '@')
+		return false;
+	p = q + 1;
+	q = sk_skipl(p, e, lim, SK_C_WORD);
+	return q != p && q == e;
+}
+
+/* [ option-tag *( COMMA option-tag ) ]: an empty Supported is legal. */
+int sk_hdr_opt_tags(const char *p, const char *e, const char *lim, uint32_t *mask)
+{
+	const char *t;
+	int opt;
+
+	if (p == e)
+		return 0;
+#if defined(__SSSE3__)
+	/*
+	 * Cisco lists run to 15+ tags: take token and comma positions for 64
+	 * bytes at once and walk the bits, so tags do not each wait on a
+	 * dependent vector scan.  Anything unusual (LWS, a tag crossing the
+	 * window) drops to the general loop below from where it stands.
+	 */
+	while (lim - p >= 64) {
+		const char *w = p;
+		size_t avail = (size_t)(e - w);
+		uint64_t valid = avail >= 64 ? ~0ull : (1ull << avail) - 1;
+		uint64_t tok = sk_cls64(w, SK_C_TOKEN) & valid, com = sk_eq64(w, ',') & valid;
+		unsigned o = 0, end;
+
+		for (;;) {
+			uint64_t rest;
+
+			if (!(tok >> o & 1)) {
+				p = sk_skip_ws(w + o, e); /* LWS after a comma */
+				goto general;
+			}
+			rest = ~tok & (~0ull << o);
+			if (rest == 0) {
+				p = w + o; /* tag runs past the window */
+				goto general;
+			}
+			end = (unsigned)__builtin_ctzll(rest);
+			opt = sk_opt_lookup_lim(w + o, end - o, lim);
+			*mask |= SK_OPT_BIT(opt >= 0 ? opt : SK_OPT_OTHER);
+			if (end >= avail)
+				return 0;
+			if (!(com >> end & 1)) {
+				p = w + end;
+				goto after_tag;
+			}
+			o = end + 1;
+			if (o >= 48)
+				break;
+		}
+		p = sk_skip_ws(w + o, e); /* next tag, in a new window */
+	}
+general:
+#endif
+	for (;;) {
+		t = sk_skipl(p, e, lim, SK_C_TOKEN);
+		if (t == p)
+			return -1;
+		opt = sk_opt_lookup_lim(p, (size_t)(t - p), lim);
+		*mask |= SK_OPT_BIT(opt >= 0 ? opt : SK_OPT_OTHER);
+		p = t;
+#if defined(__SSSE3__)
+	after_tag:
+#endif
+		p = sk_skip_ws(p, e);
+		if (p == e)
+			return 0;
+		if (*p != ',')
+			return -1;
+		p = sk_skip_ws(p + 1, e);
+	}
+}
+
+/* Call-Info = info *( COMMA info ), info = LAQUOT absoluteURI RAQUOT *( SEMI info-param ) */
+enum sk_sip_err sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *lim,
+				uint8_t line, struct sk_sip_msg *m)
+{
+	for (;;) {
+		struct sk_sip_callinfo ci = {.line = line};
+		const char *q, *s = p;
+
+		if (p == e || *p != '<')
+			return SK_SIP_ERR_BAD_CALL_INFO;
+		q = sk_skipl(p + 1, e, lim, SK_C_URIC);
+		if (q == e || *q != '>' || sk_scheme_end(p + 1, q) == NULL)
+			return SK_SIP_ERR_BAD_CALL_INFO;
+		ci.uri = sk_mkspan(buf, p + 1, q);
+		p = params(buf, q + 1, e, lim, PK_PLAIN, NULL, &ci.params);
+		if (p == NULL)
+			return SK_SIP_ERR_BAD_CALL_INFO;
+		ci.value = sk_mkspan(buf, s, sk_rtrim(s, p));
+		if (m->n_callinfo < SK_SIP_MAX_CALLINFO)
+			m->callinfo[m->n_callinfo++] = ci;
+		else
+			m->overflow |= SK_SIP_OVF_CALLINFO;
+		if (p == e)
+			return SK_SIP_OK;
+		if (*p != ',')
+			return SK_SIP_ERR_BAD_CALL_INFO;
+		p = sk_skip_ws(p + 1, e);
+	}
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Option tags (RFC 3261 19.2) sipkeep knows by name.
+ */
+#include <string.h>
+
+#include "sip_lex.h"
+
+static const char *const opt_names[SK_OPT_KNOWN_COUNT] = {
+	[SK_OPT_X_CISCO_SESSIONPERSIST] = "X-cisco-sessionpersist",
+	[SK_OPT_X_CISCO_CALLINFO] = "X-cisco-callinfo",
+	[SK_OPT_100REL] = "100rel",
+	[SK_OPT_TIMER] = "timer",
+	[SK_OPT_REPLACES] = "replaces",
+	[SK_OPT_PATH] = "path",
+	[SK_OPT_GRUU] = "gruu",
+	[SK_OPT_OUTBOUND] = "outbound",
+	[SK_OPT_JOIN] = "join",
+	[SK_OPT_NOREFERSUB] = "norefersub",
+	[SK_OPT_PRECONDITION] = "precondition",
+	[SK_OPT_HISTINFO] = "histinfo",
+	[SK_OPT_SDP_ANAT] = "sdp-anat",
+	[SK_OPT_RESOURCE_PRIORITY] = "resource-priority",
+	[SK_OPT_EXTENDED_REFER] = "extended-refer",
+	[SK_OPT_FROM_CHANGE] = "from-change",
+	[SK_OPT_EVENTLIST] = "eventlist",
+	[SK_OPT_X_CISCO_SERVICEURI] = "X-cisco-serviceuri",
+	[SK_OPT_X_CISCO_ESCAPECODES] = "X-cisco-escapecodes",
+	[SK_OPT_X_CISCO_SERVICE_CONTROL] = "X-cisco-service-control",
+	[SK_OPT_X_CISCO_SRTP_FALLBACK] = "X-cisco-srtp-fallback",
+	[SK_OPT_X_CISCO_MONREC] = "X-cisco-monrec",
+	[SK_OPT_X_CISCO_CONFIG] = "X-cisco-config",
+	[SK_OPT_X_CISCO_SIS] = "X-cisco-sis",
+	[SK_OPT_X_CISCO_XSI] = "X-cisco-xsi",
+};
+
+const char *sk_sip_opt_str(enum sk_sip_opt o)
+{
+	if (o == SK_OPT_OTHER)
+		return "other";
+	if ((unsigned)o >= SK_OPT_KNOWN_COUNT)
+		return NULL;
+	return opt_names[o];
+}
+
+/*
+ * Perfect hash of (length, first letter, last letter) over the known tags:
+ * (len + 2 * first + 12 * last) & 63 has no collision among them, so a tag
+ * costs one table load and one compare instead of a switch that
+ * mispredicts as tag lengths vary along a Supported list.
+ */
+#define OPT_HASH(len, first, last)                                                                 \
+	(((unsigned)(len) + 2u * ((uint8_t)(first) | 0x20u) + 12u * ((uint8_t)(last) | 0x20u)) &   \
+	 63u)
+
+struct opt_ent {
+	char lower[32]; /* zero padded */
+	char fold[32];	/* 0x20 at letters: the case bit to ignore */
+	uint8_t len;	/* 0: empty slot */
+	uint8_t opt;
+} __attribute__((aligned(16)));
+
+/* Generated from opt_names and OPT_HASH (no collision: checked when generated). */
+static const struct opt_ent opt_tab[64] = {
+	[0] = {"join", "\x20\x20\x20\x20", 4, SK_OPT_JOIN},
+	[3] = {"eventlist", "\x20\x20\x20\x20\x20\x20\x20\x20\x20", 9, SK_OPT_EVENTLIST},
+	[4] = {"path", "\x20\x20\x20\x20", 4, SK_OPT_PATH},
+	[5] = {"timer", "\x20\x20\x20\x20\x20", 5, SK_OPT_TIMER},
+	[9] = {"x-cisco-srtp-fallback",
+	       "\x20\0\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20", 21,
+	       SK_OPT_X_CISCO_SRTP_FALLBACK},
+	[12] = {"histinfo", "\x20\x20\x20\x20\x20\x20\x20\x20", 8, SK_OPT_HISTINFO},
+	[14] = {"gruu", "\x20\x20\x20\x20", 4, SK_OPT_GRUU},
+	[16] = {"replaces", "\x20\x20\x20\x20\x20\x20\x20\x20", 8, SK_OPT_REPLACES},
+	[18] = {"x-cisco-config", "\x20\0\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20", 14,
+		SK_OPT_X_CISCO_CONFIG},
+	[19] = {"from-change", "\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20", 11,
+		SK_OPT_FROM_CHANGE},
+	[20] = {"precondition", "\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20", 12,
+		SK_OPT_PRECONDITION},
+	[22] = {"outbound", "\x20\x20\x20\x20\x20\x20\x20\x20", 8, SK_OPT_OUTBOUND},
+	[23] = {"x-cisco-service-control",
+		"\x20\0\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20"
+		"\x20",
+		23, SK_OPT_X_CISCO_SERVICE_CONTROL},
+	[30] = {"sdp-anat", "\x20\x20\x20\0\x20\x20\x20\x20", 8, SK_OPT_SDP_ANAT},
+	[33] = {"resource-priority",
+		"\x20\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20", 17,
+		SK_OPT_RESOURCE_PRIORITY},
+	[34] = {"x-cisco-monrec", "\x20\0\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20", 14,
+		SK_OPT_X_CISCO_MONREC},
+	[39] = {"x-cisco-escapecodes",
+		"\x20\0\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20", 19,
+		SK_OPT_X_CISCO_ESCAPECODES},
+	[46] = {"x-cisco-serviceuri",
+		"\x20\0\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20", 18,
+		SK_OPT_X_CISCO_SERVICEURI},
+	[48] = {"extended-refer", "\x20\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20", 14,
+		SK_OPT_EXTENDED_REFER},
+	[52] = {"x-cisco-callinfo", "\x20\0\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20",
+		16, SK_OPT_X_CISCO_CALLINFO},
+	[54] = {"x-cisco-sessionpersist",
+		"\x20\0\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20"
+		"\x20",
+		22, SK_OPT_X_CISCO_SESSIONPERSIST},
+	[56] = {"100rel", "\0\0\0\x20\x20\x20", 6, SK_OPT_100REL},
+	[62] = {"norefersub", "\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20", 10, SK_OPT_NOREFERSUB},
+};
+
+static int opt_prefixed(const char *s, size_t len)
+{
+	if (len > 12 && sk_ci_eq(s, "x-cisco-", 8)) {
+		/* X-cisco-sis-3.0.0 / X-cisco-xsi-8.5.1 carry a version suffix. */
+		if (sk_ci_eq(s + 8, "sis-", 4))
+			return SK_OPT_X_CISCO_SIS;
+		if (sk_ci_eq(s + 8, "xsi-", 4))
+			return SK_OPT_X_CISCO_XSI;
+	}
+	return -1;
+}
+
+int sk_opt_lookup_lim(const char *s, size_t len, const char *lim)
+{
+	const struct opt_ent *ent;
+
+	if (len == 0)
+		return -1;
+	ent = &opt_tab[OPT_HASH(len, s[0], s[len - 1])];
+	if (ent->len != len)
+		return opt_prefixed(s, len);
+#if defined(__SSE2__)
+	if (lim - s >= 32) {
+		/* 32 bytes compared at once, no branch on the tag length */
+		const __m128i *q = (const __m128i *)(const void *)s;
+		const __m128i *l = (const __m128i *)(const void *)ent->lower;
+		const __m128i *f = (const __m128i *)(const void *)ent->fold;
+		uint32_t eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				      _mm_or_si128(_mm_loadu_si128(q), _mm_loadu_si128(f)),
+				      _mm_loadu_si128(l))) |
+			      (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				      _mm_or_si128(_mm_loadu_si128(q + 1), _mm_loadu_si128(f + 1)),
+				      _mm_loadu_si128(l + 1)))
+				      << 16;
+		uint32_t want = (uint32_t)((1ull << len) - 1);
+
+		return (eq & want) == want ? ent->opt : opt_prefixed(s, len);
+	}
+#else
+	(void)lim;
+#endif
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] | ent->fold[i]) != ent->lower[i])
+			return opt_prefixed(s, len);
+	return ent->opt;
+}
+
+int sk_sip_opt_lookup(const char *s, size_t len)
+{
+	return sk_opt_lookup_lim(s, len, s + len);
+}
