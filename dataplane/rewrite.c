@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -26,7 +27,9 @@ void sk_rewrite_endpoint(uint8_t *frame, struct sk_pkt_meta *meta, enum sk_endpo
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + meta->l3_off);
 		uint16_t ip_csum = rte_be_to_cpu_16(ip->hdr_checksum);
 
-		ip_addr = (uint8_t *)(which == SK_EP_SRC ? &ip->src_addr : &ip->dst_addr);
+		ip_addr = (uint8_t *)ip + (which == SK_EP_SRC
+						   ? offsetof(struct rte_ipv4_hdr, src_addr)
+						   : offsetof(struct rte_ipv4_hdr, dst_addr));
 		ip->hdr_checksum = rte_cpu_to_be_16(sk_csum_replace(ip_csum, ip_addr, addr, 4));
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(frame + meta->l3_off);
