@@ -33,6 +33,24 @@ static inline uint32_t rtp_ssrc(const uint8_t *payload, uint16_t len)
 	return rte_be_to_cpu_32(ssrc);
 }
 
+/* The endpoint's media was seen: for loss detection and `show calls`. */
+static inline void note_uplink(struct sk_flow *flow, const uint8_t *frame,
+			       const struct sk_pkt_meta *meta, sk_time_ns now)
+{
+	if (flow->kind == SK_FLOW_RTP)
+		__atomic_store_n(&flow->last_ssrc,
+				 rtp_ssrc(frame + meta->payload_off, meta->payload_len),
+				 __ATOMIC_RELAXED);
+	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
+}
+
+/* Is the frame's source IP the one the user moved to? */
+static inline bool from_moved_ip(const struct sk_move *mv, const struct sk_pkt_meta *meta)
+{
+	return mv->family == meta->ip_version &&
+	       memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) == 0;
+}
+
 static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta)
 {
 	const struct sk_tables *t = w->tables;
@@ -81,8 +99,7 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 		return false;
 	flow = &t->flow[idx];
 	mv = sk_user_move(t, flow->user);
-	if (mv == NULL || mv->family != meta->ip_version ||
-	    memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) != 0) {
+	if (mv == NULL || !from_moved_ip(mv, meta)) {
 		sk_count(w, SK_WCTR_latch_refused);
 		return false;
 	}
@@ -101,11 +118,7 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 		sk_count(w, SK_WCTR_latch_refused);
 		return false;
 	}
-	if (flow->kind == SK_FLOW_RTP)
-		__atomic_store_n(&flow->last_ssrc,
-				 rtp_ssrc(frame + meta->payload_off, meta->payload_len),
-				 __ATOMIC_RELAXED);
-	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
+	note_uplink(flow, frame, meta, now);
 	sk_rewrite_endpoint(frame, meta, SK_EP_SRC, flow->access.addr, flow->access.port);
 	sk_count(w, SK_WCTR_rtp_rewritten_uplink);
 	return true;
@@ -131,14 +144,9 @@ static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta
 	 */
 	flow = &t->flow[idx];
 	mv = sk_user_move(t, flow->user);
-	if (mv != NULL && (mv->family != meta->ip_version ||
-			   memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) != 0))
+	if (mv != NULL && !from_moved_ip(mv, meta))
 		return false;
-	if (flow->kind == SK_FLOW_RTP)
-		__atomic_store_n(&flow->last_ssrc,
-				 rtp_ssrc(frame + meta->payload_off, meta->payload_len),
-				 __ATOMIC_RELAXED);
-	__atomic_store_n(&flow->last_uplink_ns, now, __ATOMIC_RELAXED);
+	note_uplink(flow, frame, meta, now);
 	return false;
 }
 
