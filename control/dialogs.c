@@ -104,6 +104,23 @@ static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, in
 	s->flows_published++;
 }
 
+/*
+ * Media can only be claimed on an address the user's accepted registration
+ * came from: an access client cannot declare another endpoint's address in
+ * its SDP and later carry that endpoint's media away with a handover.
+ */
+static bool user_owns_ip(const struct sk_session *s, uint32_t user, const struct sk_ev_media *m)
+{
+	const struct sk_user *u = &s->users[user];
+	unsigned int i;
+
+	for (i = 0; i < u->n_contacts; i++)
+		if (u->contacts[i].family == m->family &&
+		    memcmp(u->contacts[i].addr, m->addr, m->family == 4 ? 4 : 16) == 0)
+			return true;
+	return false;
+}
+
 static void rebuild_flows(struct sk_session *s, uint32_t d)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
@@ -119,6 +136,13 @@ static void rebuild_flows(struct sk_session *s, uint32_t d)
 		if (i >= as->n_media || i >= cs->n_media || a->port == 0 || c->port == 0 ||
 		    a->family == 0 || a->family != c->family || addr_is_zero(a) ||
 		    addr_is_zero(c)) {
+			retire(s, &dg->flow[i][SK_FLOW_RTP]);
+			retire(s, &dg->flow[i][SK_FLOW_RTCP]);
+			continue;
+		}
+		if (!user_owns_ip(s, dg->user, a)) {
+			if (dg->flow[i][SK_FLOW_RTP] == SK_NO_INDEX)
+				sk_session_count(s, SK_CCTR_streams_foreign_address);
 			retire(s, &dg->flow[i][SK_FLOW_RTP]);
 			retire(s, &dg->flow[i][SK_FLOW_RTCP]);
 			continue;

@@ -88,7 +88,9 @@ enum sk_worker_counter {
 	X(dialogs_ended, "dialogs ended (BYE, CANCEL, failed INVITE, user gone) and freed")        \
 	X(dialogs_refused, "dialogs not tracked: dialog table full")                               \
 	X(dialogs_unowned, "INVITEs whose access side is no registered user: not tracked")         \
-	X(streams_refused, "media flows not tracked: stream table full or address in use")
+	X(streams_refused, "media flows not tracked: stream table full or address in use")         \
+	X(streams_foreign_address, "media not tracked: the access SDP address is not an address "  \
+				   "the user registered from")
 
 enum sk_control_counter {
 #define SK_X(name, help) SK_CCTR_##name,

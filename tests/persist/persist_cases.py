@@ -609,6 +609,29 @@ def case_fragmented_ipv6_invite(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st, expect_empty=False)
 
 
+def case_sdp_cannot_claim_another_address(sipkeep):
+    """A client declares a victim's address in its SDP, then moves: the victim's media stays put."""
+    s = Scenario()
+    attacker, victim = Endpoint(LTE, 5060, 4000), Endpoint("10.1.0.9", 5060, 4000)
+    s.register(0.0, victim, REGISTRAR, "victim", "reg-victim", 1, PERSIST)
+    s.register(0.1, attacker, REGISTRAR, "alice", "reg-alice", 1, PERSIST)
+    php = Scenario.hostport(LTE, 5060)
+    inv = s.dialog_headers("sip:alice@example.com", "sip:bob@example.com", "call-x", 1, "INVITE", php, "x1")
+    s.sip(1.0, attacker, REGISTRAR, "INVITE sip:bob@example.com SIP/2.0", inv, Scenario.sdp(victim.ip, 4000))
+    r = [h.replace("To: <sip:bob@example.com>", "To: <sip:bob@example.com>;tag=b1") for h in inv]
+    s.sip(1.1, REGISTRAR, attacker, "SIP/2.0 200 OK", r, Scenario.sdp(MEDIA.ip, 20000), from_access=False)
+    s.rtp(1.2, 9.0, MEDIA.ip, 20000, victim.ip, 4000, 0x2222, False)
+    s.rtp(1.2, 3.0, victim.ip, 4000, MEDIA.ip, 20000, 0x1111, True)
+    s.register(4.0, Endpoint(WIFI, 5062), REGISTRAR, "alice", "reg-alice", 2, PERSIST)
+    s.rtp(4.2, 9.0, WIFI, 4010, MEDIA.ip, 20000, 0x3333, True)
+    inp, out, st, tmp = run_replay(sipkeep, s)
+    compare(inp, out, lambda i, t, p: None)
+    check(ctr(st, "streams_foreign_address") == 1, "the foreign SDP address is refused and counted")
+    check(ctr(st, "rtp_rewritten_downlink") == 0 and ctr(st, "rtp_rewritten_uplink") == 0,
+          "nothing of the victim's media moved")
+    end_checks(os.path.join(tmp, "out.pcap"), st, expect_empty=False)
+
+
 CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
 
 if __name__ == "__main__":
