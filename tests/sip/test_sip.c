@@ -370,9 +370,15 @@ static void option_tags(void)
  */
 static void option_tags_generated(void)
 {
-	static const char *const toks[] = {"replaces",	"join",	  "X-cisco-callinfo",
-					   "x-cisco-sis-7.0.0", "100rel", "foo",
-					   "a",		"X-cisco-sessionpersist", "timer",
+	static const char *const toks[] = {"replaces",
+					   "join",
+					   "X-cisco-callinfo",
+					   "x-cisco-sis-7.0.0",
+					   "100rel",
+					   "foo",
+					   "a",
+					   "X-cisco-sessionpersist",
+					   "timer",
 					   "bar-baz"};
 	static const char *const seps[] = {",", " ,", ", ", ",\r\n "};
 	uint64_t rng = 1;
@@ -393,7 +399,8 @@ static void option_tags_generated(void)
 			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
 			tok = toks[(rng >> 33) % 10];
 			if (k > 0)
-				n += snprintf(v + n, sizeof(v) - (size_t)n, "%s", seps[(rng >> 40) % 4]);
+				n += snprintf(v + n, sizeof(v) - (size_t)n, "%s",
+					      seps[(rng >> 40) % 4]);
 			n += snprintf(v + n, sizeof(v) - (size_t)n, "%s", tok);
 			o = sk_sip_opt_lookup(tok, strlen(tok));
 			want |= SK_OPT_BIT(o >= 0 ? o : SK_OPT_OTHER);
