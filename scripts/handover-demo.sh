@@ -118,7 +118,10 @@ if [ -z "$sipkeep" ]; then
 	if [ ! -f "$build/build.ninja" ]; then
 		if ! out=$(meson setup "$build" "$repo" 2>&1); then
 			# A library the checks above do not name (Hyperscan, jemalloc...): install, retry.
-			[ "$install" -eq 1 ] && [ "$installed" -eq 0 ] || { printf '%s\n' "$out" | tail -20 >&2; die "meson setup failed"; }
+			if [ "$install" -ne 1 ] || [ "$installed" -ne 0 ]; then
+				printf '%s\n' "$out" | tail -20 >&2
+				die "meson setup failed"
+			fi
 			install_deps " (meson setup failed)"
 			rm -rf "$build"
 			out=$(meson setup "$build" "$repo" 2>&1) || { printf '%s\n' "$out" | tail -20 >&2; die "meson setup failed"; }
@@ -185,7 +188,7 @@ pids=()
 sk_pid=
 cleaned=0
 cleanup() {
-	local rc=$? p i
+	local rc=$? p
 	[ "$cleaned" -eq 1 ] && return
 	cleaned=1
 	trap - INT TERM
@@ -195,7 +198,7 @@ cleanup() {
 	done
 	if [ -n "$sk_pid" ] && kill -0 "$sk_pid" 2>/dev/null; then
 		kill -INT "$sk_pid" 2>/dev/null || true
-		for i in $(seq 50); do kill -0 "$sk_pid" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 50); do kill -0 "$sk_pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$sk_pid" 2>/dev/null || true
 	fi
 	for p in "${pids[@]}"; do
@@ -274,7 +277,7 @@ step "Starting sipkeep (variant $variant): net_tap ports $tap_a (access) and $ta
 	--config "$work/sipkeep.conf" --stats-json "$work/stats.json" \
 	> >(while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done >"$work/sipkeep.log") 2>&1 &
 sk_pid=$!
-for i in $(seq 150); do
+for _ in $(seq 150); do
 	grep -q "sipkeep: running:" "$work/sipkeep.log" 2>/dev/null && break
 	kill -0 "$sk_pid" 2>/dev/null || break
 	sleep 0.1
@@ -285,7 +288,7 @@ if ! grep -q "sipkeep: running:" "$work/sipkeep.log"; then
 fi
 # How much CPU sipkeep's threads get (the report tells a starved worker from a slow one).
 /usr/bin/python3 "$demo_dir/schedwatch.py" "$sk_pid" "$work/sched.log" &
-pids+=($!)
+pids+=("$!")
 
 # ------------------------------------------------------------------- namespaces
 # The TAP interfaces exist once the ports are started; then each goes into its
@@ -320,10 +323,10 @@ ip -n "$ns_c" route add "$ACCESS_NET" via "$IP_GW"
 
 # --------------------------------------------------------------------- captures
 in_a dumpcap -q -i "$tap_a" -w "$work/access.pcapng" >"$work/dumpcap-access.log" 2>&1 &
-pids+=($!)
+pids+=("$!")
 in_c dumpcap -q -i "$tap_c" -w "$work/core.pcapng" >"$work/dumpcap-core.log" 2>&1 &
-pids+=($!)
-for i in $(seq 100); do
+pids+=("$!")
+for _ in $(seq 100); do
 	[ -s "$work/access.pcapng" ] && [ -s "$work/core.pcapng" ] && break
 	sleep 0.05
 done
@@ -337,8 +340,8 @@ common=(-i 0.0.0.0 -mi 0.0.0.0 -p 5060 -m 1 -nd -recv_timeout 30000 -timeout 90 
 	-set core_ip "$CORE_IP" -set callee "$CALLEE" -set user "$USER_NAME" -set domain "$DOMAIN" \
 	-set callinfo "$CALLINFO" </dev/null >"$work/core-sipp.out" 2>&1) &
 core_pid=$!
-pids+=($core_pid)
-for i in $(seq 100); do
+pids+=("$core_pid")
+for _ in $(seq 100); do
 	in_c ss -Hlun 2>/dev/null | grep -q ':5060 ' && break
 	sleep 0.05
 done
@@ -350,7 +353,7 @@ done
 	-set rtp_port "$RTP_PORT" -set hook "bash '$demo_dir/hook.sh' '$work'" \
 	"$CORE_IP:5060" </dev/null >"$work/phone-sipp.out" 2>&1) &
 phone_pid=$!
-pids+=($phone_pid)
+pids+=("$phone_pid")
 
 # While the call runs: sipkeepctl snapshots on LTE and after the handover.
 ctl() { # NAME COMMAND...: save the table (and JSON) for the report
@@ -410,16 +413,22 @@ done
 phone_rc=0
 wait "$phone_pid" || phone_rc=$?
 core_rc=0
-for i in $(seq 60); do kill -0 "$core_pid" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 60); do kill -0 "$core_pid" 2>/dev/null || break; sleep 0.1; done
 kill -INT "$core_pid" 2>/dev/null || true
 wait "$core_pid" || core_rc=$?
 sleep 0.3
+sk_alive=1
+if ! kill -0 "$sk_pid" 2>/dev/null; then
+	sk_alive=0
+	say "sipkeep is gone before the end of the call; its last words:" >&2
+	sed 's/^[0-9.]* //' "$work/sipkeep.log" | tail -25 >&2
+fi
 
 # ------------------------------------------------------------ stop and report
 for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
 [ -f "$work/rtpphone.pid" ] && kill "$(cat "$work/rtpphone.pid")" 2>/dev/null || true
 kill -INT "$sk_pid" 2>/dev/null || true
-for i in $(seq 100); do kill -0 "$sk_pid" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 100); do kill -0 "$sk_pid" 2>/dev/null || break; sleep 0.1; done
 wait "$sk_pid" 2>/dev/null || true
 sk_pid=
 wait 2>/dev/null || true
@@ -436,6 +445,7 @@ SILENCE_MS='$SILENCE_MS'
 OUTAGE_MS='$outage'
 PHONE_SIPP_RC='$phone_rc'
 CORE_SIPP_RC='$core_rc'
+SIPKEEP_ALIVE='$sk_alive'
 CALLINFO_URN='urn:x-cisco-remotecc:callinfo'
 EOF
 args=("$work")

@@ -7,6 +7,7 @@
 #               forge CALL_ID|hungup
 work=$1
 step=$2
+# shellcheck source=/dev/null
 . "$work/env"
 note() { echo "$1 $EPOCHREALTIME" >>"$work/events"; }
 case $step in

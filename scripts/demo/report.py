@@ -496,6 +496,7 @@ def main():
     ck(env.get("PHONE_SIPP_RC") == "0", "the phone's sipp completed its call (exit %s)" % env.get("PHONE_SIPP_RC"))
     ck(env.get("CORE_SIPP_RC") == "0", "the call agent's sipp completed its call (exit %s)"
        % env.get("CORE_SIPP_RC"))
+    ck(env.get("SIPKEEP_ALIVE", "1") == "1", "sipkeep kept running through the call")
     ck(stats is not None, "sipkeep wrote its counters at exit")
     ck(reg1_ok is not None and ok_inv_a is not None, "registered and call set up through sipkeep")
     before = t_lost or (forged_reg.t if forged_reg else t_end)
