@@ -127,12 +127,20 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	sk_addr_key_str(&u->contact, old_a, sizeof(old_a));
 	sk_addr_key_str(new_contact, new_a, sizeof(new_a));
 	last = last_uplink(s, u, &n_flows);
+	if (u->state == SK_USER_RELEASED) {
+		/* The window ran out: its calls' media was released and stays so. */
+		sk_session_count(s, SK_CCTR_handovers_refused_window);
+		SK_LOG(NOTICE,
+		       "user %s: re-registered from %s after the persistence window: media not "
+		       "moved",
+		       u->key.aor, new_a);
+		u->state = SK_USER_ACTIVE;
+		return;
+	}
 	if (n_flows == 0) {
 		/* No call to keep: the registration simply moves. */
 		SK_LOG(INFO, "user %s: re-registered from %s (was %s), no active media", u->key.aor,
 		       new_a, old_a);
-		if (u->state == SK_USER_RELEASED)
-			u->state = SK_USER_ACTIVE;
 		return;
 	}
 	if (!(opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST))) {
@@ -143,8 +151,7 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 		       u->key.aor, new_a, old_a);
 		return;
 	}
-	if (u->state == SK_USER_RELEASED ||
-	    (u->state == SK_USER_SUSPENDED && now > u->window_end)) {
+	if (u->state == SK_USER_SUSPENDED && now > u->window_end) {
 		sk_session_count(s, SK_CCTR_handovers_refused_window);
 		SK_LOG(NOTICE,
 		       "user %s: re-registered from %s after the persistence window: media "

@@ -302,6 +302,7 @@ def unchanged_case(sipkeep, scen_kwargs, counter, what):
 
 def case_reregister_after_window(sipkeep):
     st = unchanged_case(sipkeep, {"t_rereg": 19.5}, "handovers_expired", "re-REGISTER after the window")
+    check(ctr(st, "handovers_refused_window") == 1, "the late re-REGISTER is counted as refused")
 
 
 def case_reregister_without_persist_tag(sipkeep):
