@@ -64,12 +64,22 @@ static void release(struct sk_session *s, uint32_t idx, sk_time_ns now)
 	       u->key.aor, (unsigned int)((now - u->suspended_at) / SK_NS_PER_MS));
 }
 
+/*
+ * Users looked at per scan (every 20 ms). Reading a user's flows touches
+ * memory the workers write, so a scan of 100k users would cost the control
+ * core tens of milliseconds: larger populations are covered over several
+ * scans (4096 users: every 20 ms; 100k: every 0.5 s), which bounds both the
+ * control thread's work per tick and the detection delay.
+ */
+#define SK_PERSIST_SCAN_BATCH 4096
+
 void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 {
 	sk_time_ns silence = (sk_time_ns)s->cfg->media_silence_ms * SK_NS_PER_MS;
-	uint32_t i;
+	uint32_t n;
 
-	for (i = 0; i < s->users_hwm; i++) {
+	for (n = 0; n < SK_PERSIST_SCAN_BATCH && n < s->users_hwm; n++) {
+		uint32_t i = s->persist_cursor++ % s->users_hwm;
 		struct sk_user *u = &s->users[i];
 		unsigned int n_flows;
 		sk_time_ns last;

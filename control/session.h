@@ -142,6 +142,7 @@ struct sk_session {
 	/* Slots are handed out lowest first: scans stop at the highest ever used. */
 	uint32_t users_hwm;
 	uint32_t dialogs_hwm;
+	uint32_t persist_cursor; /* where the next loss-detection scan starts */
 	uint64_t ctr[SK_CCTR_COUNT];
 };
 
