@@ -230,7 +230,8 @@ void sk_user_unregister(struct sk_session *s, uint32_t idx)
 static void pending_key(struct sk_pending_key *k, const struct sk_sip_event *ev)
 {
 	memset(k, 0, sizeof(*k));
-	memcpy(k->call_id, ev->call_id, sizeof(k->call_id));
+	/* Hash keys: the string and zeros, never what an event slot held before. */
+	memcpy(k->call_id, ev->call_id, strnlen(ev->call_id, sizeof(k->call_id) - 1));
 	k->cseq = ev->cseq;
 }
 
@@ -267,8 +268,8 @@ static void register_request(struct sk_session *s, const struct sk_sip_event *ev
 	memset(p, 0, sizeof(*p));
 	p->in_use = true;
 	p->key = key;
-	memcpy(p->user.aor, ev->aor, sizeof(p->user.aor));
-	memcpy(p->user.instance, ev->instance, sizeof(p->user.instance));
+	memcpy(p->user.aor, ev->aor, strnlen(ev->aor, sizeof(p->user.aor) - 1));
+	memcpy(p->user.instance, ev->instance, strnlen(ev->instance, sizeof(p->user.instance) - 1));
 	sk_addr_key_set(&p->src, ev->family, ev->src, ev->sport);
 	memcpy(p->contact_uri, ev->contact, sizeof(p->contact_uri));
 	p->opts = ev->opts;
