@@ -178,15 +178,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)sk_sip_contact_has_feature(buf, &m.contact[i],
 							 "x-cisco-sessionpersist");
 		}
+		REQUIRE(m.n_callinfo <= SK_SIP_MAX_CALLINFO &&
+			m.n_callinfo_lines <= SK_SIP_MAX_CALLINFO_LINES);
 		for (unsigned i = 0; i < m.n_callinfo; i++) {
 			span_ok(m.callinfo[i].value);
 			walk_params(buf, m.callinfo[i].params);
+			REQUIRE(m.callinfo[i].line < m.n_callinfo_lines ||
+				m.callinfo[i].line == 0xff);
 			if (m.callinfo[i].line != 0xff) {
 				struct sk_span l = m.callinfo_line[m.callinfo[i].line];
 
 				REQUIRE(m.callinfo[i].value.off >= l.off &&
 					sk_span_end(m.callinfo[i].value) <= sk_span_end(l));
 			}
+		}
+		/* every Call-Info line is either recorded or counted malformed, never both */
+		if (!(m.overflow & (SK_SIP_OVF_HDRS | SK_SIP_OVF_CALLINFO_LINES)) &&
+		    m.n_callinfo_bad < 255) {
+			unsigned n_ci = 0, good = 0;
+
+			for (unsigned i = 0; i < m.n_hdrs; i++) {
+				if (m.hdrs[i].id != SK_HDR_CALL_INFO)
+					continue;
+				n_ci++;
+				for (unsigned j = 0; j < m.n_callinfo_lines; j++)
+					good += m.callinfo_line[j].off == m.hdrs[i].line.off &&
+						m.callinfo_line[j].len == m.hdrs[i].line.len;
+			}
+			REQUIRE(good == m.n_callinfo_lines && n_ci == good + m.n_callinfo_bad);
 		}
 		for (unsigned i = 0; i < m.n_hdrs; i++) {
 			span_ok(m.hdrs[i].line);

@@ -71,7 +71,7 @@ enum sk_sip_err {
 	SK_SIP_ERR_BAD_CONTENT_LENGTH,	  /* Content-Length not a number */
 	SK_SIP_ERR_CONTENT_LENGTH_BEYOND, /* Content-Length beyond packet */
 	SK_SIP_ERR_BAD_OPTION_TAGS,	  /* malformed Supported/Require list */
-	SK_SIP_ERR_BAD_CALL_INFO,	  /* malformed Call-Info value */
+	/* (a malformed Call-Info line is no error: see sk_sip_msg.n_callinfo_bad) */
 	SK_SIP_ERR_COUNT
 };
 
@@ -217,7 +217,7 @@ struct sk_sip_callinfo {
 	struct sk_span value;  /* "<uri>;params", without surrounding LWS and commas */
 	struct sk_span uri;    /* inside <> */
 	struct sk_span params; /* ";..." */
-	uint8_t line;	       /* index into sk_sip_msg.callinfo_line */
+	uint8_t line;	       /* index into sk_sip_msg.callinfo_line, 0xff past its capacity */
 };
 
 /* Bits of sk_sip_msg.overflow. */
@@ -267,13 +267,21 @@ struct sk_sip_msg {
 	uint8_t n_hdrs;
 	uint8_t overflow;   /* SK_SIP_OVF_* */
 	uint16_t via_total; /* Via values seen, including those over capacity */
+	/*
+	 * Call-Info lines whose value does not parse (saturates at 255).  Such
+	 * a line does not fail the message: it is left out of callinfo[] and
+	 * callinfo_line[] entirely (none of its values is recorded, so nothing
+	 * removes any of them) and appears only in hdrs[], as SK_HDR_CALL_INFO.
+	 */
+	uint8_t n_callinfo_bad;
 
 	/* Arrays last: sk_sip_parse() clears only the fields above. */
 	struct sk_sip_via via[SK_SIP_MAX_VIA];
 	struct sk_sip_contact contact[SK_SIP_MAX_CONTACT];
 	struct sk_sip_callinfo callinfo[SK_SIP_MAX_CALLINFO];
-	struct sk_span callinfo_line[SK_SIP_MAX_CALLINFO_LINES]; /* whole lines incl. CRLF */
-	struct sk_sip_hdr hdrs[SK_SIP_MAX_HDRS];		 /* recognised header lines */
+	/* well-formed Call-Info lines, whole (name to CRLF, folds included) */
+	struct sk_span callinfo_line[SK_SIP_MAX_CALLINFO_LINES];
+	struct sk_sip_hdr hdrs[SK_SIP_MAX_HDRS]; /* recognised header lines */
 };
 
 /*

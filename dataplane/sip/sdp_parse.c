@@ -116,16 +116,16 @@ int sk_ip6_parse(const char *s, size_t len, uint8_t out[16])
 	}
 	if (gap < 0 ? nw != 8 : nw > 7)
 		return -1;
-	memset(out, 0, 16);
 	if (gap < 0)
 		gap = nw;
-	for (int i = 0; i < gap; i++) {
-		out[2 * i] = (uint8_t)(w[i] >> 8);
-		out[2 * i + 1] = (uint8_t)w[i];
-	}
-	for (int i = gap, j = 8 - (nw - gap); i < nw; i++, j++) {
-		out[2 * j] = (uint8_t)(w[i] >> 8);
-		out[2 * j + 1] = (uint8_t)w[i];
+	/* words after the "::" go to the end; the gap between is zeros */
+	uint16_t full[8] = {0};
+
+	for (int i = 0; i < nw; i++)
+		full[i < gap ? i : 8 - nw + i] = w[i];
+	for (int i = 0; i < 8; i++) {
+		out[2 * i] = (uint8_t)(full[i] >> 8);
+		out[2 * i + 1] = (uint8_t)full[i];
 	}
 	return 0;
 }
@@ -281,15 +281,15 @@ static uint8_t direction(const char *p, size_t n)
 
 enum sk_sdp_err sk_sdp_parse(const char *buf, struct sk_span body, struct sk_sdp *sdp)
 {
-	const char *p = buf + body.off, *e = p + body.len, *lim = e;
+	const char *p = buf + body.off, *e = p + body.len;
 	struct sk_sdp_media spare, *m = NULL;
 	bool first = true;
 
-	memset(sdp, 0, offsetof(struct sk_sdp, media));
+	sk_zero(sdp, offsetof(struct sk_sdp, media));
 	if (body.len == 0)
 		return SK_SDP_ERR_EMPTY;
 	while (p < e) {
-		const char *nl = sk_find_bytel(p, e, lim, '\n');
+		const char *nl = sk_find_lf16(p, e, buf + body.off);
 		const char *next = nl ? nl + 1 : e;
 		const char *le = nl ? nl : e;
 		const char *v;
@@ -327,7 +327,7 @@ enum sk_sdp_err sk_sdp_parse(const char *buf, struct sk_span body, struct sk_sdp
 				m = &spare;
 				sdp->overflow = 1;
 			}
-			memset(m, 0, sizeof(*m));
+			sk_zero(m, sizeof(*m));
 			sdp->media_total++;
 			if (parse_m(buf, v, le, m) != 0)
 				return SK_SDP_ERR_BAD_MEDIA;

@@ -12,12 +12,77 @@
 enum param_kind { PK_PLAIN, PK_VIA, PK_ADDR, PK_CONTACT };
 
 /*
+ * Hands one param (name n/nl, value v/vl as written or v NULL, p just after
+ * it) to its owner.  Returns false when the param makes the value malformed.
+ */
+static inline __attribute__((always_inline)) bool param_apply(const char *buf, enum param_kind k,
+							      void *obj, const char *n, size_t nl,
+							      const char *v, size_t vl,
+							      const char *p, const char *lim)
+{
+	if (k == PK_VIA) {
+		struct sk_sip_via *via = obj;
+
+		if (sk_ci_eqn(n, nl, SK_LIT("branch"))) {
+			via->branch = sk_mkspan(buf, v ? v : p, v ? v + vl : p);
+		} else if (sk_ci_eqn(n, nl, SK_LIT("received"))) {
+			via->received = sk_mkspan(buf, v ? v : p, v ? v + vl : p);
+		} else if (sk_ci_eqn(n, nl, SK_LIT("rport"))) {
+			via->has_rport = 1;
+			if (v != NULL) {
+				uint32_t port;
+				const char *d = sk_parse_u32(v, v + vl, &port);
+
+				if (d != v + vl || port > 65535)
+					return false;
+				via->rport = sk_mkspan(buf, v, v + vl);
+			}
+		}
+	} else if (k == PK_ADDR) {
+		struct sk_sip_addr *a = obj;
+
+		if (sk_ci_eqn(n, nl, SK_LIT("tag"))) {
+			if (v == NULL || *v == '"')
+				return false;
+			a->tag = sk_mkspan(buf, v, v + vl);
+		}
+	} else if (k == PK_CONTACT) {
+		struct sk_sip_contact *c = obj;
+		int opt;
+
+		if (sk_ci_eqn(n, nl, SK_LIT("expires"))) {
+			if (v == NULL || sk_parse_u32(v, v + vl, &c->expires) != v + vl)
+				return false;
+			c->has_expires = 1;
+		} else if (sk_ci_eqn(n, nl, SK_LIT("+sip.instance"))) {
+			if (v != NULL && *v == '"' && vl >= 2)
+				c->instance = sk_mkspan(buf, v + 1, v + vl - 1);
+			else if (v != NULL)
+				c->instance = sk_mkspan(buf, v, v + vl);
+		} else {
+			/* RFC 3840 feature tags are "+name"; Cisco also sends bare names. */
+			if (*n == '+') {
+				n++;
+				nl--;
+			}
+			opt = sk_opt_lookup_inl(n, nl, lim);
+			if (opt >= 0)
+				c->feature_opts |= SK_OPT_BIT(opt);
+		}
+	}
+	return true;
+}
+
+/*
  * *( LWS ";" param ), handing the params of interest to their owner.
  * Returns the first byte after LWS that is not ';' (end of value or ','),
- * or NULL on a malformed param (e.g. ";;" of RFC 4475 3.1.2.1).
+ * or NULL on a malformed param (e.g. ";;" of RFC 4475 3.1.2.1).  The usual
+ * shapes take sk_param_fast(), anything else sk_param_one().
  */
-static const char *params(const char *buf, const char *p, const char *e, const char *lim,
-			  enum param_kind k, void *obj, struct sk_span *pspan)
+static inline __attribute__((always_inline)) const char *params(const char *buf, const char *p,
+								const char *e, const char *lim,
+								enum param_kind k, void *obj,
+								struct sk_span *pspan)
 {
 	const char *s, *last, *n, *v;
 	size_t nl, vl;
@@ -25,61 +90,18 @@ static const char *params(const char *buf, const char *p, const char *e, const c
 	p = sk_skip_ws(p, e);
 	s = last = p;
 	while (p < e && *p == ';') {
-		p = sk_param_one(p + 1, e, lim, &n, &nl, &v, &vl);
-		if (p == NULL)
-			return NULL;
-		last = p;
-		if (k == PK_VIA) {
-			struct sk_sip_via *via = obj;
+		const char *q = sk_param_fast(p + 1, e, lim, &n, &nl, &v, &vl);
 
-			if (sk_ci_eqn(n, nl, SK_LIT("branch"))) {
-				via->branch = sk_mkspan(buf, v ? v : p, v ? v + vl : p);
-			} else if (sk_ci_eqn(n, nl, SK_LIT("received"))) {
-				via->received = sk_mkspan(buf, v ? v : p, v ? v + vl : p);
-			} else if (sk_ci_eqn(n, nl, SK_LIT("rport"))) {
-				via->has_rport = 1;
-				if (v != NULL) {
-					uint32_t port;
-					const char *d = sk_parse_u32(v, v + vl, &port);
-
-					if (d != v + vl || port > 65535)
-						return NULL;
-					via->rport = sk_mkspan(buf, v, v + vl);
-				}
-			}
-		} else if (k == PK_ADDR) {
-			struct sk_sip_addr *a = obj;
-
-			if (sk_ci_eqn(n, nl, SK_LIT("tag"))) {
-				if (v == NULL || *v == '"')
-					return NULL;
-				a->tag = sk_mkspan(buf, v, v + vl);
-			}
-		} else if (k == PK_CONTACT) {
-			struct sk_sip_contact *c = obj;
-			int opt;
-
-			if (sk_ci_eqn(n, nl, SK_LIT("expires"))) {
-				if (v == NULL || sk_parse_u32(v, v + vl, &c->expires) != v + vl)
-					return NULL;
-				c->has_expires = 1;
-			} else if (sk_ci_eqn(n, nl, SK_LIT("+sip.instance"))) {
-				if (v != NULL && *v == '"' && vl >= 2)
-					c->instance = sk_mkspan(buf, v + 1, v + vl - 1);
-				else if (v != NULL)
-					c->instance = sk_mkspan(buf, v, v + vl);
-			} else {
-				/* RFC 3840 feature tags are "+name"; Cisco also sends bare names.
-				 */
-				if (*n == '+') {
-					n++;
-					nl--;
-				}
-				opt = sk_opt_lookup_lim(n, nl, lim);
-				if (opt >= 0)
-					c->feature_opts |= SK_OPT_BIT(opt);
-			}
+		if (q != NULL) {
+			p = q;
+		} else {
+			p = sk_param_one(p + 1, e, lim, &n, &nl, &v, &vl);
+			if (p == NULL)
+				return NULL;
 		}
+		last = p;
+		if (!param_apply(buf, k, obj, n, nl, v, vl, p, lim))
+			return NULL;
 		p = sk_skip_ws(p, e);
 	}
 	if (last != s)
@@ -278,7 +300,8 @@ enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, co
 	}
 }
 
-enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, struct sk_sip_msg *m)
+enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, const char *lim,
+			    struct sk_sip_msg *m)
 {
 	const char *q, *n;
 	uint32_t num;
@@ -290,7 +313,7 @@ enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, struc
 	n = sk_skip_ws(q, e);
 	if (n == q)
 		return SK_SIP_ERR_BAD_CSEQ;
-	q = sk_skip(n, e, SK_C_TOKEN);
+	q = sk_skipl(n, e, lim, SK_C_TOKEN);
 	if (q == n || q != e)
 		return SK_SIP_ERR_BAD_CSEQ;
 	m->cseq = num;
@@ -318,99 +341,122 @@ bool sk_hdr_call_id_ok(const char *p, const char *e, const char *lim)
 /* [ option-tag *( COMMA option-tag ) ]: an empty Supported is legal. */
 int sk_hdr_opt_tags(const char *p, const char *e, const char *lim, uint32_t *mask)
 {
+	uint32_t acc = *mask;
 	const char *t;
 	int opt;
 
 	if (p == e)
 		return 0;
-#if defined(__SSSE3__)
-	/*
-	 * Cisco lists run to 15+ tags: take token and comma positions for 64
-	 * bytes at once and walk the bits, so tags do not each wait on a
-	 * dependent vector scan.  Anything unusual (LWS, a tag crossing the
-	 * window) drops to the general loop below from where it stands.
-	 */
-	while (lim - p >= 64) {
-		const char *w = p;
-		size_t avail = (size_t)(e - w);
-		uint64_t valid = avail >= 64 ? ~0ull : (1ull << avail) - 1;
-		uint64_t tok = sk_cls64(w, SK_C_TOKEN) & valid, com = sk_eq64(w, ',') & valid;
-		unsigned o = 0, end;
-
-		for (;;) {
-			uint64_t rest;
-
-			if (!(tok >> o & 1)) {
-				p = sk_skip_ws(w + o, e); /* LWS after a comma */
-				goto general;
-			}
-			rest = ~tok & (~0ull << o);
-			if (rest == 0) {
-				p = w + o; /* tag runs past the window */
-				goto general;
-			}
-			end = (unsigned)__builtin_ctzll(rest);
-			opt = sk_opt_lookup_lim(w + o, end - o, lim);
-			*mask |= SK_OPT_BIT(opt >= 0 ? opt : SK_OPT_OTHER);
-			if (end >= avail)
-				return 0;
-			if (!(com >> end & 1)) {
-				p = w + end;
-				goto after_tag;
-			}
-			o = end + 1;
-			if (o >= 48)
-				break;
-		}
-		p = sk_skip_ws(w + o, e); /* next tag, in a new window */
-	}
-general:
-#endif
 	for (;;) {
+#if defined(__SSSE3__)
+		/*
+		 * Cisco lists run to 15+ tags: take token and comma positions for
+		 * 64 bytes at once and walk the bits, so tags do not each wait on
+		 * a dependent vector scan.  A tag crossing the window starts the
+		 * next window; anything unusual (LWS, a malformed list) takes one
+		 * step of the general loop below, then the windows resume.
+		 */
+		if (lim - p >= 64) {
+			const char *w = p;
+			size_t avail = (size_t)(e - w);
+			uint64_t valid = avail >= 64 ? ~0ull : (1ull << avail) - 1;
+			uint64_t tok = sk_cls64(w, SK_C_TOKEN) & valid,
+				 com = sk_eq64(w, ',') & valid;
+			unsigned o = 0, end;
+
+			for (;;) {
+				uint64_t rest;
+
+				if (!(tok >> o & 1)) {
+					p = sk_skip_ws(w + o, e); /* LWS after a comma */
+					goto one;
+				}
+				rest = ~tok & (~0ull << o);
+				if (rest == 0) {
+					p = w + o; /* tag runs past the window */
+					if (o == 0)
+						goto one;
+					break;
+				}
+				end = (unsigned)__builtin_ctzll(rest);
+				opt = sk_opt_lookup_inl(w + o, end - o, lim);
+				acc |= SK_OPT_BIT(opt >= 0 ? opt : SK_OPT_OTHER);
+				if (end >= avail) {
+					*mask = acc;
+					return 0;
+				}
+				if (!(com >> end & 1)) {
+					p = w + end;
+					goto after_tag;
+				}
+				o = end + 1;
+				if (o >= 64) {
+					p = sk_skip_ws(w + o, e); /* next tag, new window */
+					break;
+				}
+			}
+			continue;
+		}
+	one:
+#endif
 		t = sk_skipl(p, e, lim, SK_C_TOKEN);
 		if (t == p)
 			return -1;
-		opt = sk_opt_lookup_lim(p, (size_t)(t - p), lim);
-		*mask |= SK_OPT_BIT(opt >= 0 ? opt : SK_OPT_OTHER);
+		opt = sk_opt_lookup_inl(p, (size_t)(t - p), lim);
+		acc |= SK_OPT_BIT(opt >= 0 ? opt : SK_OPT_OTHER);
 		p = t;
 #if defined(__SSSE3__)
 	after_tag:
 #endif
 		p = sk_skip_ws(p, e);
-		if (p == e)
+		if (p == e) {
+			*mask = acc;
 			return 0;
+		}
 		if (*p != ',')
 			return -1;
 		p = sk_skip_ws(p + 1, e);
 	}
 }
 
-/* Call-Info = info *( COMMA info ), info = LAQUOT absoluteURI RAQUOT *( SEMI info-param ) */
-enum sk_sip_err sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *lim,
-				uint8_t line, struct sk_sip_msg *m)
+/*
+ * Call-Info = info *( COMMA info ), info = LAQUOT absoluteURI RAQUOT *( SEMI info-param )
+ *
+ * Values go straight into m->callinfo[] (no copy through the stack: a
+ * struct built field by field and copied whole stalls on store forwarding).
+ * Returns false when the line does not parse; the caller then drops what
+ * was recorded from it.
+ */
+bool sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *lim, uint8_t line,
+		     struct sk_sip_msg *m)
 {
+	struct sk_sip_callinfo spare;
+
 	for (;;) {
-		struct sk_sip_callinfo ci = {.line = line};
+		struct sk_sip_callinfo *ci =
+			m->n_callinfo < SK_SIP_MAX_CALLINFO ? &m->callinfo[m->n_callinfo] : &spare;
 		const char *q, *s = p;
 
 		if (p == e || *p != '<')
-			return SK_SIP_ERR_BAD_CALL_INFO;
+			return false;
 		q = sk_skipl(p + 1, e, lim, SK_C_URIC);
 		if (q == e || *q != '>' || sk_scheme_end(p + 1, q) == NULL)
-			return SK_SIP_ERR_BAD_CALL_INFO;
-		ci.uri = sk_mkspan(buf, p + 1, q);
-		p = params(buf, q + 1, e, lim, PK_PLAIN, NULL, &ci.params);
+			return false;
+		ci->line = line;
+		ci->uri = sk_mkspan(buf, p + 1, q);
+		ci->params = (struct sk_span){0, 0};
+		p = params(buf, q + 1, e, lim, PK_PLAIN, NULL, &ci->params);
 		if (p == NULL)
-			return SK_SIP_ERR_BAD_CALL_INFO;
-		ci.value = sk_mkspan(buf, s, sk_rtrim(s, p));
+			return false;
+		ci->value = sk_mkspan(buf, s, sk_rtrim(s, p));
 		if (m->n_callinfo < SK_SIP_MAX_CALLINFO)
-			m->callinfo[m->n_callinfo++] = ci;
+			m->n_callinfo++;
 		else
 			m->overflow |= SK_SIP_OVF_CALLINFO;
 		if (p == e)
-			return SK_SIP_OK;
+			return true;
 		if (*p != ',')
-			return SK_SIP_ERR_BAD_CALL_INFO;
+			return false;
 		p = sk_skip_ws(p + 1, e);
 	}
 }

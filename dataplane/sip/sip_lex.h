@@ -73,6 +73,65 @@ static inline const char *sk_find_lf(const char *p, const char *e)
 	return sk_find_bytel(p, e, e, '\n');
 }
 
+/*
+ * First LF in [p, e) or NULL, 16 bytes a step, for short (SDP) lines.
+ * Bytes from s (<= p) on are readable: the last 16 bytes before e are then
+ * tested with one load ending at e instead of byte by byte.
+ */
+static inline const char *sk_find_lf16(const char *p, const char *e, const char *s)
+{
+#if defined(__SSE2__)
+	const __m128i v = _mm_set1_epi8('\n');
+	unsigned m;
+
+	while (e - p >= 16) {
+		m = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+	if (p < e && e - s >= 16) {
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			    _mm_loadu_si128((const __m128i *)(const void *)(e - 16)), v)) >>
+		    (16 - (e - p));
+		return m != 0 ? p + __builtin_ctz(m) : NULL;
+	}
+#else
+	(void)s;
+#endif
+	for (; p < e; p++)
+		if (*p == '\n')
+			return p;
+	return NULL;
+}
+
+/*
+ * First LF in [p, e) or NULL, 32 bytes a step: header lines are ~30-120
+ * bytes.
+ */
+static inline const char *sk_find_lf32(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+	const __m128i v = _mm_set1_epi8('\n');
+
+	while (e - p >= 32) {
+		__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v);
+		__m128i b =
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), v);
+
+		if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) {
+			unsigned m = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b)
+									      << 16;
+
+			return p + __builtin_ctz(m);
+		}
+		p += 32;
+	}
+#endif
+	return sk_find_bytel(p, e, e, '\n');
+}
+
 #if defined(__SSSE3__)
 /*
  * Nibble tables for 16-bytes-at-a-time class tests: for class bit k,
@@ -144,8 +203,6 @@ static inline uint64_t sk_eq64(const char *p, char c)
  */
 static inline const char *sk_skipl(const char *p, const char *e, const char *lim, uint8_t cls)
 {
-	if (p < e && !sk_is(*p, cls))
-		return p;
 #if defined(__SSSE3__)
 	while (lim - p >= 16) {
 		unsigned m = sk_cls16(p, cls);
@@ -186,6 +243,27 @@ static inline const char *sk_rtrim(const char *s, const char *e)
 	while (e > s && sk_is(e[-1], SK_C_WS))
 		e--;
 	return e;
+}
+
+/*
+ * Zeroes n bytes (n a compile-time constant in every caller).  A plain memset
+ * of a 100-odd byte struct becomes "rep stos" at -O2, whose start-up costs
+ * more than the whole store sequence; 16-byte stores have none.
+ */
+static inline void sk_zero(void *dst, size_t n)
+{
+#if defined(__SSE2__)
+	char *d = dst;
+	size_t i = 0;
+
+#pragma GCC unroll 16
+	for (; i + 16 <= n; i += 16)
+		_mm_storeu_si128((__m128i *)(void *)(d + i), _mm_setzero_si128());
+	if (i < n)
+		memset(d + i, 0, n - i);
+#else
+	memset(dst, 0, n);
+#endif
 }
 
 static inline char sk_lower(char c)
@@ -253,6 +331,23 @@ static inline bool sk_ci_eqn(const char *p, size_t pn, const char *lower, size_t
 
 #define SK_LIT(s) (s), (sizeof(s) - 1)
 
+/*
+ * Stores the span [a, b) of buf into *dst.  The two 16-bit halves go as one
+ * 32-bit store: GCC otherwise assembles neighbouring span stores into one
+ * 64-bit value with a chain of shifts.
+ */
+static inline void sk_setspan(struct sk_span *dst, const char *buf, const char *a, const char *b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t v = (uint32_t)(a - buf) | (uint32_t)(b - a) << 16;
+
+	memcpy(dst, &v, sizeof(v));
+#else
+	dst->off = (uint16_t)(a - buf);
+	dst->len = (uint16_t)(b - a);
+#endif
+}
+
 static inline struct sk_span sk_mkspan(const char *buf, const char *a, const char *b)
 {
 	struct sk_span s = {(uint16_t)(a - buf), (uint16_t)(b - a)};
@@ -283,15 +378,24 @@ static inline const char *sk_parse_u32(const char *p, const char *e, uint32_t *o
 {
 	uint64_t v = 0;
 	const char *s = p;
+	unsigned d;
 
-	while (p < e && sk_is(*p, SK_C_DIGIT)) {
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > UINT32_MAX)
-			v = (uint64_t)UINT32_MAX + 1; /* keeps "too big" without wrapping */
+	/* 19 digits cannot overflow 64 bits: saturate once, after the loop */
+	while (p < e && (d = (unsigned)((uint8_t)*p - '0')) < 10) {
+		v = v * 10 + d;
 		p++;
 	}
 	if (p == s)
 		return NULL;
+	if (p - s > 19) {
+		/* absurdly long (leading zeros?): redo with saturation */
+		v = 0;
+		for (const char *q = s; q < p; q++) {
+			v = v * 10 + (uint64_t)(*q - '0');
+			if (v > UINT32_MAX)
+				v = (uint64_t)UINT32_MAX + 1;
+		}
+	}
 	*out = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 	return p;
 }
@@ -356,6 +460,137 @@ static inline const char *sk_param_one(const char *p, const char *e, const char 
 	return p;
 }
 
+/*
+ * sk_param_one() for the usual shapes: "name", "name=token" and
+ * name="quoted", the name under 16 bytes, at most one SP after the ';' and
+ * SPs only after the '=' (Cisco writes "; security= NotAuthenticated").
+ * One 16-byte class test finds the name's end and, usually, one more the
+ * value's, with none of sk_param_one()'s byte-wise LWS checks between.
+ * Returns NULL where sk_param_one() must decide (other LWS, anything
+ * malformed, under 32 readable bytes); otherwise exactly what
+ * sk_param_one() returns, with *name set too.
+ */
+static inline const char *sk_param_fast(const char *q, const char *e, const char *lim,
+					const char **name, size_t *nlen, const char **val,
+					size_t *vlen)
+{
+#if defined(__SSSE3__)
+	const char *s, *ve;
+	unsigned k, vm;
+
+	if (q < e && *q == ' ')
+		q++; /* "; name", as Cisco writes Call-Info */
+	if (lim - q < 32 || q >= e)
+		return NULL;
+	k = (unsigned)__builtin_ctz(sk_cls16(q, SK_C_TOKEN) | 0x10000u);
+	if (k == 0 || k >= 16)
+		return NULL;
+	*name = q;
+	if (q + k >= e) {
+		/* the name runs to the end of the value: no value */
+		*nlen = (size_t)(e - q);
+		*val = NULL;
+		*vlen = 0;
+		return e;
+	}
+	*nlen = k;
+	if (q[k] != '=') {
+		if (sk_is(q[k], SK_C_WS))
+			return NULL;
+		*val = NULL;
+		*vlen = 0;
+		return q + k;
+	}
+	s = q + k + 1;
+	while (s < e && *s == ' ')
+		s++; /* "name= value", Cisco again */
+	if (s >= e || lim - s < 16)
+		return NULL;
+	if (*s == '"') {
+		ve = sk_skip_quoted(s, e, lim);
+		if (ve == NULL)
+			return NULL;
+	} else {
+		vm = sk_cls16(s, SK_C_PVAL);
+		if (vm & 1)
+			return NULL;
+		ve = vm != 0 ? s + __builtin_ctz(vm) : sk_skipl(s + 16, e, lim, SK_C_PVAL);
+		if (ve > e)
+			ve = e;
+	}
+	*val = s;
+	*vlen = (size_t)(ve - s);
+	return ve;
+#else
+	(void)q;
+	(void)e;
+	(void)lim;
+	(void)name;
+	(void)nlen;
+	(void)val;
+	(void)vlen;
+	return NULL;
+#endif
+}
+
+/*
+ * Option tags (sip_opts.c) by a perfect hash of (length, first letter, last
+ * letter): (len + 2 * first + 12 * last) & 63 has no collision among the
+ * known tags, so a tag costs one table load and one compare instead of a
+ * switch that mispredicts as tag lengths vary along a Supported list.
+ */
+#define SK_OPT_HASH(len, first, last)                                                              \
+	(((unsigned)(len) + 2u * ((uint8_t)(first) | 0x20u) + 12u * ((uint8_t)(last) | 0x20u)) &   \
+	 63u)
+
+struct sk_opt_ent {
+	char lower[32]; /* zero padded */
+	char fold[32];	/* 0x20 at letters: the case bit to ignore */
+	uint8_t len;	/* 0: empty slot */
+	uint8_t opt;
+} __attribute__((aligned(16)));
+
+extern const struct sk_opt_ent sk_opt_tab[64];
+
+/* X-cisco-sis-<version> / X-cisco-xsi-<version>, else -1. */
+int sk_opt_prefixed(const char *s, size_t len);
+
+/* sk_sip_opt_lookup() that may read up to lim, inline for the hot loops. */
+static inline int sk_opt_lookup_inl(const char *s, size_t len, const char *lim)
+{
+	const struct sk_opt_ent *ent;
+
+	if (len == 0)
+		return -1;
+	ent = &sk_opt_tab[SK_OPT_HASH(len, s[0], s[len - 1])];
+	if (ent->len != len)
+		return sk_opt_prefixed(s, len);
+#if defined(__SSE2__)
+	if (lim - s >= 32) {
+		/* 32 bytes compared at once, no branch on the tag length */
+		const __m128i *q = (const __m128i *)(const void *)s;
+		const __m128i *l = (const __m128i *)(const void *)ent->lower;
+		const __m128i *f = (const __m128i *)(const void *)ent->fold;
+		uint32_t eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				      _mm_or_si128(_mm_loadu_si128(q), _mm_load_si128(f)),
+				      _mm_load_si128(l))) |
+			      (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				      _mm_or_si128(_mm_loadu_si128(q + 1), _mm_load_si128(f + 1)),
+				      _mm_load_si128(l + 1)))
+				      << 16;
+		uint32_t want = (uint32_t)((1ull << len) - 1);
+
+		return (eq & want) == want ? ent->opt : sk_opt_prefixed(s, len);
+	}
+#else
+	(void)lim;
+#endif
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] | ent->fold[i]) != ent->lower[i])
+			return sk_opt_prefixed(s, len);
+	return ent->opt;
+}
+
 /* sk_sip_opt_lookup() that may read up to lim (sip_opts.c). */
 int sk_opt_lookup_lim(const char *s, size_t len, const char *lim);
 
@@ -373,10 +608,11 @@ enum sk_sip_err sk_hdr_addr(const char *buf, const char *p, const char *e, const
 			    struct sk_sip_addr *a);
 enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, const char *lim,
 			       struct sk_sip_msg *m);
-enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, struct sk_sip_msg *m);
+enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, const char *lim,
+			    struct sk_sip_msg *m);
 bool sk_hdr_call_id_ok(const char *p, const char *e, const char *lim);
 int sk_hdr_opt_tags(const char *p, const char *e, const char *lim, uint32_t *mask);
-enum sk_sip_err sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *lim,
-				uint8_t line, struct sk_sip_msg *m);
+bool sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *lim, uint8_t line,
+		     struct sk_sip_msg *m);
 
 #endif /* SK_SIP_LEX_H */

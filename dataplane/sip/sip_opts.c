@@ -44,24 +44,10 @@ const char *sk_sip_opt_str(enum sk_sip_opt o)
 }
 
 /*
- * Perfect hash of (length, first letter, last letter) over the known tags:
- * (len + 2 * first + 12 * last) & 63 has no collision among them, so a tag
- * costs one table load and one compare instead of a switch that
- * mispredicts as tag lengths vary along a Supported list.
+ * The SK_OPT_HASH table (sip_lex.h), generated from opt_names (no collision:
+ * checked when generated, and by test_tables).
  */
-#define OPT_HASH(len, first, last)                                                                 \
-	(((unsigned)(len) + 2u * ((uint8_t)(first) | 0x20u) + 12u * ((uint8_t)(last) | 0x20u)) &   \
-	 63u)
-
-struct opt_ent {
-	char lower[32]; /* zero padded */
-	char fold[32];	/* 0x20 at letters: the case bit to ignore */
-	uint8_t len;	/* 0: empty slot */
-	uint8_t opt;
-} __attribute__((aligned(16)));
-
-/* Generated from opt_names and OPT_HASH (no collision: checked when generated). */
-static const struct opt_ent opt_tab[64] = {
+const struct sk_opt_ent sk_opt_tab[64] = {
 	[0] = {"join", "\x20\x20\x20\x20", 4, SK_OPT_JOIN},
 	[3] = {"eventlist", "\x20\x20\x20\x20\x20\x20\x20\x20\x20", 9, SK_OPT_EVENTLIST},
 	[4] = {"path", "\x20\x20\x20\x20", 4, SK_OPT_PATH},
@@ -107,7 +93,7 @@ static const struct opt_ent opt_tab[64] = {
 	[62] = {"norefersub", "\x20\x20\x20\x20\x20\x20\x20\x20\x20\x20", 10, SK_OPT_NOREFERSUB},
 };
 
-static int opt_prefixed(const char *s, size_t len)
+int sk_opt_prefixed(const char *s, size_t len)
 {
 	if (len > 12 && sk_ci_eq(s, "x-cisco-", 8)) {
 		/* X-cisco-sis-3.0.0 / X-cisco-xsi-8.5.1 carry a version suffix. */
@@ -121,37 +107,7 @@ static int opt_prefixed(const char *s, size_t len)
 
 int sk_opt_lookup_lim(const char *s, size_t len, const char *lim)
 {
-	const struct opt_ent *ent;
-
-	if (len == 0)
-		return -1;
-	ent = &opt_tab[OPT_HASH(len, s[0], s[len - 1])];
-	if (ent->len != len)
-		return opt_prefixed(s, len);
-#if defined(__SSE2__)
-	if (lim - s >= 32) {
-		/* 32 bytes compared at once, no branch on the tag length */
-		const __m128i *q = (const __m128i *)(const void *)s;
-		const __m128i *l = (const __m128i *)(const void *)ent->lower;
-		const __m128i *f = (const __m128i *)(const void *)ent->fold;
-		uint32_t eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-				      _mm_or_si128(_mm_loadu_si128(q), _mm_loadu_si128(f)),
-				      _mm_loadu_si128(l))) |
-			      (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-				      _mm_or_si128(_mm_loadu_si128(q + 1), _mm_loadu_si128(f + 1)),
-				      _mm_loadu_si128(l + 1)))
-				      << 16;
-		uint32_t want = (uint32_t)((1ull << len) - 1);
-
-		return (eq & want) == want ? ent->opt : opt_prefixed(s, len);
-	}
-#else
-	(void)lim;
-#endif
-	for (size_t i = 0; i < len; i++)
-		if ((s[i] | ent->fold[i]) != ent->lower[i])
-			return opt_prefixed(s, len);
-	return ent->opt;
+	return sk_opt_lookup_inl(s, len, lim);
 }
 
 int sk_sip_opt_lookup(const char *s, size_t len)

@@ -3,10 +3,12 @@
  * SIP message framing: start line, header line splitting (with folding),
  * dispatch of the headers sipkeep needs, mandatory-header and body checks.
  *
- * Line ends are found 16 bytes at a time (sk_find_lf); a header name is
- * measured with one vector compare and recognised by a perfect hash and one
- * more compare, so an unknown header costs two short vector steps and is
- * never tokenised.
+ * A header line's first 16 bytes are loaded once: they give the name's end,
+ * the line end when the line is that short, and the name compare against a
+ * perfect hash entry; longer lines look for their LF 32 bytes a step.  An
+ * unknown header thus costs a few vector steps and is never tokenised.
+ * Lines in unusual shapes (LWS before the colon, folds, names of 16+ bytes,
+ * the last 16 bytes of the buffer) take the general path, byte-exact with it.
  */
 #include <string.h>
 
@@ -36,7 +38,6 @@ static const char *const err_names[SK_SIP_ERR_COUNT] = {
 	[SK_SIP_ERR_BAD_CONTENT_LENGTH] = "bad_content_length",
 	[SK_SIP_ERR_CONTENT_LENGTH_BEYOND] = "content_length_beyond_packet",
 	[SK_SIP_ERR_BAD_OPTION_TAGS] = "bad_option_tags",
-	[SK_SIP_ERR_BAD_CALL_INFO] = "bad_call_info",
 };
 
 const char *sk_sip_err_str(enum sk_sip_err err)
@@ -200,54 +201,60 @@ static const uint8_t compact_ids[26] = {
 };
 
 /*
- * Long header names by a perfect hash of (length, first and last letter):
- * (len + 14 * first + 7 * last) & 63 has no collision among these names, so
- * a line costs one table load and one compare, with no branch per candidate.
+ * Long header names by a perfect hash of (length, first two letters):
+ * ((w * 295) >> 8) + len, w the two letters lower-cased as a 16-bit word,
+ * taken mod 64, has no collision among these names, so a line costs one
+ * table load and one compare, with no branch per candidate.  The letters
+ * come straight from the line start (no load that waits for the length).
  */
-#define NAME_HASH(len, first, last)                                                                \
-	(((unsigned)(len) + 14u * ((uint8_t)(first) | 0x20u) + 7u * ((uint8_t)(last) | 0x20u)) &   \
-	 63u)
+static inline unsigned name_hash(const char *n, size_t len)
+{
+	unsigned w = ((uint8_t)n[0] | 0x20u) | ((uint8_t)n[1] | 0x20u) << 8;
+
+	return (((w * 295u) >> 8) + (unsigned)len) & 63u;
+}
 
 struct name_ent {
-	uint8_t id;
-	uint8_t len;
 	char name[16]; /* lower case, zero padded */
 	char fold[16]; /* 0x20 where name has a letter: the case bit to ignore */
+	uint8_t id;
+	uint8_t len;
 } __attribute__((aligned(16)));
 
-/* Generated from the names and NAME_HASH (no collision: checked when generated). */
+/* Generated from the names and name_hash() (no collision: checked when generated). */
 static const struct name_ent name_tab[64] = {
-	[5] = {SK_HDR_CSEQ, 4, "cseq", "\x20\x20\x20\x20"},
-	[6] = {SK_HDR_REQUIRE, 7, "require", "\x20\x20\x20\x20\x20\x20\x20"},
-	[8] = {SK_HDR_ACCEPT_CONTACT, 14, "accept-contact",
-	       "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20"},
-	[11] = {SK_HDR_CONTENT_ENCODING, 16, "content-encoding",
-		"\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20"},
-	[13] = {SK_HDR_REFER_TO, 8, "refer-to", "\x20\x20\x20\x20\x20\0\x20\x20"},
-	[15] = {SK_HDR_SUPPORTED, 9, "supported", "\x20\x20\x20\x20\x20\x20\x20\x20\x20"},
-	[16] = {SK_HDR_CONTENT_LENGTH, 14, "content-length",
-		"\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20"},
-	[19] = {SK_HDR_FROM, 4, "from", "\x20\x20\x20\x20"},
-	[21] = {SK_HDR_IDENTITY, 8, "identity", "\x20\x20\x20\x20\x20\x20\x20\x20"},
-	[22] = {SK_HDR_REFERRED_BY, 11, "referred-by",
-		"\x20\x20\x20\x20\x20\x20\x20\x20\0\x20\x20"},
-	[28] = {SK_HDR_USER_AGENT, 10, "user-agent", "\x20\x20\x20\x20\0\x20\x20\x20\x20\x20"},
-	[29] = {SK_HDR_CONTACT, 7, "contact", "\x20\x20\x20\x20\x20\x20\x20"},
-	[30] = {SK_HDR_VIA, 3, "via", "\x20\x20\x20"},
-	[35] = {SK_HDR_TO, 2, "to", "\x20\x20"},
-	[45] = {SK_HDR_CALL_ID, 7, "call-id", "\x20\x20\x20\x20\0\x20\x20"},
-	[50] = {SK_HDR_EXPIRES, 7, "expires", "\x20\x20\x20\x20\x20\x20\x20"},
-	[54] = {SK_HDR_REJECT_CONTACT, 14, "reject-contact",
-		"\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20"},
-	[55] = {SK_HDR_EVENT, 5, "event", "\x20\x20\x20\x20\x20"},
-	[57] = {SK_HDR_CONTENT_TYPE, 12, "content-type",
-		"\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20"},
-	[60] = {SK_HDR_CALL_INFO, 9, "call-info", "\x20\x20\x20\x20\0\x20\x20\x20\x20"},
-	[61] = {SK_HDR_SUBJECT, 7, "subject", "\x20\x20\x20\x20\x20\x20\x20"},
-	[62] = {SK_HDR_SESSION_EXPIRES, 15, "session-expires",
-		"\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20"},
-	[63] = {SK_HDR_ALLOW_EVENTS, 12, "allow-events",
-		"\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20"},
+	[0] = {"call-id", "\x20\x20\x20\x20\0\x20\x20", SK_HDR_CALL_ID, 7},
+	[2] = {"call-info", "\x20\x20\x20\x20\0\x20\x20\x20\x20", SK_HDR_CALL_INFO, 9},
+	[3] = {"expires", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_EXPIRES, 7},
+	[9] = {"via", "\x20\x20\x20", SK_HDR_VIA, 3},
+	[18] = {"accept-contact", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+		SK_HDR_ACCEPT_CONTACT, 14},
+	[21] = {"user-agent", "\x20\x20\x20\x20\0\x20\x20\x20\x20\x20", SK_HDR_USER_AGENT, 10},
+	[23] = {"from", "\x20\x20\x20\x20", SK_HDR_FROM, 4},
+	[30] = {"subject", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUBJECT, 7},
+	[32] = {"supported", "\x20\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUPPORTED, 9},
+	[34] = {"contact", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_CONTACT, 7},
+	[39] = {"content-type", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20",
+		SK_HDR_CONTENT_TYPE, 12},
+	[41] = {"content-length", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
+		SK_HDR_CONTENT_LENGTH, 14},
+	[43] = {"content-encoding",
+		"\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20",
+		SK_HDR_CONTENT_ENCODING, 16},
+	[45] = {"require", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_REQUIRE, 7},
+	[46] = {"refer-to", "\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFER_TO, 8},
+	[47] = {"allow-events", "\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
+		SK_HDR_ALLOW_EVENTS, 12},
+	[48] = {"to", "\x20\x20", SK_HDR_TO, 2},
+	[49] = {"referred-by", "\x20\x20\x20\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFERRED_BY,
+		11},
+	[51] = {"event", "\x20\x20\x20\x20\x20", SK_HDR_EVENT, 5},
+	[52] = {"reject-contact", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+		SK_HDR_REJECT_CONTACT, 14},
+	[54] = {"session-expires", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+		SK_HDR_SESSION_EXPIRES, 15},
+	[59] = {"cseq", "\x20\x20\x20\x20", SK_HDR_CSEQ, 4},
+	[60] = {"identity", "\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_IDENTITY, 8},
 };
 
 static inline bool is_name_end(char c)
@@ -267,7 +274,7 @@ static inline enum sk_sip_hdr_id header_id(const char *n, size_t len, bool wide)
 
 	if (len == 1)
 		return (c >= 'a' && c <= 'z') ? compact_ids[c - 'a'] : SK_HDR_OTHER;
-	ent = &name_tab[NAME_HASH(len, n[0], n[len - 1])];
+	ent = &name_tab[name_hash(n, len)];
 	if (ent->len != len)
 		return SK_HDR_OTHER;
 #if defined(__SSE2__)
@@ -288,6 +295,28 @@ static inline enum sk_sip_hdr_id header_id(const char *n, size_t len, bool wide)
 			return SK_HDR_OTHER;
 	return (enum sk_sip_hdr_id)ent->id;
 }
+
+#if defined(__SSE2__)
+/* header_id() for a name of 1..15 bytes whose first 16 bytes are already in x. */
+static inline enum sk_sip_hdr_id header_id_x(const char *n, size_t len, __m128i x)
+{
+	const struct name_ent *ent;
+
+	if (len == 1) {
+		unsigned c = ((uint8_t)n[0] | 0x20u) - 'a';
+
+		return c < 26 ? compact_ids[c] : SK_HDR_OTHER;
+	}
+	ent = &name_tab[name_hash(n, len)];
+	if (ent->len != len)
+		return SK_HDR_OTHER;
+	unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		_mm_or_si128(x, _mm_load_si128((const __m128i *)(const void *)ent->fold)),
+		_mm_load_si128((const __m128i *)(const void *)ent->name)));
+
+	return (~eq & ((1u << len) - 1)) == 0 ? (enum sk_sip_hdr_id)ent->id : SK_HDR_OTHER;
+}
+#endif
 
 /* Length of the header name at p: bytes before the first ':' SP or HT (le if none). */
 static inline size_t name_len(const char *p, const char *le, bool wide)
@@ -345,7 +374,7 @@ static enum sk_sip_err parse_header(const char *buf, enum sk_sip_hdr_id id, cons
 		m->call_id = sk_mkspan(buf, v, ve);
 		return SK_SIP_OK;
 	case SK_HDR_CSEQ:
-		return sk_hdr_cseq(buf, v, ve, m);
+		return sk_hdr_cseq(buf, v, ve, lim, m);
 	case SK_HDR_CONTACT:
 		return sk_hdr_contact(buf, v, ve, lim, m);
 	case SK_HDR_EXPIRES:
@@ -380,15 +409,30 @@ static enum sk_sip_err parse_header(const char *buf, enum sk_sip_hdr_id id, cons
 		return sk_hdr_opt_tags(v, ve, lim, &m->require) ? SK_SIP_ERR_BAD_OPTION_TAGS
 								: SK_SIP_OK;
 	case SK_HDR_CALL_INFO: {
-		uint8_t line = 0xff;
+		/*
+		 * DESIGN 2: a malformed Call-Info line is left alone and counted.
+		 * None of its values is recorded (nothing can then remove part of
+		 * it), it takes no callinfo_line[] slot and sets no overflow bit;
+		 * it stays in hdrs[] like any recognised line.
+		 */
+		uint8_t n0 = m->n_callinfo, ovf0 = m->overflow;
+		uint8_t line = m->n_callinfo_lines < SK_SIP_MAX_CALLINFO_LINES ? m->n_callinfo_lines
+									       : 0xff;
 
-		if (m->n_callinfo_lines < SK_SIP_MAX_CALLINFO_LINES) {
-			line = m->n_callinfo_lines++;
+		if (!sk_hdr_callinfo(buf, v, ve, lim, line, m)) {
+			m->n_callinfo = n0;
+			m->overflow = ovf0;
+			if (m->n_callinfo_bad < UINT8_MAX)
+				m->n_callinfo_bad++;
+			return SK_SIP_OK;
+		}
+		if (line != 0xff) {
+			m->n_callinfo_lines++;
 			m->callinfo_line[line] = sk_mkspan(buf, ls, le);
 		} else {
 			m->overflow |= SK_SIP_OVF_CALLINFO_LINES;
 		}
-		return sk_hdr_callinfo(buf, v, ve, lim, line, m);
+		return SK_SIP_OK;
 	}
 	case SK_HDR_USER_AGENT:
 		if (m->user_agent.len == 0)
@@ -412,13 +456,14 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 {
 	const char *p = buf, *e = buf + len, *nl, *le;
 	uint32_t seen = 0;
+	unsigned nh = 0; /* m->n_hdrs, stored at the end */
 	enum sk_sip_err err;
 
 	if (len == 0)
 		return SK_SIP_ERR_EMPTY;
 	if (len > SK_SIP_MAX_LEN)
 		return SK_SIP_ERR_TOO_LARGE;
-	memset(m, 0, offsetof(struct sk_sip_msg, via));
+	sk_zero(m, offsetof(struct sk_sip_msg, via));
 
 	/* RFC 3261 7.5: CRLFs before the start line are ignored. */
 	while (p < e && (*p == '\r' || *p == '\n'))
@@ -448,6 +493,37 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		size_t nlen;
 		bool wide;
 
+#if defined(__SSE2__)
+		/*
+		 * Usual line "Name: value\r\n" with 16 readable bytes: one load
+		 * gives the name's end, often the line end too, and the name
+		 * compare.  Anything else takes the general path below.
+		 */
+		if (e - p >= 16 && sk_is(*p, SK_C_TOKEN)) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i lf = _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'));
+			unsigned mlf = (unsigned)_mm_movemask_epi8(lf);
+			/* the name ends at ':' SP HT; an LF first sends the line below */
+			unsigned mt = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')), lf),
+				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+					     _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')))));
+
+			nlen = (size_t)__builtin_ctz(mt | 0x10000u);
+			if (nlen < 16 && p[nlen] == ':') {
+				nl = mlf != 0 ? p + __builtin_ctz(mlf) : sk_find_lf32(p + 16, e);
+				if (nl != NULL &&
+				    (nl + 1 == e || (nl[1] != ' ' && nl[1] != '\t'))) {
+					id = header_id_x(p, nlen, x);
+					v = p + nlen + 1;
+					p = nl + 1;
+					if (id == SK_HDR_OTHER)
+						continue;
+					goto known;
+				}
+			}
+		}
+#endif
 		if (p >= e)
 			return SK_SIP_ERR_TRUNCATED;
 		if (*p == '\n') {
@@ -482,23 +558,38 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		p = nl + 1;
 		if (id == SK_HDR_OTHER)
 			continue;
+#if defined(__SSE2__)
+	known:
+#endif
+		/*
+		 * Usual shape ": value\r\n": settle it without the generic loops.
+		 * v <= nl (the colon is before the LF) and *nl is readable, so
+		 * the single-byte tests need no bounds check.
+		 */
+		ve = nl - (nl[-1] == '\r'); /* nl[-1] is at worst the colon */
+		if ((uint8_t)ve[-1] > ' ' && (uint8_t)v[*v == ' '] > ' ') {
+			v += *v == ' ';
+		} else {
+			if (ve > v && (uint8_t)ve[-1] <= ' ')
+				ve = sk_rtrim(v, ve);
+			if (*v == ' ' && v < ve)
+				v++;
+			if ((uint8_t)*v <= ' ')
+				v = sk_skip_ws(v, ve);
+		}
+		{
+			uint32_t bit = SEEN(id);
 
-		/* usual shape ": value\r\n": settle it without the generic loops */
-		ve = (nl > v && nl[-1] == '\r') ? nl - 1 : nl;
-		if (ve > v && sk_is(ve[-1], SK_C_WS))
-			ve = sk_rtrim(v, ve);
-		if (v < ve && *v == ' ')
-			v++;
-		v = sk_skip_ws(v, ve);
-		if (seen & SEEN(id) & SINGLE_MASK)
-			return SK_SIP_ERR_DUPLICATE_HEADER;
-		seen |= SEEN(id);
-		if (m->n_hdrs < SK_SIP_MAX_HDRS) {
-			struct sk_sip_hdr *h = &m->hdrs[m->n_hdrs++];
+			if (seen & bit & SINGLE_MASK)
+				return SK_SIP_ERR_DUPLICATE_HEADER;
+			seen |= bit;
+		}
+		if (nh < SK_SIP_MAX_HDRS) {
+			struct sk_sip_hdr *h = &m->hdrs[nh++];
 
 			h->id = (uint8_t)id;
-			h->line = sk_mkspan(buf, ls, p);
-			h->value = sk_mkspan(buf, v, ve);
+			sk_setspan(&h->line, buf, ls, p);
+			sk_setspan(&h->value, buf, v, ve);
 		} else {
 			m->overflow |= SK_SIP_OVF_HDRS;
 		}
@@ -507,14 +598,20 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 			return err;
 	}
 
+	m->n_hdrs = (uint8_t)nh;
 	if ((seen & MANDATORY_MASK) != MANDATORY_MASK)
 		return SK_SIP_ERR_MISSING_HEADER;
 	if (m->is_request) {
-		/* RFC 3261 8.1.1.5: the CSeq method matches the request method. */
-		if (m->cseq_method_str.len != m->method_str.len ||
-		    memcmp(buf + m->cseq_method_str.off, buf + m->method_str.off,
-			   m->method_str.len) != 0)
+		/* RFC 3261 8.1.1.5: the CSeq method matches the request method
+		 * (two known methods are equal exactly when their enums are). */
+		if (m->method != SK_SIP_METHOD_UNKNOWN || m->cseq_method != SK_SIP_METHOD_UNKNOWN) {
+			if (m->cseq_method != m->method)
+				return SK_SIP_ERR_CSEQ_MISMATCH;
+		} else if (m->cseq_method_str.len != m->method_str.len ||
+			   memcmp(buf + m->cseq_method_str.off, buf + m->method_str.off,
+				  m->method_str.len) != 0) {
 			return SK_SIP_ERR_CSEQ_MISMATCH;
+		}
 	}
 
 	m->hdr_end = (uint16_t)(p - buf);

@@ -475,11 +475,133 @@ static void call_info_header(void)
 		   " <urn:x-cisco-remotecc:callinfo>;method=\"NOTIFY;Event=a,b\";x=1 , "
 		   "<http://www.example.com/alice/> ;purpose=info\r\n");
 
-	CHECK_EQ(P(RL MAND "Call-Info: urn:x-cisco-remotecc:callinfo\r\n" END),
-		 SK_SIP_ERR_BAD_CALL_INFO);
-	CHECK_EQ(P(RL MAND "Call-Info: <urn:a>;\r\n" END), SK_SIP_ERR_BAD_CALL_INFO);
-	CHECK_EQ(P(RL MAND "Call-Info: <urn:a>,,<urn:b>\r\n" END), SK_SIP_ERR_BAD_CALL_INFO);
-	CHECK_EQ(P(RL MAND "Call-Info: <urn:a>;x=\"open\r\n" END), SK_SIP_ERR_BAD_CALL_INFO);
+	CHECK_EQ(msg.n_callinfo_bad, 0);
+}
+
+/* Malformed Call-Info values: each is a line that is left alone and counted. */
+static void call_info_malformed_lines(void)
+{
+	static const char *const bad[] = {
+		"urn:x-cisco-remotecc:callinfo",	    /* no <> */
+		"<urn:a>;",				    /* empty param */
+		"<urn:a>,,<urn:b>",			    /* empty value */
+		"<urn:a>;x=\"open",			    /* unterminated quote */
+		"<urn:x-cisco-remotecc:callinfo>, garbage", /* good value, then not */
+		"<urn:x-cisco-remotecc:callinfo> <urn:b>",  /* no comma */
+		"<urn:x-cisco-remotecc: callinfo>",	    /* LWS inside <> */
+		"<nocolon>",				    /* no scheme */
+		"",					    /* empty */
+	};
+	char text[512];
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), RL MAND "Call-Info: %s\r\n" END, bad[i]);
+		CHECK(P(text) == SK_SIP_OK, "%s", bad[i]);
+		CHECK(msg.n_callinfo == 0 && msg.n_callinfo_lines == 0, "%s", bad[i]);
+		CHECK(msg.n_callinfo_bad == 1 && msg.overflow == 0, "%s", bad[i]);
+		CHECK(msg.n_hdrs == 7 && msg.hdrs[5].id == SK_HDR_CALL_INFO, "%s", bad[i]);
+	}
+}
+
+/* A malformed Call-Info line next to good remotecc lines: the good ones are
+ * recorded, with line indexes among the good lines only; the bad one is not. */
+static void call_info_malformed_next_to_good(void)
+{
+	const char *t = "SIP/2.0 200 OK\r\n" MAND
+			"Call-Info: <urn:x-cisco-remotecc:callinfo>; security= NotAuthenticated; "
+			"orientation= to\r\n"
+			"Call-Info: <urn:x-cisco-remotecc:callinfo>, <http://x> purpose=icon\r\n"
+			"Call-Info: <urn:x-cisco-remotecc:callinfo>;isVoip, <urn:b>\r\n" END;
+
+	CHECK_EQ(P(t), SK_SIP_OK);
+	CHECK_EQ(msg.n_callinfo_bad, 1);
+	CHECK_EQ(msg.n_callinfo, 3);
+	CHECK_EQ(msg.n_callinfo_lines, 2);
+	CHECK_EQ(msg.overflow, 0);
+	CHECK_SPAN(B, msg.callinfo[0].uri, "urn:x-cisco-remotecc:callinfo");
+	CHECK_EQ(msg.callinfo[0].line, 0);
+	CHECK_SPAN(B, msg.callinfo[1].value, "<urn:x-cisco-remotecc:callinfo>;isVoip");
+	CHECK_EQ(msg.callinfo[1].line, 1);
+	CHECK_SPAN(B, msg.callinfo[2].uri, "urn:b");
+	CHECK_EQ(msg.callinfo[2].line, 1);
+	CHECK_SPAN(B, msg.callinfo_line[0],
+		   "Call-Info: <urn:x-cisco-remotecc:callinfo>; security= NotAuthenticated; "
+		   "orientation= to\r\n");
+	CHECK_SPAN(B, msg.callinfo_line[1],
+		   "Call-Info: <urn:x-cisco-remotecc:callinfo>;isVoip, <urn:b>\r\n");
+	/* the bad line is still a recognised header line, range and all */
+	CHECK_EQ(msg.hdrs[6].id, SK_HDR_CALL_INFO);
+	CHECK_SPAN(B, msg.hdrs[6].line,
+		   "Call-Info: <urn:x-cisco-remotecc:callinfo>, <http://x> purpose=icon\r\n");
+
+	/* a bad line with more values than callinfo[] holds sets no overflow bit */
+	char text[1024];
+	int n = snprintf(text, sizeof(text), "%s", "SIP/2.0 200 OK\r\n" MAND "Call-Info: ");
+	for (int i = 0; i < SK_SIP_MAX_CALLINFO + 2; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "<urn:x-cisco-remotecc:%d>, ", i);
+	snprintf(text + n, sizeof(text) - (size_t)n, "%s", ";\r\nCall-Info: <urn:ok>\r\n" END);
+	CHECK_EQ(P(text), SK_SIP_OK);
+	CHECK_EQ(msg.n_callinfo_bad, 1);
+	CHECK_EQ(msg.n_callinfo, 1);
+	CHECK_SPAN(B, msg.callinfo[0].uri, "urn:ok");
+	CHECK_EQ(msg.callinfo[0].line, 0);
+	CHECK_EQ(msg.overflow, 0);
+}
+
+/* A REGISTER whose only Call-Info is malformed is still parsed whole. */
+static void call_info_malformed_only(void)
+{
+	const char *t = "REGISTER sip:10.1.1.20 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 10.20.30.41:5060;branch=z9hG4bK1b6b3c1e\r\n"
+			"From: <sip:1001@10.1.1.20>;tag=0c1a2b3c\r\n"
+			"To: <sip:1001@10.1.1.20>\r\n"
+			"Call-ID: 0c1a2b3c-4d5e0011@10.20.30.41\r\n"
+			"CSeq: 1043 REGISTER\r\n"
+			"Call-Info: <urn:x-cisco-remotecc:callinfo>; security=\r\n"
+			"Contact: <sip:1001@10.20.30.41:5060>;+sip.instance=\"<urn:uuid:1>\";"
+			"+x-cisco-sessionpersist;expires=3600\r\n"
+			"Supported: X-cisco-callinfo,replaces\r\n"
+			"User-Agent: Cisco-CP8865/14.2.1\r\n"
+			"Expires: 3600\r\n"
+			"Content-Type: application/sdp\r\n"
+			"Content-Length: 4\r\n\r\nv=0\n";
+
+	CHECK_EQ(P(t), SK_SIP_OK);
+	CHECK_EQ(msg.n_callinfo, 0);
+	CHECK_EQ(msg.n_callinfo_lines, 0);
+	CHECK_EQ(msg.n_callinfo_bad, 1);
+	CHECK_EQ(msg.overflow, 0);
+	/* everything else, before and after the bad line, as usual */
+	CHECK_EQ(msg.method, SK_SIP_REGISTER);
+	CHECK_EQ(msg.n_via, 1);
+	CHECK_SPAN(B, msg.via[0].branch, "z9hG4bK1b6b3c1e");
+	CHECK_SPAN(B, msg.from.tag, "0c1a2b3c");
+	CHECK_SPAN(B, msg.to.uri, "sip:1001@10.1.1.20");
+	CHECK_SPAN(B, msg.call_id, "0c1a2b3c-4d5e0011@10.20.30.41");
+	CHECK_EQ(msg.cseq, 1043);
+	CHECK_EQ(msg.cseq_method, SK_SIP_REGISTER);
+	CHECK_EQ(msg.n_contact, 1);
+	CHECK_SPAN(B, msg.contact[0].instance, "<urn:uuid:1>");
+	CHECK(msg.contact[0].has_expires && msg.contact[0].expires == 3600, "contact expires");
+	CHECK(msg.contact[0].feature_opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST), "persist");
+	CHECK_EQ(msg.supported, SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO) | SK_OPT_BIT(SK_OPT_REPLACES));
+	CHECK_SPAN(B, msg.user_agent, "Cisco-CP8865/14.2.1");
+	CHECK(msg.has_expires && msg.expires == 3600, "expires");
+	CHECK_SPAN(B, msg.content_type, "application/sdp");
+	CHECK_SPAN(B, msg.body, "v=0\n");
+	CHECK_EQ(msg.n_hdrs, 12);
+
+	/* errors after the bad line are still found */
+	CHECK_EQ(P(RL MAND "Call-Info: <urn:a>;\r\nExpires: soon\r\n" END), SK_SIP_ERR_BAD_EXPIRES);
+	/* and the count saturates */
+	char text[8192];
+	int n = snprintf(text, sizeof(text), "%s", RL MAND);
+	for (int i = 0; i < 300; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "Call-Info: x\r\n");
+	snprintf(text + n, sizeof(text) - (size_t)n, "%s", END);
+	CHECK_EQ(P(text), SK_SIP_OK);
+	CHECK_EQ(msg.n_callinfo_bad, 255);
+	CHECK_EQ(msg.n_callinfo, 0);
 }
 
 static void header_lines(void)
@@ -645,6 +767,9 @@ int main(void)
 	RUN(option_tags_generated, "20000 generated Supported lists vs plain split");
 	RUN(expires_ctype_ua, "Expires, Content-Type/c, User-Agent");
 	RUN(call_info_header, "Call-Info values and whole-line ranges");
+	RUN(call_info_malformed_lines, "malformed Call-Info lines: left alone, counted");
+	RUN(call_info_malformed_next_to_good, "bad Call-Info line next to good remotecc lines");
+	RUN(call_info_malformed_only, "only Call-Info malformed: message parses whole");
 	RUN(header_lines, "compact forms s e o r u b x y j a, line ranges");
 	RUN(uri_helper, "SIP/SIPS URI helper incl. IPv6 and bad URIs");
 	RUN(multipart_sdp, "SDP located in plain and multipart bodies");

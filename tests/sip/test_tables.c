@@ -88,10 +88,67 @@ static void case_fold_compare(void)
 	}
 }
 
+/* The option-tag perfect hash table: every entry at its own hash, fold bytes
+ * exactly at the letters, and every known tag in it. */
+static void opt_table(void)
+{
+	unsigned used = 0;
+
+	for (unsigned h = 0; h < 64; h++) {
+		const struct sk_opt_ent *t = &sk_opt_tab[h];
+
+		if (t->len == 0)
+			continue;
+		used++;
+		CHECK(SK_OPT_HASH(t->len, t->lower[0], t->lower[t->len - 1]) == h, "slot %u", h);
+		for (unsigned i = 0; i < sizeof(t->lower); i++) {
+			char c = t->lower[i];
+			int letter = i < t->len && c >= 'a' && c <= 'z';
+
+			CHECK(i < t->len ? c != 0 : c == 0, "slot %u byte %u", h, i);
+			CHECK(t->fold[i] == (letter ? 0x20 : 0), "slot %u fold %u", h, i);
+		}
+		CHECK(sk_sip_opt_lookup(t->lower, t->len) == t->opt, "slot %u lookup", h);
+	}
+	/* all known tags but the two version-suffixed ones */
+	CHECK(used == SK_OPT_KNOWN_COUNT - 2, "%u entries", used);
+}
+
+/* Decimal parse: saturation and long runs of leading zeros. */
+static void decimal_numbers(void)
+{
+	static const struct {
+		const char *s;
+		uint32_t v;
+	} cases[] = {
+		{"0", 0},
+		{"65535", 65535},
+		{"4294967295", UINT32_MAX},
+		{"4294967296", UINT32_MAX},
+		{"9999999999999999999", UINT32_MAX},  /* 19 digits */
+		{"99999999999999999999", UINT32_MAX}, /* 20 digits */
+		{"00000000000000000000000005", 5},    /* 26 digits, value 5 */
+		{"000000000000000000004294967295", UINT32_MAX},
+		{"000000000000000000004294967296", UINT32_MAX},
+		{"18446744073709551616", UINT32_MAX}, /* 2^64: would wrap to 0 */
+		{"18446744073709551621", UINT32_MAX}, /* 2^64 + 5 */
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *s = cases[i].s, *e = s + strlen(s);
+		uint32_t v = 1;
+
+		CHECK(sk_parse_u32(s, e, &v) == e && v == cases[i].v, "%s -> %u", s, v);
+	}
+	CHECK(sk_parse_u32("x1", "x1" + 2, &(uint32_t){0}) == NULL, "no digit");
+}
+
 int main(void)
 {
 	RUN(char_classes, "character classes match their ABNF sets");
 	RUN(vector_tables, "nibble tables and sk_cls16 agree with sk_ctab");
 	RUN(case_fold_compare, "word-wise case-insensitive compare, all lengths");
+	RUN(opt_table, "option-tag hash table: slots, fold masks, lookups");
+	RUN(decimal_numbers, "decimal parse: saturation, long leading zeros");
 	return sk_test_done();
 }
