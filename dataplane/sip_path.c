@@ -244,6 +244,8 @@ enum sk_verdict sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *f
 		return SK_FORWARD;
 	}
 	sk_count(w, SK_WCTR_sip_messages);
+	if (unlikely(w->sip.n_callinfo_bad != 0))
+		sk_ctr_add(&w->ctr[SK_WCTR_callinfo_malformed], w->sip.n_callinfo_bad);
 	if (w->scanner != NULL && sk_scanner_match(w->scanner, w->scanner_scratch, buf, &w->sip)) {
 		sk_count(w, SK_WCTR_sip_scanner_dropped);
 		return SK_DROP;

@@ -52,6 +52,7 @@ enum sk_port_counter {
 	X(sip_redirected, "SIP from core to a moved user's old contact, sent to the new one")      \
 	X(callinfo_removed, "urn:x-cisco-remotecc Call-Info values removed (callinfo_policy)")     \
 	X(callinfo_messages_rewritten, "SIP messages whose Call-Info was rewritten")               \
+	X(callinfo_malformed, "Call-Info header lines that did not parse: left alone")             \
 	X(callinfo_left_too_many, "messages with more Call-Info than tracked: left unchanged")     \
 	X(rtp_rewritten_downlink, "RTP/RTCP toward a moved user, destination rewritten")           \
 	X(rtp_rewritten_uplink, "RTP/RTCP from a moved user, source rewritten to the old address") \
