@@ -25,8 +25,6 @@
 #include "replay.h"
 #include "sk_log.h"
 
-RTE_LOG_REGISTER_DEFAULT(sk_logtype, INFO);
-
 /* The control loop's pace: fine enough for millisecond timers, idle enough for a shared core. */
 #define SK_CONTROL_PERIOD_US 1000
 #define SK_MEMPOOL_CACHE 256

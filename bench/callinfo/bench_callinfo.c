@@ -28,8 +28,6 @@
 #include "sk_log.h"
 #include "sk_worker.h"
 
-RTE_LOG_REGISTER_DEFAULT(sk_logtype, WARNING);
-
 #define N_FRAMES 4
 
 static const char *const messages[N_FRAMES] = {
@@ -181,6 +179,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_callinfo: EAL init failed\n");
 		return 1;
 	}
+	rte_log_set_level(sk_logtype, RTE_LOG_WARNING);
 	pool = rte_pktmbuf_pool_create("bench", 1023, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	w = rte_zmalloc("worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
 	if (pool == NULL || w == NULL) {

@@ -51,8 +51,6 @@
 #include "sk_events.h"
 #include "sk_log.h"
 
-RTE_LOG_REGISTER_DEFAULT(sk_logtype, INFO);
-
 #ifndef BENCH_RTP_CONFIG
 #define BENCH_RTP_CONFIG "bench/rtp/rtp_bench.conf"
 #endif

@@ -28,7 +28,6 @@
  * The daemon defines sipkeep's log type in control/main.c, which a test does
  * not link; should the data plane ever log, this keeps the test linking.
  */
-__attribute__((weak)) int sk_logtype;
 
 #define POOL_SIZE 1023
 
