@@ -140,7 +140,9 @@ static void decimal_numbers(void)
 
 		CHECK(sk_parse_u32(s, e, &v) == e && v == cases[i].v, "%s -> %u", s, v);
 	}
-	CHECK(sk_parse_u32("x1", "x1" + 2, &(uint32_t){0}) == NULL, "no digit");
+	const char *no_digit = "x1";
+
+	CHECK(sk_parse_u32(no_digit, no_digit + 2, &(uint32_t){0}) == NULL, "no digit");
 }
 
 int main(void)
