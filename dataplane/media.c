@@ -17,6 +17,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
+#include <rte_prefetch.h>
 
 #include "sk_rewrite.h"
 #include "worker_internal.h"
@@ -51,7 +52,8 @@ static inline bool from_moved_ip(const struct sk_move *mv, const struct sk_pkt_m
 	       memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) == 0;
 }
 
-static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta)
+static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
+		     const struct sk_media_pre *pre)
 {
 	const struct sk_tables *t = w->tables;
 	struct sk_addr_key key;
@@ -61,8 +63,13 @@ static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 	uint16_t port;
 	bool core_key;
 
-	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
-	idx = sk_flow_lookup(t, &key, &core_key);
+	if (pre != NULL && pre->done) {
+		idx = pre->idx;
+		core_key = pre->core_key;
+	} else {
+		sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
+		idx = sk_flow_lookup(t, &key, &core_key);
+	}
 	if (likely(idx == SK_NO_INDEX) || core_key)
 		return false;
 	flow = &t->flow[idx];
@@ -124,7 +131,8 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 	return true;
 }
 
-static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta, sk_time_ns now)
+static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
+		   const struct sk_media_pre *pre, sk_time_ns now)
 {
 	const struct sk_tables *t = w->tables;
 	const struct sk_move *mv;
@@ -133,8 +141,13 @@ static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta
 	uint32_t idx;
 	bool core_key;
 
-	sk_addr_key_set(&key, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
-	idx = sk_flow_lookup(t, &key, &core_key);
+	if (pre != NULL && pre->done) {
+		idx = pre->idx;
+		core_key = pre->core_key;
+	} else {
+		sk_addr_key_set(&key, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
+		idx = sk_flow_lookup(t, &key, &core_key);
+	}
 	if (idx == SK_NO_INDEX || core_key)
 		return uplink_moved(w, frame, meta, now);
 	/*
@@ -150,12 +163,73 @@ static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta
 	return false;
 }
 
+void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
+		       const bool *is_media, uint16_t n, struct sk_media_pre *pre)
+{
+	const struct sk_tables *t = w->tables;
+	struct sk_addr_key keys[SK_BURST];
+	const void *key_ptrs[SK_BURST];
+	void *data[SK_BURST];
+	uint16_t at[SK_BURST];
+	uint32_t idx[SK_BURST];
+	uint64_t hits = 0;
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		pre[i].done = 0;
+	if (t == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct sk_pkt_meta *m = &meta[i];
+
+		if (!is_media[i])
+			continue;
+		if (from == SK_SIDE_CORE)
+			sk_addr_key_set(&keys[k], m->ip_version, m->dst,
+					rte_cpu_to_be_16(m->dport));
+		else
+			sk_addr_key_set(&keys[k], m->ip_version, m->src,
+					rte_cpu_to_be_16(m->sport));
+		key_ptrs[k] = &keys[k];
+		at[k++] = (uint16_t)i;
+	}
+	if (k == 0)
+		return;
+	/* The buckets and keys of the whole burst are fetched together inside rte_hash. */
+	if (rte_hash_lookup_bulk_data(t->flows, key_ptrs, k, &hits, data) < 0)
+		return;
+	/* Then one dependent load per stage, the misses of a stage in flight together. */
+	for (i = 0; i < k; i++) {
+		struct sk_media_pre *p = &pre[at[i]];
+
+		p->done = 1;
+		if (!(hits & (UINT64_C(1) << i))) {
+			p->idx = idx[i] = SK_NO_INDEX;
+			p->core_key = 0;
+			continue;
+		}
+		p->idx = idx[i] = (uint32_t)(uintptr_t)data[i];
+		p->core_key = ((uintptr_t)data[i] & SK_FLOWREF_CORE_KEY) != 0;
+		rte_prefetch0(&t->flow[idx[i]]);
+	}
+	for (i = 0; i < k; i++)
+		if (idx[i] != SK_NO_INDEX)
+			rte_prefetch0(&t->user[t->flow[idx[i]].user]);
+	for (i = 0; i < k; i++)
+		if (idx[i] != SK_NO_INDEX) {
+			const struct sk_move *mv = sk_user_move(t, t->flow[idx[i]].user);
+
+			if (mv != NULL)
+				rte_prefetch0(mv);
+		}
+}
+
 bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
-		     struct sk_pkt_meta *meta, sk_time_ns now)
+		     struct sk_pkt_meta *meta, const struct sk_media_pre *pre, sk_time_ns now)
 {
 	if (w->tables == NULL)
 		return false;
 	if (from == SK_SIDE_CORE)
-		return downlink(w, frame, meta);
-	return uplink(w, frame, meta, now);
+		return downlink(w, frame, meta, pre);
+	return uplink(w, frame, meta, pre, now);
 }

@@ -78,7 +78,8 @@ static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, boo
  * already counted fragment by fragment.
  */
 static enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame,
-				uint32_t *len, struct sk_pkt_meta *meta, bool count, sk_time_ns now)
+				uint32_t *len, struct sk_pkt_meta *meta,
+				const struct sk_media_pre *pre, bool count, sk_time_ns now)
 {
 	bool sip = meta->cls == SK_PKT_UDP && is_sip(w, meta);
 
@@ -88,7 +89,7 @@ static enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from, uint8_t 
 		return SK_FORWARD;
 	if (unlikely(sip))
 		return sk_sip_handle(w, from, frame, len, meta, now);
-	if (sk_media_handle(w, from, frame, meta, now))
+	if (sk_media_handle(w, from, frame, meta, pre, now))
 		return SK_FORWARD_CHANGED;
 	/* sip_detect = any: SIP on a port nobody listed (not media we track). */
 	if (unlikely(w->cfg->sip_detect == SK_SIP_DETECT_ANY) &&
@@ -152,7 +153,7 @@ static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_m
 		enum sk_verdict v;
 
 		sk_pkt_parse(flat, len, &meta);
-		v = dispatch(w, from, flat, &len, &meta, !reassembled, now);
+		v = dispatch(w, from, flat, &len, &meta, NULL, !reassembled, now);
 		if (v == SK_DROP) {
 			rte_pktmbuf_free(m);
 			return;
@@ -182,19 +183,22 @@ static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_m
 		out_push(w, q, frags[i]);
 }
 
-/* One frame: every path ends with the frame (or what became of it) on Q, or a counter. */
-static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, sk_time_ns now,
+/*
+ * One frame, its first segment parsed into *PARSED by the caller: every path
+ * ends with the frame (or what became of it) on Q, or a counter.
+ */
+static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+		   const struct sk_pkt_meta *parsed, const struct sk_media_pre *pre, sk_time_ns now,
 		   struct out_q *q)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
 	struct rte_mbuf *datagram;
-	struct sk_pkt_meta meta;
+	struct sk_pkt_meta meta = *parsed;
 	uint32_t v6_id = 0;
 
-	sk_pkt_parse(frame, len, &meta);
 	if (likely(m->nb_segs == 1 && meta.cls != SK_PKT_IP_FRAGMENT)) {
-		enum sk_verdict v = dispatch(w, from, frame, &len, &meta, true, now);
+		enum sk_verdict v = dispatch(w, from, frame, &len, &meta, pre, true, now);
 
 		if (unlikely(v == SK_DROP)) {
 			rte_pktmbuf_free(m);
@@ -288,14 +292,29 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 			   uint16_t n, struct rte_mbuf **out, sk_time_ns now)
 {
 	struct out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
-	uint16_t i;
+	struct sk_pkt_meta meta[SK_BURST];
+	struct sk_media_pre pre[SK_BURST];
+	bool is_media[SK_BURST];
+	uint16_t i, base, chunk;
 
 	if (w->frag_tbl != NULL)
 		rte_ip_frag_table_del_expired_entries(w->frag_tbl, &w->death_row, now);
-	for (i = 0; i < n; i++) {
-		if (likely(i + 1 < n))
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		handle(w, from, pkts[i], now, &q);
+	for (base = 0; base < n; base += chunk) {
+		chunk = (uint16_t)RTE_MIN(n - base, SK_BURST);
+		for (i = 0; i < chunk; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[base + i], void *));
+		/* Parse the burst first, so that its table lookups go together. */
+		for (i = 0; i < chunk; i++) {
+			struct rte_mbuf *m = pkts[base + i];
+
+			sk_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+				     &meta[i]);
+			is_media[i] = m->nb_segs == 1 && meta[i].cls == SK_PKT_UDP &&
+				      !is_sip(w, &meta[i]);
+		}
+		sk_media_prefetch(w, from, meta, is_media, chunk, pre);
+		for (i = 0; i < chunk; i++)
+			handle(w, from, pkts[base + i], &meta[i], &pre[i], now, &q);
 	}
 	if (unlikely(w->death_row.cnt != 0))
 		release_death_row(w, &q);

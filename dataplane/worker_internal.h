@@ -26,9 +26,31 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
  * it in place. They return true if they changed it.
  */
 
-/* A UDP frame that is not SIP: RTP/RTCP lookup, latching and rewriting (media.c). */
+/*
+ * The first table lookup of a media frame (downlink: its destination; uplink:
+ * its source), done for a whole burst at once by sk_media_prefetch.
+ */
+struct sk_media_pre {
+	uint32_t idx; /* flow index, or SK_NO_INDEX */
+	uint8_t core_key;
+	uint8_t done; /* 0: not looked up, the handler looks up itself */
+};
+
+/*
+ * Look up the media frames of a burst (IS_MEDIA[i]) together and prefetch,
+ * stage by stage, what their handlers read next, so that the cache misses of
+ * a whole burst are in flight at once instead of one frame's after another's.
+ * Fills PRE[0..N), N <= SK_BURST.
+ */
+void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
+		       const bool *is_media, uint16_t n, struct sk_media_pre *pre);
+
+/*
+ * A UDP frame that is not SIP: RTP/RTCP lookup, latching and rewriting
+ * (media.c). PRE: its sk_media_prefetch result, or NULL.
+ */
 bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
-		     struct sk_pkt_meta *meta, sk_time_ns now);
+		     struct sk_pkt_meta *meta, const struct sk_media_pre *pre, sk_time_ns now);
 
 /*
  * A UDP frame on a SIP port: parse, tell the control thread, redirect, apply
