@@ -17,7 +17,7 @@ void sk_rewrite_endpoint(uint8_t *frame, struct sk_pkt_meta *meta, enum sk_endpo
 	uint8_t *port_field = (uint8_t *)udp + (which == SK_EP_SRC ? 0 : 2);
 	unsigned int alen = meta->ip_version == 4 ? 4 : 16;
 	uint8_t *ip_addr;
-	uint16_t udp_csum = rte_be_to_cpu_16(udp->dgram_cksum);
+	uint16_t udp_csum = udp->dgram_cksum; /* network order throughout */
 	bool has_udp_csum = udp->dgram_cksum != 0 || meta->ip_version == 6;
 	uint16_t old_port;
 
@@ -25,12 +25,11 @@ void sk_rewrite_endpoint(uint8_t *frame, struct sk_pkt_meta *meta, enum sk_endpo
 
 	if (meta->ip_version == 4) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + meta->l3_off);
-		uint16_t ip_csum = rte_be_to_cpu_16(ip->hdr_checksum);
 
 		ip_addr = (uint8_t *)ip + (which == SK_EP_SRC
 						   ? offsetof(struct rte_ipv4_hdr, src_addr)
 						   : offsetof(struct rte_ipv4_hdr, dst_addr));
-		ip->hdr_checksum = rte_cpu_to_be_16(sk_csum_replace(ip_csum, ip_addr, addr, 4));
+		ip->hdr_checksum = sk_csum_replace_raw(ip->hdr_checksum, ip_addr, addr, 4);
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(frame + meta->l3_off);
 
@@ -38,11 +37,13 @@ void sk_rewrite_endpoint(uint8_t *frame, struct sk_pkt_meta *meta, enum sk_endpo
 	}
 	if (has_udp_csum) {
 		/* The UDP checksum covers the pseudo-header: address and port both count. */
-		udp_csum = sk_csum_replace(udp_csum, ip_addr, addr, alen);
-		udp_csum = sk_csum_replace(udp_csum, (const uint8_t *)&old_port,
-					   (const uint8_t *)&port_be, 2);
+		if (alen == 4)
+			udp_csum = sk_csum_replace_raw(udp_csum, ip_addr, addr, 4);
+		else
+			udp_csum = sk_csum_replace_raw(udp_csum, ip_addr, addr, 16);
+		udp_csum = sk_csum_replace_raw(udp_csum, &old_port, &port_be, 2);
 		/* RFC 768: a computed 0 is sent as all ones (0 means "no checksum"). */
-		udp->dgram_cksum = rte_cpu_to_be_16(udp_csum == 0 ? 0xffff : udp_csum);
+		udp->dgram_cksum = udp_csum == 0 ? 0xffff : udp_csum;
 	}
 	memcpy(ip_addr, addr, alen);
 	memcpy(port_field, &port_be, 2);
