@@ -16,7 +16,6 @@
 enum dq_kind {
 	DQ_FLOW_SLOT = 1,
 	DQ_MOVE_SLOT,
-	DQ_FLOW_KEY_POS,
 	DQ_CONTACT_KEY_POS,
 };
 
@@ -38,9 +37,6 @@ static void dq_free(void *p, void *e, unsigned int n)
 			break;
 		case DQ_MOVE_SLOT:
 			tw->free_moves[tw->n_free_moves++] = entries[i].idx;
-			break;
-		case DQ_FLOW_KEY_POS:
-			rte_hash_free_key_with_position(tw->t.flows, (int32_t)entries[i].idx);
 			break;
 		case DQ_CONTACT_KEY_POS:
 			rte_hash_free_key_with_position(tw->t.contacts, (int32_t)entries[i].idx);
@@ -87,7 +83,11 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	t->max_users = cfg->max_users;
 	t->n_readers = n_readers;
 	/* Cuckoo tables refuse inserts before they are full: give them room. */
-	t->flows = create_hash("sk_flows", t->max_flows * 2 + t->max_flows / 2);
+	/* Both keys of every flow, the buckets at most about half full. */
+	t->flows.mask =
+		rte_align32pow2((t->max_flows * 2 * 2 + SK_FTAB_WAYS - 1) / SK_FTAB_WAYS) - 1;
+	t->flows.b = rte_zmalloc("sk_flows", sizeof(*t->flows.b) * (t->flows.mask + 1),
+				 RTE_CACHE_LINE_SIZE);
 	t->contacts = create_hash("sk_contacts", t->max_users * 2 + t->max_users / 2);
 	t->flow = rte_zmalloc("sk_flow", sizeof(*t->flow) * t->max_flows, RTE_CACHE_LINE_SIZE);
 	t->user = rte_zmalloc("sk_user", sizeof(*t->user) * t->max_users, RTE_CACHE_LINE_SIZE);
@@ -97,7 +97,7 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	t->qsv = rte_zmalloc("sk_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	tw->free_flows = malloc(sizeof(uint32_t) * t->max_flows);
 	tw->free_moves = malloc(sizeof(uint32_t) * t->max_users * 2);
-	if (!t->flows || !t->contacts || !t->flow || !t->user || !t->moves || !t->qsv ||
+	if (!t->flows.b || !t->contacts || !t->flow || !t->user || !t->moves || !t->qsv ||
 	    !tw->free_flows || !tw->free_moves) {
 		SK_LOG(ERR,
 		       "cannot allocate tables for %u users and %u streams: %s (give DPDK more "
@@ -141,7 +141,7 @@ void sk_tables_destroy(struct sk_tables_writer *tw)
 
 	if (tw->dq)
 		rte_rcu_qsbr_dq_delete(tw->dq);
-	rte_hash_free(t->flows);
+	rte_free(t->flows.b);
 	rte_hash_free(t->contacts);
 	rte_free(t->flow);
 	rte_free(t->user);
@@ -163,50 +163,84 @@ uint32_t sk_flow_alloc(struct sk_tables_writer *tw)
 	return idx;
 }
 
+static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref)
+{
+	struct sk_ftab *ft = &tw->t.flows;
+	struct sk_ftab_pos p;
+	unsigned int i;
+
+	sk_ftab_hash(ft, k, &p);
+	for (i = 0; i < SK_FTAB_WAYS; i++)
+		if (ft->b[p.b1].e[i] == 0) {
+			/* Release: the flow's contents before the entry that leads to it. */
+			__atomic_store_n(&ft->b[p.b1].e[i], (uint64_t)p.sig << 32 | ref,
+					 __ATOMIC_RELEASE);
+			return 0;
+		}
+	for (i = 0; i < SK_FTAB_WAYS; i++)
+		if (ft->b[p.b2].e[i] == 0) {
+			__atomic_store_n(&ft->b[p.b2].e[i], (uint64_t)p.sig << 32 | ref,
+					 __ATOMIC_RELEASE);
+			__atomic_store_n(&ft->b[p.b1].spill, ft->b[p.b1].spill + 1,
+					 __ATOMIC_RELEASE);
+			return 0;
+		}
+	return -1;
+}
+
+/*
+ * Remove K's entry if it still refers to REF. A worker that read it just
+ * before still holds a flow that is only freed after a grace period.
+ */
+static void ftab_del(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref)
+{
+	struct sk_ftab *ft = &tw->t.flows;
+	struct sk_ftab_pos p;
+	uint64_t want;
+	unsigned int i;
+
+	sk_ftab_hash(ft, k, &p);
+	want = (uint64_t)p.sig << 32 | ref;
+	for (i = 0; i < SK_FTAB_WAYS; i++)
+		if (ft->b[p.b1].e[i] == want) {
+			__atomic_store_n(&ft->b[p.b1].e[i], 0, __ATOMIC_RELEASE);
+			return;
+		}
+	for (i = 0; i < SK_FTAB_WAYS; i++)
+		if (ft->b[p.b2].e[i] == want) {
+			__atomic_store_n(&ft->b[p.b2].e[i], 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&ft->b[p.b1].spill, ft->b[p.b1].spill - 1,
+					 __ATOMIC_RELEASE);
+			return;
+		}
+}
+
 int sk_flow_publish(struct sk_tables_writer *tw, uint32_t idx)
 {
 	const struct sk_flow *f = &tw->t.flow[idx];
-	void *access_ref = (void *)(uintptr_t)idx;
-	void *core_ref = (void *)(uintptr_t)(idx | SK_FLOWREF_CORE_KEY);
+	bool core;
 
 	/* A key another flow owns stays with it: a new call never steals live media. */
-	if (rte_hash_lookup(tw->t.flows, &f->access) >= 0 ||
-	    rte_hash_lookup(tw->t.flows, &f->core) >= 0) {
+	if (sk_flow_lookup(&tw->t, &f->access, &core) != SK_NO_INDEX ||
+	    sk_flow_lookup(&tw->t, &f->core, &core) != SK_NO_INDEX) {
 		tw->flow_keys_refused++;
 		return -1;
 	}
-	/* rte_hash_add_key_data orders the slot's contents before the key (release). */
-	if (rte_hash_add_key_data(tw->t.flows, &f->access, access_ref) < 0)
+	if (ftab_add(tw, &f->access, idx) < 0)
 		return -1;
-	if (rte_hash_add_key_data(tw->t.flows, &f->core, core_ref) < 0) {
-		int32_t pos = rte_hash_del_key(tw->t.flows, &f->access);
-
-		if (pos >= 0)
-			defer(tw, DQ_FLOW_KEY_POS, (uint32_t)pos);
+	if (ftab_add(tw, &f->core, idx | SK_FTAB_CORE_REF) < 0) {
+		ftab_del(tw, &f->access, idx);
 		return -1;
 	}
 	return 0;
-}
-
-static void del_flow_key(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint64_t ref)
-{
-	void *data;
-	int32_t pos;
-
-	/* Delete only a key that still points at this flow. */
-	if (rte_hash_lookup_data(tw->t.flows, k, &data) < 0 || (uint64_t)(uintptr_t)data != ref)
-		return;
-	pos = rte_hash_del_key(tw->t.flows, k);
-	if (pos >= 0)
-		defer(tw, DQ_FLOW_KEY_POS, (uint32_t)pos);
 }
 
 void sk_flow_retire(struct sk_tables_writer *tw, uint32_t idx)
 {
 	const struct sk_flow *f = &tw->t.flow[idx];
 
-	del_flow_key(tw, &f->access, idx);
-	del_flow_key(tw, &f->core, idx | SK_FLOWREF_CORE_KEY);
+	ftab_del(tw, &f->access, idx);
+	ftab_del(tw, &f->core, idx | SK_FTAB_CORE_REF);
 	defer(tw, DQ_FLOW_SLOT, idx);
 }
 

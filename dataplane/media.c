@@ -168,17 +168,16 @@ void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_p
 {
 	const struct sk_tables *t = w->tables;
 	struct sk_addr_key keys[SK_BURST];
-	const void *key_ptrs[SK_BURST];
-	void *data[SK_BURST];
+	struct sk_ftab_pos pos[SK_BURST];
 	uint16_t at[SK_BURST];
-	uint32_t idx[SK_BURST];
-	uint64_t hits = 0;
-	unsigned int i, k = 0;
+	uint32_t ref[SK_BURST];
+	unsigned int i, j, k = 0;
 
 	for (i = 0; i < n; i++)
 		pre[i].done = 0;
 	if (t == NULL)
 		return;
+	/* Stage 1: hash each media frame's key, fetch its first bucket. */
 	for (i = 0; i < n; i++) {
 		const struct sk_pkt_meta *m = &meta[i];
 
@@ -190,34 +189,48 @@ void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_p
 		else
 			sk_addr_key_set(&keys[k], m->ip_version, m->src,
 					rte_cpu_to_be_16(m->sport));
-		key_ptrs[k] = &keys[k];
+		sk_ftab_hash(&t->flows, &keys[k], &pos[k]);
+		rte_prefetch0(&t->flows.b[pos[k].b1]);
 		at[k++] = (uint16_t)i;
 	}
-	if (k == 0)
-		return;
-	/* The buckets and keys of the whole burst are fetched together inside rte_hash. */
-	if (rte_hash_lookup_bulk_data(t->flows, key_ptrs, k, &hits, data) < 0)
-		return;
-	/* Then one dependent load per stage, the misses of a stage in flight together. */
+	/* Stage 2: the first signature match; fetch that flow's first line. */
+	for (i = 0; i < k; i++) {
+		const struct sk_ftab_bucket *bk = &t->flows.b[pos[i].b1];
+
+		ref[i] = SK_FTAB_NONE;
+		for (j = 0; j < SK_FTAB_WAYS; j++) {
+			uint64_t e = __atomic_load_n(&bk->e[j], __ATOMIC_ACQUIRE);
+
+			if (e != 0 && (uint32_t)(e >> 32) == pos[i].sig) {
+				ref[i] = (uint32_t)e;
+				rte_prefetch0(&t->flow[ref[i] & ~SK_FTAB_CORE_REF]);
+				break;
+			}
+		}
+	}
+	/* Stage 3: confirm against the flow's key (else the full lookup); fetch the user. */
 	for (i = 0; i < k; i++) {
 		struct sk_media_pre *p = &pre[at[i]];
+		uint32_t r = ref[i];
 
+		if (r == SK_FTAB_NONE || !sk_ftab_ref_is(t, r, &keys[i]))
+			r = sk_ftab_lookup(t, &pos[i], &keys[i]);
 		p->done = 1;
-		if (!(hits & (UINT64_C(1) << i))) {
-			p->idx = idx[i] = SK_NO_INDEX;
+		ref[i] = r;
+		if (r == SK_FTAB_NONE) {
+			p->idx = SK_NO_INDEX;
 			p->core_key = 0;
 			continue;
 		}
-		p->idx = idx[i] = (uint32_t)(uintptr_t)data[i];
-		p->core_key = ((uintptr_t)data[i] & SK_FLOWREF_CORE_KEY) != 0;
-		rte_prefetch0(&t->flow[idx[i]]);
+		p->idx = r & ~SK_FTAB_CORE_REF;
+		p->core_key = (r & SK_FTAB_CORE_REF) != 0;
+		rte_prefetch0(&t->user[t->flow[p->idx].user]);
 	}
+	/* Stage 4: the user's move record. */
 	for (i = 0; i < k; i++)
-		if (idx[i] != SK_NO_INDEX)
-			rte_prefetch0(&t->user[t->flow[idx[i]].user]);
-	for (i = 0; i < k; i++)
-		if (idx[i] != SK_NO_INDEX) {
-			const struct sk_move *mv = sk_user_move(t, t->flow[idx[i]].user);
+		if (ref[i] != SK_FTAB_NONE) {
+			const struct sk_move *mv =
+				sk_user_move(t, t->flow[ref[i] & ~SK_FTAB_CORE_REF].user);
 
 			if (mv != NULL)
 				rte_prefetch0(mv);

@@ -28,6 +28,7 @@
 
 #include <rte_common.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
 
 #include "sk_common.h"
@@ -69,6 +70,54 @@ struct sk_flow {
 	uint64_t last_uplink_ns; /* trace/TSC time of the last uplink packet */
 } __rte_cache_aligned;
 
+/*
+ * The media flow index: both keys of every flow, one cache line per lookup.
+ * A bucket holds 7 entries (32-bit signature << 32 | flow reference) and the
+ * number of keys that wanted it but went to their second bucket. A candidate
+ * is confirmed against the key stored in the flow (its first line, which the
+ * frame needs next anyway). One writer (the control thread), lock-free
+ * readers: an entry is one atomic 64-bit word, stored after its flow is
+ * filled; entries never move between buckets. A key whose two buckets are
+ * full is refused (the table is sized to stay about half full).
+ */
+#define SK_FTAB_WAYS 7
+#define SK_FTAB_CORE_REF (UINT32_C(1) << 31) /* the reference is the flow's core key */
+#define SK_FTAB_NONE UINT32_MAX
+
+struct sk_ftab_bucket {
+	uint64_t e[SK_FTAB_WAYS]; /* 0: empty */
+	uint32_t spill;		  /* keys of this bucket stored in their second one */
+	uint32_t pad;
+} __rte_cache_aligned;
+
+struct sk_ftab {
+	struct sk_ftab_bucket *b;
+	uint32_t mask; /* buckets - 1 */
+};
+
+/* Where a key may be: its two buckets and its signature (never 0). */
+struct sk_ftab_pos {
+	uint32_t b1, b2, sig;
+};
+
+static inline void sk_ftab_hash(const struct sk_ftab *ft, const void *key24, struct sk_ftab_pos *p)
+{
+	uint64_t w[3];
+	uint32_t h1, h2;
+
+	__builtin_memcpy(w, key24, sizeof(w));
+	h1 = rte_hash_crc_8byte(w[2], rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0)));
+	h2 = rte_hash_crc_8byte(w[2],
+				rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9e3779b9)));
+	p->b1 = h1 & ft->mask;
+	p->b2 = h2 & ft->mask;
+	if (p->b2 == p->b1)
+		p->b2 ^= 1;
+	p->sig = h1 ^ (h2 << 13) ^ (h2 >> 7);
+	if (p->sig == 0)
+		p->sig = 1;
+}
+
 /* Where a user's media and signalling go now (after a handover). Immutable once published. */
 struct sk_move {
 	uint8_t family;
@@ -93,11 +142,8 @@ struct sk_user_rt {
 #define SK_LATCH_GEN(latch) ((uint16_t)((latch) >> 16))
 #define SK_LATCH_PORT(latch) ((uint16_t)(latch))
 
-/* Values stored in the hash tables: an index, and which key of the flow it is. */
-#define SK_FLOWREF_CORE_KEY (UINT64_C(1) << 32)
-
 struct sk_tables {
-	struct rte_hash *flows;	   /* sk_addr_key -> flow index | SK_FLOWREF_CORE_KEY */
+	struct sk_ftab flows;	   /* sk_addr_key -> flow index | SK_FTAB_CORE_REF */
 	struct rte_hash *contacts; /* sk_addr_key -> user index */
 	struct sk_flow *flow;	   /* max_flows slots */
 	struct sk_user_rt *user;   /* max_users slots */
@@ -115,16 +161,65 @@ static inline void sk_addr_key_set(struct sk_addr_key *k, int family, const uint
 	__builtin_memcpy(k->addr, addr, family == 4 ? 4 : 16);
 }
 
+static inline bool sk_addr_key_eq(const struct sk_addr_key *a, const struct sk_addr_key *b)
+{
+	uint64_t x[3], y[3];
+
+	RTE_BUILD_BUG_ON(sizeof(*a) != sizeof(x));
+	__builtin_memcpy(x, a, sizeof(x));
+	__builtin_memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+}
+
+/* Is REF (a flow reference) the one of key K? */
+static inline bool sk_ftab_ref_is(const struct sk_tables *t, uint32_t ref,
+				  const struct sk_addr_key *k)
+{
+	const struct sk_flow *f = &t->flow[ref & ~SK_FTAB_CORE_REF];
+
+	return sk_addr_key_eq((ref & SK_FTAB_CORE_REF) ? &f->core : &f->access, k);
+}
+
+/* K (found at P) in bucket B: its flow reference, or SK_FTAB_NONE. */
+static inline uint32_t sk_ftab_find(const struct sk_tables *t, uint32_t b,
+				    const struct sk_ftab_pos *p, const struct sk_addr_key *k)
+{
+	const struct sk_ftab_bucket *bk = &t->flows.b[b];
+	unsigned int i;
+
+	for (i = 0; i < SK_FTAB_WAYS; i++) {
+		uint64_t e = __atomic_load_n(&bk->e[i], __ATOMIC_ACQUIRE);
+
+		if (e != 0 && (uint32_t)(e >> 32) == p->sig && sk_ftab_ref_is(t, (uint32_t)e, k))
+			return (uint32_t)e;
+	}
+	return SK_FTAB_NONE;
+}
+
+/* The flow reference of K (P from sk_ftab_hash), or SK_FTAB_NONE. */
+static inline uint32_t sk_ftab_lookup(const struct sk_tables *t, const struct sk_ftab_pos *p,
+				      const struct sk_addr_key *k)
+{
+	uint32_t ref = sk_ftab_find(t, p->b1, p, k);
+
+	if (ref == SK_FTAB_NONE && __atomic_load_n(&t->flows.b[p->b1].spill, __ATOMIC_ACQUIRE) != 0)
+		ref = sk_ftab_find(t, p->b2, p, k);
+	return ref;
+}
+
 /* Flow index for a key, or SK_NO_INDEX; *core_key tells whether it was the core-side key. */
 static inline uint32_t sk_flow_lookup(const struct sk_tables *t, const struct sk_addr_key *k,
 				      bool *core_key)
 {
-	void *data;
+	struct sk_ftab_pos p;
+	uint32_t ref;
 
-	if (rte_hash_lookup_data(t->flows, k, &data) < 0)
+	sk_ftab_hash(&t->flows, k, &p);
+	ref = sk_ftab_lookup(t, &p, k);
+	if (ref == SK_FTAB_NONE)
 		return SK_NO_INDEX;
-	*core_key = ((uintptr_t)data & SK_FLOWREF_CORE_KEY) != 0;
-	return (uint32_t)(uintptr_t)data;
+	*core_key = (ref & SK_FTAB_CORE_REF) != 0;
+	return ref & ~SK_FTAB_CORE_REF;
 }
 
 static inline uint32_t sk_contact_lookup(const struct sk_tables *t, const struct sk_addr_key *k)
