@@ -94,6 +94,7 @@ static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, in
 	f->dialog = d;
 	f->kind = (uint8_t)kind;
 	f->media_index = (uint8_t)media;
+	sk_flow_set_move(&s->tw, idx, s->tw.t.user[dg->user].move);
 	if (sk_flow_publish(&s->tw, idx) < 0) {
 		/* Never published: no worker saw it, the slot goes straight back. */
 		s->tw.free_flows[s->tw.n_free_flows++] = idx;

@@ -113,6 +113,20 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 	}
 }
 
+/* Every flow of the user's dialogs gets the user's current move (sk_flow_set_move). */
+static void flows_follow_user(struct sk_session *s, uint32_t user)
+{
+	const struct sk_move *mv = s->tw.t.user[user].move;
+	unsigned int i, k;
+	uint32_t d;
+
+	for (d = s->users[user].first_dialog; d != SK_NO_INDEX; d = s->dialogs[d].next_of_user)
+		for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+			for (k = 0; k < 2; k++)
+				if (s->dialogs[d].flow[i][k] != SK_NO_INDEX)
+					sk_flow_set_move(&s->tw, s->dialogs[d].flow[i][k], mv);
+}
+
 static unsigned int count_streams(struct sk_session *s, const struct sk_user *u)
 {
 	unsigned int n = 0, i;
@@ -178,6 +192,7 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 		SK_LOG(ERR, "user %s: no free handover record; media not moved", u->key.aor);
 		return;
 	}
+	flows_follow_user(s, idx);
 	n_streams = count_streams(s, u);
 	u->state = SK_USER_ACTIVE;
 	u->moved_at = now;

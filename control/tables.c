@@ -264,6 +264,20 @@ void sk_contact_del(struct sk_tables_writer *tw, const struct sk_addr_key *k)
 		defer(tw, DQ_CONTACT_KEY_POS, (uint32_t)pos);
 }
 
+void sk_flow_set_move(struct sk_tables_writer *tw, uint32_t idx, const struct sk_move *mv)
+{
+	struct sk_flow *f = &tw->t.flow[idx];
+
+	rte_seqcount_write_begin(&f->mv_seq);
+	f->mv_family = mv != NULL ? mv->family : 0;
+	f->mv_generation = mv != NULL ? mv->generation : 0;
+	if (mv != NULL)
+		memcpy(f->mv_addr, mv->addr, sizeof(f->mv_addr));
+	else
+		memset(f->mv_addr, 0, sizeof(f->mv_addr));
+	rte_seqcount_write_end(&f->mv_seq);
+}
+
 int sk_user_set_move(struct sk_tables_writer *tw, uint32_t user, const struct sk_move *mv)
 {
 	struct sk_user_rt *u = &tw->t.user[user];

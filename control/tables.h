@@ -37,6 +37,9 @@ void sk_contact_del(struct sk_tables_writer *tw, const struct sk_addr_key *k);
 /* Publish a new handover record for USER (copied); the old one is freed after a grace period. */
 int sk_user_set_move(struct sk_tables_writer *tw, uint32_t user, const struct sk_move *mv);
 
+/* Give flow IDX a copy of MV (NULL: not moved): every flow of a user follows its user's move. */
+void sk_flow_set_move(struct sk_tables_writer *tw, uint32_t idx, const struct sk_move *mv);
+
 /* Free what no worker can still see. Called every control tick. */
 void sk_tables_reclaim(struct sk_tables_writer *tw);
 

@@ -55,6 +55,7 @@ static inline bool from_moved_ip(const struct sk_move *mv, const struct sk_pkt_m
 static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
 		     const struct sk_media_pre *pre)
 {
+	struct sk_move mv_copy;
 	const struct sk_tables *t = w->tables;
 	struct sk_addr_key key;
 	const struct sk_move *mv;
@@ -73,7 +74,7 @@ static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 	if (likely(idx == SK_NO_INDEX) || core_key)
 		return false;
 	flow = &t->flow[idx];
-	mv = sk_user_move(t, flow->user);
+	mv = sk_flow_move(flow, &mv_copy);
 	if (mv == NULL)
 		return false;
 	if (unlikely(mv->family != meta->ip_version)) {
@@ -92,6 +93,7 @@ static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
 			 sk_time_ns now)
 {
+	struct sk_move mv_copy;
 	const struct sk_tables *t = w->tables;
 	struct sk_addr_key key;
 	const struct sk_move *mv;
@@ -105,7 +107,7 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 	if (likely(idx == SK_NO_INDEX) || !core_key)
 		return false;
 	flow = &t->flow[idx];
-	mv = sk_user_move(t, flow->user);
+	mv = sk_flow_move(flow, &mv_copy);
 	if (mv == NULL || !from_moved_ip(mv, meta)) {
 		sk_count(w, SK_WCTR_latch_refused);
 		return false;
@@ -134,6 +136,7 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
 		   const struct sk_media_pre *pre, sk_time_ns now)
 {
+	struct sk_move mv_copy;
 	const struct sk_tables *t = w->tables;
 	const struct sk_move *mv;
 	struct sk_addr_key key;
@@ -156,7 +159,7 @@ static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta
 	 * only if the user moved back to this IP (strict source).
 	 */
 	flow = &t->flow[idx];
-	mv = sk_user_move(t, flow->user);
+	mv = sk_flow_move(flow, &mv_copy);
 	if (mv != NULL && !from_moved_ip(mv, meta))
 		return false;
 	note_uplink(flow, frame, meta, now);
@@ -208,7 +211,7 @@ void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_p
 			}
 		}
 	}
-	/* Stage 3: confirm against the flow's key (else the full lookup); fetch the user. */
+	/* Stage 3: confirm against the flow's key (else the full lookup). */
 	for (i = 0; i < k; i++) {
 		struct sk_media_pre *p = &pre[at[i]];
 		uint32_t r = ref[i];
@@ -216,25 +219,9 @@ void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_p
 		if (r == SK_FTAB_NONE || !sk_ftab_ref_is(t, r, &keys[i]))
 			r = sk_ftab_lookup(t, &pos[i], &keys[i]);
 		p->done = 1;
-		ref[i] = r;
-		if (r == SK_FTAB_NONE) {
-			p->idx = SK_NO_INDEX;
-			p->core_key = 0;
-			continue;
-		}
-		p->idx = r & ~SK_FTAB_CORE_REF;
-		p->core_key = (r & SK_FTAB_CORE_REF) != 0;
-		rte_prefetch0(&t->user[t->flow[p->idx].user]);
+		p->idx = r == SK_FTAB_NONE ? SK_NO_INDEX : r & ~SK_FTAB_CORE_REF;
+		p->core_key = r != SK_FTAB_NONE && (r & SK_FTAB_CORE_REF) != 0;
 	}
-	/* Stage 4: the user's move record. */
-	for (i = 0; i < k; i++)
-		if (ref[i] != SK_FTAB_NONE) {
-			const struct sk_move *mv =
-				sk_user_move(t, t->flow[ref[i] & ~SK_FTAB_CORE_REF].user);
-
-			if (mv != NULL)
-				rte_prefetch0(mv);
-		}
 }
 
 bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
