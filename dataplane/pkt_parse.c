@@ -169,7 +169,7 @@ malformed:
 	meta->cls = SK_PKT_L3_MALFORMED;
 }
 
-void sk_pkt_parse(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *meta)
+void sk_pkt_parse_full(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *meta)
 {
 	uint32_t off = sizeof(struct rte_ether_hdr);
 	uint16_t ether_type;

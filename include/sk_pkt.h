@@ -43,8 +43,58 @@ struct sk_pkt_meta {
 	uint8_t dst[16];
 };
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SK_PKT_BE16(x) ((uint16_t)__builtin_bswap16(x))
+#else
+#define SK_PKT_BE16(x) ((uint16_t)(x))
+#endif
+
 /* Parse FRAME of LEN bytes into META. Always fills cls; never reads past LEN. */
-void sk_pkt_parse(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *meta);
+void sk_pkt_parse_full(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *meta);
+
+/*
+ * The same, with the frame nearly all media is checked inline first: untagged
+ * IPv4 without options, not a fragment, UDP, lengths consistent. It fills META
+ * exactly as sk_pkt_parse_full() would; anything else goes there.
+ */
+static inline void sk_pkt_parse(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *meta)
+{
+	enum { ETH = 14, IP = 20, UDP = 8 };
+	uint16_t ether_type, total, frag, udp_len;
+
+	if (__builtin_expect(len < ETH + IP + UDP, 0))
+		goto full;
+	__builtin_memcpy(&ether_type, frame + 12, 2);
+	__builtin_memcpy(&total, frame + ETH + 2, 2);
+	__builtin_memcpy(&frag, frame + ETH + 6, 2);
+	__builtin_memcpy(&udp_len, frame + ETH + IP + 4, 2);
+	/* Fields compared in network order: constants are swapped at compile time. */
+	if (__builtin_expect(ether_type != SK_PKT_BE16(0x0800) || frame[ETH] != 0x45 ||
+				     (frag & SK_PKT_BE16(0x3fff)) != 0 || frame[ETH + 9] != 17,
+			     0))
+		goto full;
+	total = SK_PKT_BE16(total);
+	udp_len = SK_PKT_BE16(udp_len);
+	if (__builtin_expect(total > len - ETH || udp_len < UDP || udp_len > total - IP, 0))
+		goto full;
+	*meta = (struct sk_pkt_meta){
+		.cls = SK_PKT_UDP,
+		.ip_version = 4,
+		.l4_proto = 17,
+		.l3_off = ETH,
+		.l4_off = ETH + IP,
+		.payload_off = ETH + IP + UDP,
+		.payload_len = (uint16_t)(udp_len - UDP),
+		.sport = (uint16_t)(frame[ETH + IP] << 8 | frame[ETH + IP + 1]),
+		.dport = (uint16_t)(frame[ETH + IP + 2] << 8 | frame[ETH + IP + 3]),
+		.l3_end = ETH + (uint32_t)total,
+	};
+	__builtin_memcpy(meta->src, frame + ETH + 12, 4);
+	__builtin_memcpy(meta->dst, frame + ETH + 16, 4);
+	return;
+full:
+	sk_pkt_parse_full(frame, len, meta);
+}
 
 const char *sk_pkt_class_name(enum sk_pkt_class cls);
 

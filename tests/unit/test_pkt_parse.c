@@ -11,16 +11,32 @@
 #include "sk_test.h"
 
 static struct fb F;
+static unsigned int n_parsed; /* frames parsed both ways by parse_len() */
+
+static const char *cls_name(unsigned int c)
+{
+	return sk_pkt_class_name((enum sk_pkt_class)c);
+}
 
 /* Parse the first LEN bytes of F from an exact-size heap copy. */
 static struct sk_pkt_meta parse_len(uint32_t len)
 {
 	struct sk_pkt_meta m;
 	uint8_t *copy = malloc(len ? len : 1);
+	struct sk_pkt_meta full;
 
 	memcpy(copy, F.b, len);
 	memset(&m, 0xa5, sizeof(m)); /* the parser must set what it reports */
 	sk_pkt_parse(copy, len, &m);
+	/* The inline fast path and the full walk agree on every frame. */
+	memset(&full, 0x5a, sizeof(full));
+	sk_pkt_parse_full(copy, len, &full);
+	n_parsed++;
+	if (memcmp(&m, &full, offsetof(struct sk_pkt_meta, src)) != 0 ||
+	    (m.cls == SK_PKT_UDP && m.ip_version == 4 &&
+	     (memcmp(m.src, full.src, 4) != 0 || memcmp(m.dst, full.dst, 4) != 0)))
+		SK_CHECK(false, "fast path and full parse disagree (class %s, %u bytes)",
+			 cls_name(m.cls), len);
 	free(copy);
 	return m;
 }
@@ -28,11 +44,6 @@ static struct sk_pkt_meta parse_len(uint32_t len)
 static struct sk_pkt_meta parse(void)
 {
 	return parse_len(F.len);
-}
-
-static const char *cls_name(unsigned int c)
-{
-	return sk_pkt_class_name((enum sk_pkt_class)c);
 }
 
 #define CHECK_CLS(m, expected, name)                                                               \
@@ -769,5 +780,7 @@ int main(void)
 	test_ip_other();
 	test_all_prefixes();
 	test_random();
+	SK_CHECK(n_parsed > 20000, "inline fast path and full parse agreed on all %u frames above",
+		 n_parsed);
 	return sk_test_done();
 }
