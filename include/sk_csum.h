@@ -9,50 +9,29 @@
 
 #include <stdint.h>
 
-/* Sum of LEN (even) bytes as 16-bit big-endian words, ones' complement folded later. */
-static inline uint32_t sk_csum_words(const uint8_t *p, unsigned int len)
+/* Fold a 64-bit ones' complement sum of raw 32-bit words to 16 bits. */
+static inline uint16_t sk_csum_fold64(uint64_t sum)
 {
-	uint32_t sum = 0;
-	unsigned int i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	return sum;
-}
-
-static inline uint16_t sk_csum_fold(uint32_t sum)
-{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
 }
 
 /*
- * New checksum after OLD_BYTES became NEW_BYTES (LEN even, at an even offset
- * of the checksummed data). CSUM and the result are in host order.
+ * What replacing OLD_BYTES by NEW_BYTES adds to a checksum, on the bytes as
+ * they lie in the packet (network order, no byte swaps): the ones' complement
+ * sum does not depend on byte order (RFC 1071 2.B), and 32-bit words summed
+ * with end-around carry fold to the 16-bit sum (2.C). LEN is even; with a
+ * constant LEN (2, 4, 16) the loops unroll to a few adds. Deltas of several
+ * changes add up (a few dozen at most before the 64-bit sum could overflow).
  */
-static inline uint16_t sk_csum_replace(uint16_t csum, const uint8_t *old_bytes,
-				       const uint8_t *new_bytes, unsigned int len)
-{
-	uint32_t sum = (uint16_t)~csum;
-
-	sum += (uint16_t)~sk_csum_fold(sk_csum_words(old_bytes, len));
-	sum += sk_csum_fold(sk_csum_words(new_bytes, len));
-	return (uint16_t)~sk_csum_fold(sum);
-}
-
-/*
- * The same on the checksum field and the bytes as they lie in the packet
- * (network order, no byte swaps): the ones' complement sum does not depend on
- * byte order (RFC 1071 2.B), and 32-bit words summed with end-around carry
- * fold to the 16-bit sum (2.C). LEN is even; with a constant LEN (2, 4, 16)
- * the loops unroll to a few adds.
- */
-static inline uint16_t sk_csum_replace_raw(uint16_t csum_raw, const void *old_bytes,
-					   const void *new_bytes, unsigned int len)
+static inline uint64_t sk_csum_delta(const void *old_bytes, const void *new_bytes, unsigned int len)
 {
 	const uint8_t *o = old_bytes, *n = new_bytes;
-	uint64_t sum = (uint16_t)~csum_raw;
+	uint64_t sum = 0;
 	unsigned int i;
 
 	for (i = 0; i + 4 <= len; i += 4) {
@@ -71,12 +50,20 @@ static inline uint16_t sk_csum_replace_raw(uint16_t csum_raw, const void *old_by
 		sum += (uint16_t)~a;
 		sum += b;
 	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return sum;
+}
+
+/* The checksum field CSUM_RAW (as it lies in the packet) after changes worth DELTA (RFC 1624). */
+static inline uint16_t sk_csum_apply(uint16_t csum_raw, uint64_t delta)
+{
+	return (uint16_t)~sk_csum_fold64((uint16_t)~csum_raw + delta);
+}
+
+/* CSUM_RAW after OLD_BYTES became NEW_BYTES (LEN even, at an even offset of the summed data). */
+static inline uint16_t sk_csum_replace_raw(uint16_t csum_raw, const void *old_bytes,
+					   const void *new_bytes, unsigned int len)
+{
+	return sk_csum_apply(csum_raw, sk_csum_delta(old_bytes, new_bytes, len));
 }
 
 #endif /* SK_CSUM_H */
