@@ -115,19 +115,21 @@ struct sk_ftab_pos {
 static inline void sk_ftab_hash(const struct sk_ftab *ft, const void *key24, struct sk_ftab_pos *p)
 {
 	uint64_t w[3];
-	uint32_t h1, h2;
+	uint32_t h;
 
 	__builtin_memcpy(w, key24, sizeof(w));
-	h1 = rte_hash_crc_8byte(w[2], rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0)));
-	h2 = rte_hash_crc_8byte(w[2],
-				rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9e3779b9)));
-	p->b1 = h1 & ft->mask;
-	p->b2 = h2 & ft->mask;
+	h = rte_hash_crc_8byte(w[2], rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0)));
+	/*
+	 * One hash gives all three: the first bucket from its low bits, the
+	 * second from the high half of a multiplication by the golden ratio
+	 * (which mixes every bit of H, so keys sharing the first bucket spread
+	 * over the others), the signature from all of it.
+	 */
+	p->b1 = h & ft->mask;
+	p->b2 = (uint32_t)(((uint64_t)h * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & ft->mask;
 	if (p->b2 == p->b1)
 		p->b2 ^= 1;
-	p->sig = h1 ^ (h2 << 13) ^ (h2 >> 7);
-	if (p->sig == 0)
-		p->sig = 1;
+	p->sig = h != 0 ? h : 1;
 }
 
 /* Where a user's media and signalling go now (after a handover). Immutable once published. */
