@@ -37,7 +37,7 @@ struct out_q {
 	enum sk_side to;
 };
 
-static void out_push(struct sk_worker *w, struct out_q *q, struct rte_mbuf *m)
+static inline void out_push(struct sk_worker *w, struct out_q *q, struct rte_mbuf *m)
 {
 	if (unlikely(q->n == SK_OUT_MAX)) {
 		if (w->emit != NULL) {
@@ -134,9 +134,10 @@ static struct rte_mbuf *rebuild(struct rte_mbuf *m, const uint8_t *flat, uint32_
  * only if the handler changed it. A reassembled datagram is then fragmented
  * again at the size its first fragment had (and so, normally, as it came).
  */
-static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
-			    const struct sk_pkt_meta *first_seg, bool reassembled, uint32_t v6_id,
-			    sk_time_ns now, struct out_q *q)
+static __rte_noinline void handle_multiseg(struct sk_worker *w, enum sk_side from,
+					   struct rte_mbuf *m, const struct sk_pkt_meta *first_seg,
+					   bool reassembled, uint32_t v6_id, sk_time_ns now,
+					   struct out_q *q)
 {
 	struct rte_mbuf *frags[RTE_LIBRTE_IP_FRAG_MAX_FRAG * 8];
 	uint32_t len = rte_pktmbuf_pkt_len(m);
@@ -187,18 +188,17 @@ static void handle_multiseg(struct sk_worker *w, enum sk_side from, struct rte_m
  * One frame, its first segment parsed into *PARSED by the caller: every path
  * ends with the frame (or what became of it) on Q, or a counter.
  */
-static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
-		   const struct sk_pkt_meta *parsed, const struct sk_media_pre *pre, sk_time_ns now,
-		   struct out_q *q)
+static inline void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+			  struct sk_pkt_meta *meta, const struct sk_media_pre *pre, sk_time_ns now,
+			  struct out_q *q)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
 	struct rte_mbuf *datagram;
-	struct sk_pkt_meta meta = *parsed;
 	uint32_t v6_id = 0;
 
-	if (likely(m->nb_segs == 1 && meta.cls != SK_PKT_IP_FRAGMENT)) {
-		enum sk_verdict v = dispatch(w, from, frame, &len, &meta, pre, true, now);
+	if (likely(m->nb_segs == 1 && meta->cls != SK_PKT_IP_FRAGMENT)) {
+		enum sk_verdict v = dispatch(w, from, frame, &len, meta, pre, true, now);
 
 		if (unlikely(v == SK_DROP)) {
 			rte_pktmbuf_free(m);
@@ -209,17 +209,17 @@ static void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
 		out_push(w, q, m);
 		return;
 	}
-	if (meta.cls != SK_PKT_IP_FRAGMENT) {
-		handle_multiseg(w, from, m, &meta, false, 0, now, q);
+	if (meta->cls != SK_PKT_IP_FRAGMENT) {
+		handle_multiseg(w, from, m, meta, false, 0, now, q);
 		return;
 	}
 	sk_count(w, SK_WCTR_frames_ip_fragment);
 	/* A fragment given up on later leaves from the death row: it must know its way. */
 	m->port = w->port_id[from];
-	switch (sk_frag_reassemble(w, m, &meta, now, &datagram, &v6_id)) {
+	switch (sk_frag_reassemble(w, m, meta, now, &datagram, &v6_id)) {
 	case 1:
 		sk_count(w, SK_WCTR_frag_reassembled);
-		handle_multiseg(w, from, datagram, &meta, true, v6_id, now, q);
+		handle_multiseg(w, from, datagram, meta, true, v6_id, now, q);
 		break;
 	case 0:
 		break; /* held until the datagram is complete (or given up: death row) */
