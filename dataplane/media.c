@@ -174,7 +174,7 @@ void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_p
 	struct sk_ftab_pos pos[SK_BURST];
 	uint16_t at[SK_BURST];
 	uint32_t ref[SK_BURST];
-	unsigned int i, k = 0;
+	unsigned int i, j, k = 0;
 
 	for (i = 0; i < n; i++)
 		pre[i].done = 0;
@@ -199,15 +199,15 @@ void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_p
 	/* Stage 2: the first signature match; fetch that flow's first line. */
 	for (i = 0; i < k; i++) {
 		const struct sk_ftab_bucket *bk = &t->flows.b[pos[i].b1];
-		uint32_t m = sk_ftab_match(bk, pos[i].sig);
-		uint64_t e;
 
 		ref[i] = SK_FTAB_NONE;
-		if (likely(m != 0)) {
-			e = sk_ftab_entry_at(bk, m);
-			if ((uint32_t)(e >> 32) == pos[i].sig) {
+		for (j = 0; j < SK_FTAB_WAYS; j++) {
+			uint64_t e = __atomic_load_n(&bk->e[j], __ATOMIC_ACQUIRE);
+
+			if (e != 0 && (uint32_t)(e >> 32) == pos[i].sig) {
 				ref[i] = (uint32_t)e;
 				rte_prefetch0(&t->flow[ref[i] & ~SK_FTAB_CORE_REF]);
+				break;
 			}
 		}
 	}

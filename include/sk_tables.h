@@ -26,7 +26,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <rte_atomic.h>
 #include <rte_common.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -34,10 +33,6 @@
 #include <rte_rcu_qsbr.h>
 
 #include "sk_common.h"
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define SK_NO_INDEX UINT32_MAX
 
@@ -199,60 +194,17 @@ static inline bool sk_ftab_ref_is(const struct sk_tables *t, uint32_t ref,
 	return sk_addr_key_eq((ref & SK_FTAB_CORE_REF) ? &f->core : &f->access, k);
 }
 
-/*
- * Which of bucket BK's entries carry signature SIG: bit 2j+1 for entry j.
- * With SSE2 the 8 words are compared at once, no branch per entry (the
- * position of a hit is random: a loop would mispredict its exit on every
- * lookup). On x86 each aligned 8-byte element of a vector load is read
- * whole, and loads are not reordered with later loads, so this is as good
- * as an acquire load of each entry; the spill word's high half (pad) is 0
- * and a signature never is.
- */
-static inline uint32_t sk_ftab_match(const struct sk_ftab_bucket *bk, uint32_t sig)
-{
-#ifdef __SSE2__
-	const __m128i *v = (const __m128i *)bk->e;
-	const __m128i s = _mm_set1_epi32((int)sig);
-	uint32_t m;
-
-	m = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v), s)));
-	m |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v + 1), s)))
-	     << 4;
-	m |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v + 2), s)))
-	     << 8;
-	m |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v + 3), s)))
-	     << 12;
-	rte_compiler_barrier();
-	return m & 0x2aaa; /* the high halves (signatures) of e[0..6] */
-#else
-	uint32_t m = 0;
-	unsigned int j;
-
-	for (j = 0; j < SK_FTAB_WAYS; j++)
-		if ((uint32_t)(__atomic_load_n(&bk->e[j], __ATOMIC_ACQUIRE) >> 32) == sig)
-			m |= 2u << (2 * j);
-	return m;
-#endif
-}
-
-/* The entry that the lowest bit of a match mask stands for. */
-static inline uint64_t sk_ftab_entry_at(const struct sk_ftab_bucket *bk, uint32_t mask)
-{
-	return __atomic_load_n(&bk->e[__builtin_ctz(mask) / 2], __ATOMIC_ACQUIRE);
-}
-
 /* K (found at P) in bucket B: its flow reference, or SK_FTAB_NONE. */
 static inline uint32_t sk_ftab_find(const struct sk_tables *t, uint32_t b,
 				    const struct sk_ftab_pos *p, const struct sk_addr_key *k)
 {
 	const struct sk_ftab_bucket *bk = &t->flows.b[b];
-	uint64_t e;
-	uint32_t m;
+	unsigned int i;
 
-	for (m = sk_ftab_match(bk, p->sig); m != 0; m &= m - 1) {
-		e = sk_ftab_entry_at(bk, m);
-		/* The entry may have changed since the match: reread, and its key decides. */
-		if ((uint32_t)(e >> 32) == p->sig && sk_ftab_ref_is(t, (uint32_t)e, k))
+	for (i = 0; i < SK_FTAB_WAYS; i++) {
+		uint64_t e = __atomic_load_n(&bk->e[i], __ATOMIC_ACQUIRE);
+
+		if (e != 0 && (uint32_t)(e >> 32) == p->sig && sk_ftab_ref_is(t, (uint32_t)e, k))
 			return (uint32_t)e;
 	}
 	return SK_FTAB_NONE;
