@@ -6,16 +6,25 @@
  * Concurrency model (single writer, many lock-free readers):
  *  - Only the control thread inserts, changes and deletes entries. Workers
  *    post what they see on a ring (sk_events.h) and read the tables.
- *  - The two lookup tables are rte_hash with RW_CONCURRENCY_LF: readers never
- *    block and never see a half-inserted key.
+ *  - Contacts (signalling address -> user) are an rte_hash with
+ *    RW_CONCURRENCY_LF. Media flows have an index of their own (struct
+ *    sk_ftab below): every media frame looks one up, and rte_hash costs two
+ *    dependent cache lines (bucket, then key slot) before the flow's own;
+ *    this index costs one, its hit confirmed on the key the flow holds in
+ *    the line the frame reads next (docs/PERFORMANCE.md, "RTP path"). Its
+ *    entries are single 64-bit words: readers never block and never see a
+ *    half-inserted key.
  *  - A slot (flow, user, move record) is filled completely before the key
  *    that leads to it is published, and is never reused while a worker may
  *    still hold its index: deletions go through one rte_rcu_qsbr defer queue,
- *    and workers report a quiescent state once per poll loop. The hash key
- *    positions themselves are freed through the same queue.
+ *    and workers report a quiescent state once per poll loop. The contact
+ *    table's key positions are freed through the same queue.
  *  - A user's handover state (new address) is an immutable struct sk_move
  *    reached through one pointer: a worker sees the old record or the new
  *    one, never a mix. The replaced record is freed after a grace period.
+ *    Each of the user's flows carries a copy (address, generation) under a
+ *    seqcount, rewritten by the control thread whenever the move changes, so
+ *    that a media frame reads its flow's first line and nothing else.
  *  - The few fields a worker writes (a flow's latched port, its last uplink
  *    time and SSRC) are single atomics: last writer wins, which is what they
  *    mean.
