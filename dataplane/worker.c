@@ -85,7 +85,7 @@ static enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from, uint8_t 
 
 	if (count)
 		count_class(w, meta, sip);
-	if (likely(meta->cls != SK_PKT_UDP))
+	if (meta->cls != SK_PKT_UDP)
 		return SK_FORWARD;
 	if (unlikely(sip))
 		return sk_sip_handle(w, from, frame, len, meta, now);
