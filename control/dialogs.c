@@ -95,9 +95,7 @@ static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, in
 	f->kind = (uint8_t)kind;
 	f->media_index = (uint8_t)media;
 	sk_flow_set_move(&s->tw, idx, s->tw.t.user[dg->user].move);
-	if (sk_flow_publish(&s->tw, idx) < 0) {
-		/* Never published: no worker saw it, the slot goes straight back. */
-		s->tw.free_flows[s->tw.n_free_flows++] = idx;
+	if (sk_flow_publish(&s->tw, idx) < 0) { /* the slot went back */
 		sk_session_count(s, SK_CCTR_streams_refused);
 		return;
 	}

@@ -224,12 +224,18 @@ int sk_flow_publish(struct sk_tables_writer *tw, uint32_t idx)
 	if (sk_flow_lookup(&tw->t, &f->access, &core) != SK_NO_INDEX ||
 	    sk_flow_lookup(&tw->t, &f->core, &core) != SK_NO_INDEX) {
 		tw->flow_keys_refused++;
+		tw->free_flows[tw->n_free_flows++] = idx;
 		return -1;
 	}
-	if (ftab_add(tw, &f->access, idx) < 0)
+	if (ftab_add(tw, &f->access, idx) < 0) {
+		/* Nothing was visible: the slot goes straight back. */
+		tw->free_flows[tw->n_free_flows++] = idx;
 		return -1;
+	}
 	if (ftab_add(tw, &f->core, idx | SK_FTAB_CORE_REF) < 0) {
+		/* A worker may have found the flow by its access key meanwhile. */
 		ftab_del(tw, &f->access, idx);
+		defer(tw, DQ_FLOW_SLOT, idx);
 		return -1;
 	}
 	return 0;

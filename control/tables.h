@@ -26,7 +26,11 @@ void sk_tables_destroy(struct sk_tables_writer *tw);
 
 /* A free flow slot (SK_NO_INDEX when full). Fill it, then sk_flow_publish. */
 uint32_t sk_flow_alloc(struct sk_tables_writer *tw);
-/* Make a filled flow visible to workers through its access and core keys. -1: key taken. */
+/*
+ * Make a filled flow visible to workers through its access and core keys.
+ * -1: a key is taken by another flow, or both its buckets are full; the slot
+ * is then given back (after a grace period if a worker may have seen it).
+ */
 int sk_flow_publish(struct sk_tables_writer *tw, uint32_t idx);
 /* Remove a published flow's keys; its slot is reused after a grace period. */
 void sk_flow_retire(struct sk_tables_writer *tw, uint32_t idx);
