@@ -77,11 +77,12 @@ static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, boo
  * frames received, once each: a reassembled datagram (COUNT false) was
  * already counted fragment by fragment.
  */
-static enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame,
-				uint32_t *len, struct sk_pkt_meta *meta,
-				const struct sk_media_pre *pre, bool count, sk_time_ns now)
+static __rte_always_inline enum sk_verdict
+dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint32_t *len,
+	 struct sk_pkt_meta *meta, const struct sk_media_pre *pre, bool count, sk_time_ns now)
 {
-	bool sip = meta->cls == SK_PKT_UDP && is_sip(w, meta);
+	/* A frame looked up as media was already found not to be on a SIP port. */
+	bool sip = meta->cls == SK_PKT_UDP && (pre == NULL || !pre->done) && is_sip(w, meta);
 
 	if (count)
 		count_class(w, meta, sip);

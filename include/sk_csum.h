@@ -12,12 +12,12 @@
 /* Fold a 64-bit ones' complement sum of raw 32-bit words to 16 bits. */
 static inline uint16_t sk_csum_fold64(uint64_t sum)
 {
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	uint32_t lo = (uint32_t)sum, s = lo + (uint32_t)(sum >> 32);
+
+	s += s < lo; /* end-around carry */
+	s = (s & 0xffff) + (s >> 16);
+	s += s >> 16;
+	return (uint16_t)s;
 }
 
 /*
