@@ -77,18 +77,18 @@ static inline void sk_pkt_parse(const uint8_t *frame, uint32_t len, struct sk_pk
 	udp_len = SK_PKT_BE16(udp_len);
 	if (__builtin_expect(total > len - ETH || udp_len < UDP || udp_len > total - IP, 0))
 		goto full;
-	*meta = (struct sk_pkt_meta){
-		.cls = SK_PKT_UDP,
-		.ip_version = 4,
-		.l4_proto = 17,
-		.l3_off = ETH,
-		.l4_off = ETH + IP,
-		.payload_off = ETH + IP + UDP,
-		.payload_len = (uint16_t)(udp_len - UDP),
-		.sport = (uint16_t)(frame[ETH + IP] << 8 | frame[ETH + IP + 1]),
-		.dport = (uint16_t)(frame[ETH + IP + 2] << 8 | frame[ETH + IP + 3]),
-		.l3_end = ETH + (uint32_t)total,
-	};
+	/* Every field before the addresses is set, as the full walk sets them (its memset). */
+	__builtin_memset(meta, 0, offsetof(struct sk_pkt_meta, src));
+	meta->cls = SK_PKT_UDP;
+	meta->ip_version = 4;
+	meta->l4_proto = 17;
+	meta->l3_off = ETH;
+	meta->l4_off = ETH + IP;
+	meta->payload_off = ETH + IP + UDP;
+	meta->payload_len = (uint16_t)(udp_len - UDP);
+	meta->sport = (uint16_t)(frame[ETH + IP] << 8 | frame[ETH + IP + 1]);
+	meta->dport = (uint16_t)(frame[ETH + IP + 2] << 8 | frame[ETH + IP + 3]);
+	meta->l3_end = ETH + (uint32_t)total;
 	__builtin_memcpy(meta->src, frame + ETH + 12, 4);
 	__builtin_memcpy(meta->dst, frame + ETH + 16, 4);
 	return;
