@@ -22,17 +22,6 @@ enum sk_endpoint {
 	SK_EP_DST = 1,
 };
 
-/*
- * Set the source or destination address and UDP port of the frame described
- * by META (from sk_pkt_parse, class SK_PKT_UDP). ADDR has the frame's family
- * (4 or 16 bytes), PORT_BE is network order. The IPv4 header checksum and the
- * UDP checksum are updated incrementally; a UDP checksum of 0 on IPv4 (none)
- * stays 0. META's addresses and ports are updated to match.
- */
-/*
- * Inline: every rewritten media frame comes here, and at each call site the
- * endpoint is a constant, so only the address family is left to branch on.
- */
 /* The port and META's copy of the endpoint, once the checksums are adjusted. */
 static __rte_always_inline void sk_rewrite_set_endpoint(struct sk_pkt_meta *meta,
 							enum sk_endpoint which, uint8_t *ip_addr,
@@ -50,6 +39,16 @@ static __rte_always_inline void sk_rewrite_set_endpoint(struct sk_pkt_meta *meta
 	}
 }
 
+/*
+ * Set the source or destination address and UDP port of the frame described
+ * by META (from sk_pkt_parse, class SK_PKT_UDP). ADDR has the frame's family
+ * (4 or 16 bytes), PORT_BE is network order. The IPv4 header checksum and the
+ * UDP checksum are updated incrementally; a UDP checksum of 0 on IPv4 (none)
+ * stays 0. META's addresses and ports are updated to match.
+ *
+ * Inline: every rewritten media frame comes here, and at each call site the
+ * endpoint is a constant, so only the address family is left to branch on.
+ */
 static __rte_always_inline void sk_rewrite_endpoint(uint8_t *frame, struct sk_pkt_meta *meta,
 						    enum sk_endpoint which, const uint8_t *addr,
 						    uint16_t port_be)
