@@ -209,13 +209,17 @@ static const uint8_t compact_ids[26] = {
  */
 static inline unsigned name_hash(const char *n, size_t len)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	unsigned w = sk_ld2(n) | 0x2020u; /* one load, not two */
+#else
 	unsigned w = ((uint8_t)n[0] | 0x20u) | ((uint8_t)n[1] | 0x20u) << 8;
+#endif
 
 	return (((w * 295u) >> 8) + (unsigned)len) & 63u;
 }
 
 struct name_ent {
-	char name[16]; /* lower case, zero padded */
+	char name[16]; /* lower case, then ':' when shorter than 16, zero padded */
 	char fold[16]; /* 0x20 where name has a letter: the case bit to ignore */
 	uint8_t id;
 	uint8_t len;
@@ -223,38 +227,38 @@ struct name_ent {
 
 /* Generated from the names and name_hash() (no collision: checked when generated). */
 static const struct name_ent name_tab[64] = {
-	[0] = {"call-id", "\x20\x20\x20\x20\0\x20\x20", SK_HDR_CALL_ID, 7},
-	[2] = {"call-info", "\x20\x20\x20\x20\0\x20\x20\x20\x20", SK_HDR_CALL_INFO, 9},
-	[3] = {"expires", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_EXPIRES, 7},
-	[9] = {"via", "\x20\x20\x20", SK_HDR_VIA, 3},
-	[18] = {"accept-contact", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+	[0] = {"call-id:", "\x20\x20\x20\x20\0\x20\x20", SK_HDR_CALL_ID, 7},
+	[2] = {"call-info:", "\x20\x20\x20\x20\0\x20\x20\x20\x20", SK_HDR_CALL_INFO, 9},
+	[3] = {"expires:", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_EXPIRES, 7},
+	[9] = {"via:", "\x20\x20\x20", SK_HDR_VIA, 3},
+	[18] = {"accept-contact:", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
 		SK_HDR_ACCEPT_CONTACT, 14},
-	[21] = {"user-agent", "\x20\x20\x20\x20\0\x20\x20\x20\x20\x20", SK_HDR_USER_AGENT, 10},
-	[23] = {"from", "\x20\x20\x20\x20", SK_HDR_FROM, 4},
-	[30] = {"subject", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUBJECT, 7},
-	[32] = {"supported", "\x20\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUPPORTED, 9},
-	[34] = {"contact", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_CONTACT, 7},
-	[39] = {"content-type", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20",
+	[21] = {"user-agent:", "\x20\x20\x20\x20\0\x20\x20\x20\x20\x20", SK_HDR_USER_AGENT, 10},
+	[23] = {"from:", "\x20\x20\x20\x20", SK_HDR_FROM, 4},
+	[30] = {"subject:", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUBJECT, 7},
+	[32] = {"supported:", "\x20\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUPPORTED, 9},
+	[34] = {"contact:", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_CONTACT, 7},
+	[39] = {"content-type:", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20",
 		SK_HDR_CONTENT_TYPE, 12},
-	[41] = {"content-length", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
+	[41] = {"content-length:", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
 		SK_HDR_CONTENT_LENGTH, 14},
 	[43] = {"content-encoding",
 		"\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20",
 		SK_HDR_CONTENT_ENCODING, 16},
-	[45] = {"require", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_REQUIRE, 7},
-	[46] = {"refer-to", "\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFER_TO, 8},
-	[47] = {"allow-events", "\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
+	[45] = {"require:", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_REQUIRE, 7},
+	[46] = {"refer-to:", "\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFER_TO, 8},
+	[47] = {"allow-events:", "\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
 		SK_HDR_ALLOW_EVENTS, 12},
-	[48] = {"to", "\x20\x20", SK_HDR_TO, 2},
-	[49] = {"referred-by", "\x20\x20\x20\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFERRED_BY,
+	[48] = {"to:", "\x20\x20", SK_HDR_TO, 2},
+	[49] = {"referred-by:", "\x20\x20\x20\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFERRED_BY,
 		11},
-	[51] = {"event", "\x20\x20\x20\x20\x20", SK_HDR_EVENT, 5},
-	[52] = {"reject-contact", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+	[51] = {"event:", "\x20\x20\x20\x20\x20", SK_HDR_EVENT, 5},
+	[52] = {"reject-contact:", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
 		SK_HDR_REJECT_CONTACT, 14},
-	[54] = {"session-expires", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+	[54] = {"session-expires:", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
 		SK_HDR_SESSION_EXPIRES, 15},
-	[59] = {"cseq", "\x20\x20\x20\x20", SK_HDR_CSEQ, 4},
-	[60] = {"identity", "\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_IDENTITY, 8},
+	[59] = {"cseq:", "\x20\x20\x20\x20", SK_HDR_CSEQ, 4},
+	[60] = {"identity:", "\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_IDENTITY, 8},
 };
 
 static inline bool is_name_end(char c)
@@ -297,7 +301,11 @@ static inline enum sk_sip_hdr_id header_id(const char *n, size_t len, bool wide)
 }
 
 #if defined(__SSE2__)
-/* header_id() for a name of 1..15 bytes whose first 16 bytes are already in x. */
+/*
+ * header_id() for a name of 0..15 bytes followed by its ':' (n[len] == ':'),
+ * the first 16 bytes already in x.  The entry's name carries its ':' too, so
+ * comparing n[0..len] settles the length as well: no separate length test.
+ */
 static inline enum sk_sip_hdr_id header_id_x(const char *n, size_t len, __m128i x)
 {
 	const struct name_ent *ent;
@@ -308,14 +316,21 @@ static inline enum sk_sip_hdr_id header_id_x(const char *n, size_t len, __m128i 
 		return c < 26 ? compact_ids[c] : SK_HDR_OTHER;
 	}
 	ent = &name_tab[name_hash(n, len)];
-	if (ent->len != len)
-		return SK_HDR_OTHER;
 	unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
 		_mm_or_si128(x, _mm_load_si128((const __m128i *)(const void *)ent->fold)),
 		_mm_load_si128((const __m128i *)(const void *)ent->name)));
 
-	return (~eq & ((1u << len) - 1)) == 0 ? (enum sk_sip_hdr_id)ent->id : SK_HDR_OTHER;
+	return (~eq & ((2u << len) - 1)) == 0 ? (enum sk_sip_hdr_id)ent->id : SK_HDR_OTHER;
 }
+#endif
+
+#if defined(__SSSE3__)
+/*
+ * ':' SP HT by low nibble (0x3a, 0x20, 0x09 differ there): a byte b is one of
+ * them exactly when name_end_tab[b & 15] == b (pshufb gives 0 for b >= 0x80,
+ * and the zero entries match no byte with that low nibble).
+ */
+#define name_end_tab _mm_setr_epi8(' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', ':', 0, 0, 0, 0, 0)
 #endif
 
 /* Length of the header name at p: bytes before the first ':' SP or HT (le if none). */
@@ -455,6 +470,8 @@ static bool is_keepalive(const char *p, const char *e)
 enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 {
 	const char *p = buf, *e = buf + len, *nl, *le;
+	/* lines starting at or before e16 have 16 readable bytes */
+	const uintptr_t e16 = len >= 16 ? (uintptr_t)e - 16 : 0;
 	uint32_t seen = 0;
 	unsigned nh = 0; /* m->n_hdrs, stored at the end */
 	enum sk_sip_err err;
@@ -493,33 +510,41 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		size_t nlen;
 		bool wide;
 
-#if defined(__SSE2__)
+#if defined(__SSSE3__)
 		/*
 		 * Usual line "Name: value\r\n" with 16 readable bytes: one load
 		 * gives the name's end, often the line end too, and the name
 		 * compare.  Anything else takes the general path below.
 		 */
-		if (e - p >= 16 && sk_is(*p, SK_C_TOKEN)) {
+		if ((uintptr_t)p <= e16) {
 			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-			__m128i lf = _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'));
-			unsigned mlf = (unsigned)_mm_movemask_epi8(lf);
-			/* the name ends at ':' SP HT; an LF first sends the line below */
-			unsigned mt = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')), lf),
-				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
-					     _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')))));
+			unsigned mlf =
+				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+			/* the name ends at ':' SP HT (one shuffle, see name_end_tab);
+			 * an LF first sends the line below */
+			unsigned mt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+					      _mm_shuffle_epi8(name_end_tab, x), x)) |
+				      mlf;
 
 			nlen = (size_t)__builtin_ctz(mt | 0x10000u);
 			if (nlen < 16 && p[nlen] == ':') {
 				nl = mlf != 0 ? p + __builtin_ctz(mlf) : sk_find_lf32(p + 16, e);
+				/* not folded: the next line starts with a token byte
+				 * (> SP), else the exact test */
 				if (nl != NULL &&
-				    (nl + 1 == e || (nl[1] != ' ' && nl[1] != '\t'))) {
+				    ((nl + 1 < e && (uint8_t)nl[1] > ' ') || nl + 1 == e ||
+				     (nl[1] != ' ' && nl[1] != '\t'))) {
 					id = header_id_x(p, nlen, x);
 					v = p + nlen + 1;
-					p = nl + 1;
-					if (id == SK_HDR_OTHER)
+					if (id != SK_HDR_OTHER) {
+						p = nl + 1;
+						goto known; /* its name began with a letter */
+					}
+					/* an unknown name must still begin with a token byte */
+					if (sk_is(*p, SK_C_TOKEN)) {
+						p = nl + 1;
 						continue;
-					goto known;
+					}
 				}
 			}
 		}
@@ -558,7 +583,7 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		p = nl + 1;
 		if (id == SK_HDR_OTHER)
 			continue;
-#if defined(__SSE2__)
+#if defined(__SSSE3__)
 	known:
 #endif
 		/*
