@@ -37,6 +37,18 @@ static inline bool sk_is(char c, uint8_t cls)
 }
 
 /*
+ * The loop bound of a vector scan: a block at p is whole before lim when
+ * (uintptr_t)p <= sk_lim_minus(lim, n), one compare per step instead of
+ * recomputing lim - p.  Integer arithmetic, as lim - n may point before the
+ * buffer (the bound then admits no p; no object lives in the first n bytes of
+ * the address space, so it cannot wrap).
+ */
+static inline uintptr_t sk_lim_minus(const char *lim, unsigned n)
+{
+	return (uintptr_t)lim - n;
+}
+
+/*
  * First byte c in [p, e), or NULL; vector loads may read up to lim (>= e).
  * Header and SDP lines, URIs and params are short (~10-60 bytes), where a
  * libc memchr call costs more than the search itself, so this is an inline
@@ -46,8 +58,9 @@ static inline const char *sk_find_bytel(const char *p, const char *e, const char
 {
 #if defined(__SSE2__)
 	const __m128i v = _mm_set1_epi8(c);
+	const uintptr_t l16 = sk_lim_minus(lim, 16);
 
-	while (lim - p >= 16) {
+	while ((uintptr_t)p <= l16) {
 		unsigned mask = (unsigned)_mm_movemask_epi8(
 			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
 
@@ -82,9 +95,10 @@ static inline const char *sk_find_lf16(const char *p, const char *e, const char 
 {
 #if defined(__SSE2__)
 	const __m128i v = _mm_set1_epi8('\n');
+	const uintptr_t l16 = sk_lim_minus(e, 16);
 	unsigned m;
 
-	while (e - p >= 16) {
+	while ((uintptr_t)p <= l16) {
 		m = (unsigned)_mm_movemask_epi8(
 			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
 		if (m != 0)
@@ -114,8 +128,9 @@ static inline const char *sk_find_lf32(const char *p, const char *e)
 {
 #if defined(__SSE2__)
 	const __m128i v = _mm_set1_epi8('\n');
+	const uintptr_t l32 = sk_lim_minus(e, 32);
 
-	while (e - p >= 32) {
+	while ((uintptr_t)p <= l32) {
 		__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v);
 		__m128i b =
 			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), v);
@@ -204,7 +219,9 @@ static inline uint64_t sk_eq64(const char *p, char c)
 static inline const char *sk_skipl(const char *p, const char *e, const char *lim, uint8_t cls)
 {
 #if defined(__SSSE3__)
-	while (lim - p >= 16) {
+	const uintptr_t l16 = sk_lim_minus(lim, 16);
+
+	while ((uintptr_t)p <= l16) {
 		unsigned m = sk_cls16(p, cls);
 
 		if (m != 0) {
