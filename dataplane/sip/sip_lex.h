@@ -185,7 +185,9 @@ static inline unsigned sk_cls16(const char *p, uint8_t cls)
 		if (cls & (1u << k))
 			t = _mm_or_si128(
 				t, _mm_load_si128((const __m128i *)(const void *)sk_cls_lo[k]));
-	r = _mm_and_si128(_mm_shuffle_epi8(t, _mm_and_si128(x, nib)),
+	/* pshufb indexes by the low nibble and gives 0 for a byte >= 0x80, which
+	 * is in no class: x needs no masking for the low-nibble lookup */
+	r = _mm_and_si128(_mm_shuffle_epi8(t, x),
 			  _mm_shuffle_epi8(hibit, _mm_and_si128(_mm_srli_epi16(x, 4), nib)));
 	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_setzero_si128()));
 }
