@@ -313,6 +313,15 @@ enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, const
 	n = sk_skip_ws(q, e);
 	if (n == q)
 		return SK_SIP_ERR_BAD_CSEQ;
+	if (m->is_request && (size_t)(e - n) == m->method_str.len && m->method_str.len <= 16 &&
+	    sk_eq16(n, buf + m->method_str.off, m->method_str.len)) {
+		/* the request's own method (the usual case): already checked to be
+		 * a non-empty token and mapped to its enum by the start line */
+		m->cseq = num;
+		m->cseq_method_str = sk_mkspan(buf, n, e);
+		m->cseq_method = m->method;
+		return SK_SIP_OK;
+	}
 	q = sk_skipl(n, e, lim, SK_C_TOKEN);
 	if (q == n || q != e)
 		return SK_SIP_ERR_BAD_CSEQ;

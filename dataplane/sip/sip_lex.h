@@ -343,6 +343,19 @@ static inline bool sk_ci_eq(const char *p, const char *lower, size_t n)
 	return n == 0 || SK_FOLD((uint8_t)p[0], (uint8_t)lower[0], 0x20u);
 }
 
+/* Case-sensitive equality of a[0..n) and b[0..n), n <= 16, with overlapping
+ * word loads (no memcmp call for the few bytes of a method name). */
+static inline bool sk_eq16(const char *a, const char *b, size_t n)
+{
+	if (n >= 8)
+		return sk_ld8(a) == sk_ld8(b) && sk_ld8(a + n - 8) == sk_ld8(b + n - 8);
+	if (n >= 4)
+		return sk_ld4(a) == sk_ld4(b) && sk_ld4(a + n - 4) == sk_ld4(b + n - 4);
+	if (n >= 2)
+		return sk_ld2(a) == sk_ld2(b) && sk_ld2(a + n - 2) == sk_ld2(b + n - 2);
+	return n == 0 || a[0] == b[0];
+}
+
 static inline bool sk_ci_eqn(const char *p, size_t pn, const char *lower, size_t n)
 {
 	return pn == n && sk_ci_eq(p, lower, n);
@@ -422,12 +435,15 @@ static inline const char *sk_parse_u32(const char *p, const char *e, uint32_t *o
 /* ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" ; returns the ':' or NULL. */
 static inline const char *sk_scheme_end(const char *p, const char *e)
 {
-	if (e - p >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') {
-		if (p[3] == ':')
-			return p + 3; /* the usual "sip:" */
-		if (e - p >= 5 && (p[3] | 0x20) == 's' && p[4] == ':')
-			return p + 4;
-	}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the usual "sip:" as one word; the loop below settles anything else */
+	if (e - p >= 4 && (sk_ld4(p) | 0x00202020u) == 0x3a706973u)
+		return p + 3;
+#else
+	if (e - p >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+	    p[3] == ':')
+		return p + 3;
+#endif
 	if (p == e || !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
 		return NULL;
 	for (p++; p < e; p++) {
@@ -499,7 +515,7 @@ static inline const char *sk_param_fast(const char *q, const char *e, const char
 
 	if (q < e && *q == ' ')
 		q++; /* "; name", as Cisco writes Call-Info */
-	if (lim - q < 32 || q >= e)
+	if ((uintptr_t)q > sk_lim_minus(lim, 32) || q >= e)
 		return NULL;
 	k = (unsigned)__builtin_ctz(sk_cls16(q, SK_C_TOKEN) | 0x10000u);
 	if (k == 0 || k >= 16)
@@ -523,7 +539,7 @@ static inline const char *sk_param_fast(const char *q, const char *e, const char
 	s = q + k + 1;
 	while (s < e && *s == ' ')
 		s++; /* "name= value", Cisco again */
-	if (s >= e || lim - s < 16)
+	if (s >= e || (uintptr_t)s > sk_lim_minus(lim, 16))
 		return NULL;
 	if (*s == '"') {
 		ve = sk_skip_quoted(s, e, lim);
@@ -615,6 +631,8 @@ int sk_opt_lookup_lim(const char *s, size_t len, const char *lim);
 
 /* sk_sip_uri_parse() that may read vectors up to lim (the end of buf). */
 int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out);
+/* The same for a URI whose bytes are all known to be SK_C_URIC (not checked again). */
+int sk_uri_parse_uric(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out);
 
 /* Parses the header-specific fields of one header value (sip_headers.c). */
 /*

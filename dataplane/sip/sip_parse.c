@@ -168,7 +168,8 @@ static enum sk_sip_err parse_request_line(const char *buf, const char *p, const 
 	}
 	if (sk_scheme_end(u, p - 1) == NULL)
 		return SK_SIP_ERR_BAD_REQUEST_URI;
-	if (sk_uri_parse_lim(buf, m->ruri, lim, &uri) != 0) {
+	/* [u, p) is all SK_C_URIC (the scan above): not checked again */
+	if (sk_uri_parse_uric(buf, m->ruri, lim, &uri) != 0) {
 		if (uri.scheme == SK_URI_SIP || uri.scheme == SK_URI_SIPS)
 			return SK_SIP_ERR_BAD_REQUEST_URI;
 	} else if (uri.headers.off != 0) {

@@ -11,7 +11,10 @@
 
 #include "sip_lex.h"
 
-int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out)
+/* uric_ok: the caller already found every byte of the URI in SK_C_URIC. */
+static inline __attribute__((always_inline)) int uri_parse(const char *buf, struct sk_span uri,
+							   const char *lim, struct sk_sip_uri *out,
+							   bool uric_ok)
 {
 	const char *p = buf + uri.off, *e = p + uri.len, *at, *q, *c;
 	uint32_t port;
@@ -28,8 +31,7 @@ int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struc
 			out->scheme = SK_URI_TEL;
 		return -1;
 	}
-	q = sk_skipl(p, e, lim, SK_C_URIC);
-	if (q != e)
+	if (!uric_ok && sk_skipl(p, e, lim, SK_C_URIC) != e)
 		return -1;
 	at = sk_find_bytel(p, e, lim, '@');
 	if (at != NULL) {
@@ -87,6 +89,16 @@ int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struc
 		p = e;
 	}
 	return p == e ? 0 : -1;
+}
+
+int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out)
+{
+	return uri_parse(buf, uri, lim, out, false);
+}
+
+int sk_uri_parse_uric(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out)
+{
+	return uri_parse(buf, uri, lim, out, true);
 }
 
 int sk_sip_uri_parse(const char *buf, struct sk_span uri, struct sk_sip_uri *out)
