@@ -114,8 +114,9 @@ static inline __attribute__((always_inline)) const char *params(const char *buf,
  * 3.1.2.14); an unbracketed URI ends at ';' ',' '?' or LWS, and a '?' there
  * is then rejected by the caller, as RFC 3261 20 requires <> for it.
  */
-static const char *name_addr(const char *buf, const char *p, const char *e, const char *lim,
-			     struct sk_span *disp, struct sk_span *uri, uint8_t *bracketed)
+static inline __attribute__((always_inline)) const char *
+name_addr(const char *buf, const char *p, const char *e, const char *lim, struct sk_span *disp,
+	  struct sk_span *uri, uint8_t *bracketed)
 {
 	const char *q;
 
