@@ -301,53 +301,6 @@ enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, co
 	}
 }
 
-enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, const char *lim,
-			    struct sk_sip_msg *m)
-{
-	const char *q, *n;
-	uint32_t num;
-
-	q = sk_parse_u32(p, e, &num);
-	/* RFC 3261 8.1.1.5: the sequence number MUST be less than 2^31. */
-	if (q == NULL || num > 0x7fffffffu)
-		return SK_SIP_ERR_BAD_CSEQ;
-	n = sk_skip_ws(q, e);
-	if (n == q)
-		return SK_SIP_ERR_BAD_CSEQ;
-	if (m->is_request && (size_t)(e - n) == m->method_str.len && m->method_str.len <= 16 &&
-	    sk_eq16(n, buf + m->method_str.off, m->method_str.len)) {
-		/* the request's own method (the usual case): already checked to be
-		 * a non-empty token and mapped to its enum by the start line */
-		m->cseq = num;
-		m->cseq_method_str = sk_mkspan(buf, n, e);
-		m->cseq_method = m->method;
-		return SK_SIP_OK;
-	}
-	q = sk_skipl(n, e, lim, SK_C_TOKEN);
-	if (q == n || q != e)
-		return SK_SIP_ERR_BAD_CSEQ;
-	m->cseq = num;
-	m->cseq_method_str = sk_mkspan(buf, n, q);
-	m->cseq_method = (uint8_t)sk_sip_method_from(n, (size_t)(q - n));
-	return SK_SIP_OK;
-}
-
-/* callid = word [ "@" word ] */
-bool sk_hdr_call_id_ok(const char *p, const char *e, const char *lim)
-{
-	const char *q = sk_skipl(p, e, lim, SK_C_WORD);
-
-	if (q == p)
-		return false;
-	if (q == e)
-		return true;
-	if (*q != '@')
-		return false;
-	p = q + 1;
-	q = sk_skipl(p, e, lim, SK_C_WORD);
-	return q != p && q == e;
-}
-
 /* [ option-tag *( COMMA option-tag ) ]: an empty Supported is legal. */
 int sk_hdr_opt_tags(const char *p, const char *e, const char *lim, uint32_t *mask)
 {
