@@ -211,7 +211,75 @@ static inline uint64_t sk_eq64(const char *p, char c)
 	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), v))
 		       << 48;
 }
+#else
+static inline uint64_t sk_eq64(const char *p, char c)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < 64; i++)
+		m |= (uint64_t)(p[i] == c) << i;
+	return m;
+}
 #endif
+
+/*
+ * Line ends in order, from 64-byte blocks read one after another: each byte
+ * is tested once, and the next LF comes from a bit mask already in a
+ * register (tzcnt, clear the bit) instead of a vector search that starts
+ * from the previous one's result, so successive lines do not wait on each
+ * other's search.  bits holds the LFs of [nb - 64, nb) not yet returned.
+ */
+struct sk_lfwalk {
+	uintptr_t nb;
+	uint64_t bits;
+};
+
+/* Walk from p (the next LF returned is the first at or after p). */
+static inline void sk_lfw_init(struct sk_lfwalk *w, const char *p)
+{
+	w->nb = (uintptr_t)p;
+	w->bits = 0;
+}
+
+/*
+ * Next LF in [p, e) (p as given to sk_lfw_init()) or NULL; s <= p is the
+ * start of the readable buffer: the last block is read as the 64 bytes
+ * ending at e when there are that many.
+ */
+static inline const char *sk_lfw_next(struct sk_lfwalk *w, const char *s, const char *e)
+{
+	while (w->bits == 0) {
+		uintptr_t nb = w->nb;
+
+		if (nb + 64 <= (uintptr_t)e) {
+			w->bits = sk_eq64((const char *)nb, '\n');
+			w->nb = nb + 64;
+			continue;
+		}
+		if (nb >= (uintptr_t)e)
+			return NULL;
+		/* the last 1..63 bytes: their bits only, based at nb like any block */
+		size_t rest = (size_t)((uintptr_t)e - nb);
+		uint64_t b = 0;
+
+		if (e - s >= 64) {
+			b = sk_eq64(e - 64, '\n') >> (64 - rest);
+		} else {
+			const char *q = (const char *)nb;
+
+			for (size_t i = 0; i < rest; i++)
+				b |= (uint64_t)(q[i] == '\n') << i;
+		}
+		w->bits = b;
+		w->nb = nb + 64; /* past e: no block after this one */
+		if (b == 0)
+			return NULL;
+	}
+	const char *nl = (const char *)(w->nb - 64) + __builtin_ctzll(w->bits);
+
+	w->bits &= w->bits - 1;
+	return nl;
+}
 
 /*
  * Skips bytes of class cls in [p, e).  lim (>= e) is how far the buffer may

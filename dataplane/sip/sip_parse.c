@@ -3,10 +3,11 @@
  * SIP message framing: start line, header line splitting (with folding),
  * dispatch of the headers sipkeep needs, mandatory-header and body checks.
  *
- * A header line's first 16 bytes are loaded once: they give the name's end,
- * the line end when the line is that short, and the name compare against a
- * perfect hash entry; longer lines look for their LF 32 bytes a step.  An
- * unknown header thus costs a few vector steps and is never tokenised.
+ * A header line's first 16 bytes are loaded once: they give the name's end
+ * and the name compare against a perfect hash entry.  Line ends come from
+ * LF bit masks of the header block, 64 bytes at a time (sk_lfw_next()), so
+ * finding a line's end does not wait for the previous line's.  An unknown
+ * header thus costs a few vector steps and is never tokenised.
  * Lines in unusual shapes (LWS before the colon, folds, names of 16+ bytes,
  * the last 16 bytes of the buffer) take the general path, byte-exact with it.
  */
@@ -476,6 +477,9 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 	uint32_t seen = 0;
 	unsigned nh = 0; /* m->n_hdrs, stored at the end */
 	enum sk_sip_err err;
+#if defined(__SSSE3__)
+	struct sk_lfwalk lfw; /* line ends of the usual lines (fast path) */
+#endif
 
 	if (len == 0)
 		return SK_SIP_ERR_EMPTY;
@@ -504,6 +508,9 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 	if (err != SK_SIP_OK)
 		return err;
 	p = nl + 1;
+#if defined(__SSSE3__)
+	sk_lfw_init(&lfw, p);
+#endif
 
 	for (;;) {
 		const char *ls = p, *v, *ve, *n;
@@ -514,25 +521,21 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 #if defined(__SSSE3__)
 		/*
 		 * Usual line "Name: value\r\n" with 16 readable bytes: one load
-		 * gives the name's end, often the line end too, and the name
-		 * compare.  Anything else takes the general path below.
+		 * gives the name's end and the name compare, the LF walk the
+		 * line end.  Anything else takes the general path below.
 		 */
 		if ((uintptr_t)p <= e16) {
 			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-			unsigned mlf =
-				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
-			/* the name ends at ':' SP HT (one shuffle, see name_end_tab);
-			 * an LF first sends the line below */
-			unsigned mt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-					      _mm_shuffle_epi8(name_end_tab, x), x)) |
-				      mlf;
+			/* the name ends at ':' SP HT (one shuffle, see name_end_tab) */
+			unsigned mt = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(_mm_shuffle_epi8(name_end_tab, x), x));
 
 			nlen = (size_t)__builtin_ctz(mt | 0x10000u);
 			if (nlen < 16 && p[nlen] == ':') {
-				nl = mlf != 0 ? p + __builtin_ctz(mlf) : sk_find_lf32(p + 16, e);
-				/* not folded: the next line starts with a token byte
-				 * (> SP), else the exact test */
-				if (nl != NULL &&
+				nl = sk_lfw_next(&lfw, buf, e);
+				/* no LF inside the name; not folded: the next line
+				 * starts with a token byte (> SP), else the exact test */
+				if (nl != NULL && (size_t)(nl - p) > nlen &&
 				    ((nl + 1 < e && (uint8_t)nl[1] > ' ') || nl + 1 == e ||
 				     (nl[1] != ' ' && nl[1] != '\t'))) {
 					id = header_id_x(p, nlen, x);
@@ -582,6 +585,9 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 			return nl + 1 == e ? SK_SIP_ERR_TRUNCATED : SK_SIP_ERR_BAD_HEADER;
 		v = n + 1;
 		p = nl + 1;
+#if defined(__SSSE3__)
+		sk_lfw_init(&lfw, p); /* the block walk starts over after this line */
+#endif
 		if (id == SK_HDR_OTHER)
 			continue;
 #if defined(__SSSE3__)
