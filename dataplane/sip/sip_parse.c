@@ -362,39 +362,54 @@ static inline size_t name_len(const char *p, const char *le, bool wide)
 	return (size_t)(q - p);
 }
 
-/* Headers that must appear once; the bit is also the "seen" mark. */
+/* "seen" bits of the headers that must appear once (ONCE below) and of Via. */
 #define SEEN(id) (UINT32_C(1) << (id))
-#define SINGLE_MASK                                                                                \
-	(SEEN(SK_HDR_FROM) | SEEN(SK_HDR_TO) | SEEN(SK_HDR_CALL_ID) | SEEN(SK_HDR_CSEQ) |          \
-	 SEEN(SK_HDR_EXPIRES) | SEEN(SK_HDR_CONTENT_LENGTH))
 #define MANDATORY_MASK                                                                             \
 	(SEEN(SK_HDR_FROM) | SEEN(SK_HDR_TO) | SEEN(SK_HDR_CALL_ID) | SEEN(SK_HDR_CSEQ) |          \
 	 SEEN(SK_HDR_VIA))
 
+/*
+ * A header that must appear once: duplicate_header on its second line, before
+ * its value is looked at.  Only these and Via (mandatory) need a seen bit,
+ * each a constant in its own case.
+ */
+#define ONCE(id)                                                                                   \
+	do {                                                                                       \
+		if (*seen & SEEN(id))                                                              \
+			return SK_SIP_ERR_DUPLICATE_HEADER;                                        \
+		*seen |= SEEN(id);                                                                 \
+	} while (0)
+
 static enum sk_sip_err parse_header(const char *buf, enum sk_sip_hdr_id id, const char *v,
 				    const char *ve, const char *ls, const char *le, const char *lim,
-				    struct sk_sip_msg *m)
+				    struct sk_sip_msg *m, uint32_t *seen)
 {
 	uint32_t u;
 	const char *q;
 
 	switch (id) {
 	case SK_HDR_VIA:
+		*seen |= SEEN(SK_HDR_VIA);
 		return sk_hdr_via(buf, v, ve, lim, m);
 	case SK_HDR_FROM:
+		ONCE(SK_HDR_FROM);
 		return sk_hdr_addr(buf, v, ve, lim, &m->from) ? SK_SIP_ERR_BAD_FROM : SK_SIP_OK;
 	case SK_HDR_TO:
+		ONCE(SK_HDR_TO);
 		return sk_hdr_addr(buf, v, ve, lim, &m->to) ? SK_SIP_ERR_BAD_TO : SK_SIP_OK;
 	case SK_HDR_CALL_ID:
+		ONCE(SK_HDR_CALL_ID);
 		if (!sk_hdr_call_id_ok(v, ve, lim))
 			return SK_SIP_ERR_BAD_CALL_ID;
 		m->call_id = sk_mkspan(buf, v, ve);
 		return SK_SIP_OK;
 	case SK_HDR_CSEQ:
+		ONCE(SK_HDR_CSEQ);
 		return sk_hdr_cseq(buf, v, ve, lim, m);
 	case SK_HDR_CONTACT:
 		return sk_hdr_contact(buf, v, ve, lim, m);
 	case SK_HDR_EXPIRES:
+		ONCE(SK_HDR_EXPIRES);
 		q = sk_parse_u32(v, ve, &u);
 		if (q == NULL || q != ve)
 			return SK_SIP_ERR_BAD_EXPIRES;
@@ -402,6 +417,7 @@ static enum sk_sip_err parse_header(const char *buf, enum sk_sip_hdr_id id, cons
 		m->has_expires = 1;
 		return SK_SIP_OK;
 	case SK_HDR_CONTENT_LENGTH:
+		ONCE(SK_HDR_CONTENT_LENGTH);
 		q = sk_parse_u32(v, ve, &u);
 		if (q == NULL || q != ve)
 			return SK_SIP_ERR_BAD_CONTENT_LENGTH;
@@ -609,13 +625,6 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 			if ((uint8_t)*v <= ' ')
 				v = sk_skip_ws(v, ve);
 		}
-		{
-			uint32_t bit = SEEN(id);
-
-			if (seen & bit & SINGLE_MASK)
-				return SK_SIP_ERR_DUPLICATE_HEADER;
-			seen |= bit;
-		}
 		if (nh < SK_SIP_MAX_HDRS) {
 			struct sk_sip_hdr *h = &m->hdrs[nh++];
 
@@ -625,7 +634,7 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		} else {
 			m->overflow |= SK_SIP_OVF_HDRS;
 		}
-		err = parse_header(buf, id, v, ve, ls, p, e, m);
+		err = parse_header(buf, id, v, ve, ls, p, e, m, &seen);
 		if (err != SK_SIP_OK)
 			return err;
 	}
