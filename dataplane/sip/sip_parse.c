@@ -491,7 +491,9 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 	/* lines starting at or before e16 have 16 readable bytes */
 	const uintptr_t e16 = len >= 16 ? (uintptr_t)e - 16 : 0;
 	uint32_t seen = 0;
-	unsigned nh = 0; /* m->n_hdrs, stored at the end */
+	/* byte offset of the next hdrs[] slot (no multiply per line);
+	 * m->n_hdrs is stored at the end */
+	size_t hoff = 0;
 	enum sk_sip_err err;
 #if defined(__SSSE3__)
 	struct sk_lfwalk lfw; /* line ends of the usual lines (fast path) */
@@ -625,12 +627,14 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 			if ((uint8_t)*v <= ' ')
 				v = sk_skip_ws(v, ve);
 		}
-		if (nh < SK_SIP_MAX_HDRS) {
-			struct sk_sip_hdr *h = &m->hdrs[nh++];
+		if (hoff < sizeof(m->hdrs)) {
+			struct sk_sip_hdr *h =
+				(struct sk_sip_hdr *)(void *)((char *)m->hdrs + hoff);
 
 			h->id = (uint8_t)id;
 			sk_setspan(&h->line, buf, ls, p);
 			sk_setspan(&h->value, buf, v, ve);
+			hoff += sizeof(*h);
 		} else {
 			m->overflow |= SK_SIP_OVF_HDRS;
 		}
@@ -639,7 +643,7 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 			return err;
 	}
 
-	m->n_hdrs = (uint8_t)nh;
+	m->n_hdrs = (uint8_t)(hoff / sizeof(m->hdrs[0]));
 	if ((seen & MANDATORY_MASK) != MANDATORY_MASK)
 		return SK_SIP_ERR_MISSING_HEADER;
 	if (m->is_request) {
