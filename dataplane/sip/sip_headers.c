@@ -238,7 +238,8 @@ sent_by:
 	p = params(buf, p, e, lim, PK_VIA, v, &v->params);
 	if (p == NULL)
 		return NULL;
-	v->value = sk_mkspan(buf, s, sk_rtrim(s, p));
+	/* at e no trim: header values come trimmed (only a ',' leaves LWS) */
+	v->value = sk_mkspan(buf, s, p == e ? p : sk_rtrim(s, p));
 	return p;
 }
 
@@ -288,7 +289,7 @@ enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, co
 		p = params(buf, p, e, lim, PK_CONTACT, c, &c->params);
 		if (p == NULL)
 			return SK_SIP_ERR_BAD_CONTACT;
-		c->value = sk_mkspan(buf, s, sk_rtrim(s, p));
+		c->value = sk_mkspan(buf, s, p == e ? p : sk_rtrim(s, p)); /* as in Via */
 		if (m->n_contact < SK_SIP_MAX_CONTACT)
 			m->n_contact++;
 		else
@@ -467,7 +468,7 @@ bool sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *
 		p = params(buf, q + 1, e, lim, PK_PLAIN, NULL, &ci->params);
 		if (p == NULL)
 			return false;
-		ci->value = sk_mkspan(buf, s, sk_rtrim(s, p));
+		ci->value = sk_mkspan(buf, s, p == e ? p : sk_rtrim(s, p)); /* as in Via */
 		if (m->n_callinfo < SK_SIP_MAX_CALLINFO)
 			m->n_callinfo++;
 		else

@@ -242,11 +242,12 @@ static inline void sk_lfw_init(struct sk_lfwalk *w, const char *p)
 }
 
 /*
- * Next LF in [p, e) (p as given to sk_lfw_init()) or NULL; s <= p is the
- * start of the readable buffer: the last block is read as the 64 bytes
- * ending at e when there are that many.
+ * Makes sure an LF is pending: false when [p, e) (p as given to
+ * sk_lfw_init()) has no more.  s <= p is the start of the readable buffer:
+ * the last block is read as the 64 bytes ending at e when there are that
+ * many.
  */
-static inline const char *sk_lfw_next(struct sk_lfwalk *w, const char *s, const char *e)
+static inline bool sk_lfw_fill(struct sk_lfwalk *w, const char *s, const char *e)
 {
 	while (w->bits == 0) {
 		uintptr_t nb = w->nb;
@@ -257,7 +258,7 @@ static inline const char *sk_lfw_next(struct sk_lfwalk *w, const char *s, const 
 			continue;
 		}
 		if (nb >= (uintptr_t)e)
-			return NULL;
+			return false;
 		/* the last 1..63 bytes: their bits only, based at nb like any block */
 		size_t rest = (size_t)((uintptr_t)e - nb);
 		uint64_t b = 0;
@@ -273,8 +274,14 @@ static inline const char *sk_lfw_next(struct sk_lfwalk *w, const char *s, const 
 		w->bits = b;
 		w->nb = nb + 64; /* past e: no block after this one */
 		if (b == 0)
-			return NULL;
+			return false;
 	}
+	return true;
+}
+
+/* The next LF, once sk_lfw_fill() said there is one. */
+static inline const char *sk_lfw_take(struct sk_lfwalk *w)
+{
 	const char *nl = (const char *)(w->nb - 64) + __builtin_ctzll(w->bits);
 
 	w->bits &= w->bits - 1;

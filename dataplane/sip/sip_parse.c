@@ -305,24 +305,29 @@ static inline enum sk_sip_hdr_id header_id(const char *n, size_t len, bool wide)
 #if defined(__SSE2__)
 /*
  * header_id() for a name of 0..15 bytes followed by its ':' (n[len] == ':'),
- * the first 16 bytes already in x.  The entry's name carries its ':' too, so
- * comparing n[0..len] settles the length as well: no separate length test.
+ * the first 16 bytes already in x, want the bits of n[0..len].  The entry's
+ * name carries its ':' too, so comparing n[0..len] settles the length as
+ * well: no separate length test.  True, with *id set, for a known name
+ * (an empty slot matches nothing: its name is all zero).
  */
-static inline enum sk_sip_hdr_id header_id_x(const char *n, size_t len, __m128i x)
+static inline bool header_known_x(const char *n, size_t len, __m128i x, unsigned want,
+				  enum sk_sip_hdr_id *id)
 {
 	const struct name_ent *ent;
 
 	if (len == 1) {
 		unsigned c = ((uint8_t)n[0] | 0x20u) - 'a';
 
-		return c < 26 ? compact_ids[c] : SK_HDR_OTHER;
+		*id = c < 26 ? (enum sk_sip_hdr_id)compact_ids[c] : SK_HDR_OTHER;
+		return *id != SK_HDR_OTHER;
 	}
 	ent = &name_tab[name_hash(n, len)];
 	unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
 		_mm_or_si128(x, _mm_load_si128((const __m128i *)(const void *)ent->fold)),
 		_mm_load_si128((const __m128i *)(const void *)ent->name)));
 
-	return (~eq & ((2u << len) - 1)) == 0 ? (enum sk_sip_hdr_id)ent->id : SK_HDR_OTHER;
+	*id = (enum sk_sip_hdr_id)ent->id;
+	return (eq & want) == want;
 }
 #endif
 
@@ -549,16 +554,16 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 				_mm_cmpeq_epi8(_mm_shuffle_epi8(name_end_tab, x), x));
 
 			nlen = (size_t)__builtin_ctz(mt | 0x10000u);
-			if (nlen < 16 && p[nlen] == ':') {
-				nl = sk_lfw_next(&lfw, buf, e);
+			if (nlen < 16 && p[nlen] == ':' && sk_lfw_fill(&lfw, buf, e)) {
+				nl = sk_lfw_take(&lfw);
 				/* no LF inside the name; not folded: the next line
 				 * starts with a token byte (> SP), else the exact test */
-				if (nl != NULL && (size_t)(nl - p) > nlen &&
+				if ((size_t)(nl - p) > nlen &&
 				    ((nl + 1 < e && (uint8_t)nl[1] > ' ') || nl + 1 == e ||
 				     (nl[1] != ' ' && nl[1] != '\t'))) {
-					id = header_id_x(p, nlen, x);
 					v = p + nlen + 1;
-					if (id != SK_HDR_OTHER) {
+					/* mt's lowest bit is nlen: want = bits 0..nlen */
+					if (header_known_x(p, nlen, x, mt ^ (mt - 1), &id)) {
 						p = nl + 1;
 						goto known; /* its name began with a letter */
 					}
@@ -616,9 +621,9 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		 * v <= nl (the colon is before the LF) and *nl is readable, so
 		 * the single-byte tests need no bounds check.
 		 */
-		ve = nl - (nl[-1] == '\r'); /* nl[-1] is at worst the colon */
-		if ((uint8_t)ve[-1] > ' ' && (uint8_t)v[*v == ' '] > ' ') {
-			v += *v == ' ';
+		ve = nl[-1] == '\r' ? nl - 1 : nl; /* nl[-1] is at worst the colon */
+		if (v[0] == ' ' && (uint8_t)v[1] > ' ' && (uint8_t)ve[-1] > ' ') {
+			v++; /* ": value", by far the most common */
 		} else {
 			if (ve > v && (uint8_t)ve[-1] <= ' ')
 				ve = sk_rtrim(v, ve);
