@@ -304,30 +304,22 @@ static inline enum sk_sip_hdr_id header_id(const char *n, size_t len, bool wide)
 
 #if defined(__SSE2__)
 /*
- * header_id() for a name of 0..15 bytes followed by its ':' (n[len] == ':'),
- * the first 16 bytes already in x, want the bits of n[0..len].  The entry's
- * name carries its ':' too, so comparing n[0..len] settles the length as
- * well: no separate length test.  True, with *id set, for a known name
- * (an empty slot matches nothing: its name is all zero).
+ * For a name of 2..15 bytes followed by its ':' (n[len] == ':'), the first
+ * 16 bytes already in x, want the bits of n[0..len]: the bits of n[0..len]
+ * that equal the hash entry's (case folded).  The entry's name carries its
+ * ':' too, so comparing n[0..len] settles the length as well: no separate
+ * length test; an empty slot (all zero) matches nothing.
  */
-static inline bool header_known_x(const char *n, size_t len, __m128i x, unsigned want,
-				  enum sk_sip_hdr_id *id)
+static inline unsigned header_eq_x(const char *n, size_t len, __m128i x, unsigned want,
+				   enum sk_sip_hdr_id *id)
 {
-	const struct name_ent *ent;
-
-	if (len == 1) {
-		unsigned c = ((uint8_t)n[0] | 0x20u) - 'a';
-
-		*id = c < 26 ? (enum sk_sip_hdr_id)compact_ids[c] : SK_HDR_OTHER;
-		return *id != SK_HDR_OTHER;
-	}
-	ent = &name_tab[name_hash(n, len)];
-	unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-		_mm_or_si128(x, _mm_load_si128((const __m128i *)(const void *)ent->fold)),
-		_mm_load_si128((const __m128i *)(const void *)ent->name)));
+	const struct name_ent *ent = &name_tab[name_hash(n, len)];
 
 	*id = (enum sk_sip_hdr_id)ent->id;
-	return (eq & want) == want;
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		       _mm_or_si128(x, _mm_load_si128((const __m128i *)(const void *)ent->fold)),
+		       _mm_load_si128((const __m128i *)(const void *)ent->name))) &
+	       want;
 }
 #endif
 
@@ -562,10 +554,23 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 				    ((nl + 1 < e && (uint8_t)nl[1] > ' ') || nl + 1 == e ||
 				     (nl[1] != ' ' && nl[1] != '\t'))) {
 					v = p + nlen + 1;
-					/* mt's lowest bit is nlen: want = bits 0..nlen */
-					if (header_known_x(p, nlen, x, mt ^ (mt - 1), &id)) {
-						p = nl + 1;
-						goto known; /* its name began with a letter */
+					if (nlen != 1) {
+						/* mt's lowest bit is nlen: want = bits 0..nlen */
+						unsigned want = mt ^ (mt - 1);
+
+						if (header_eq_x(p, nlen, x, want, &id) == want) {
+							p = nl + 1;
+							goto known; /* name began with a letter */
+						}
+					} else {
+						unsigned c = ((uint8_t)p[0] | 0x20u) - 'a';
+
+						id = c < 26 ? (enum sk_sip_hdr_id)compact_ids[c]
+							    : SK_HDR_OTHER;
+						if (id != SK_HDR_OTHER) {
+							p = nl + 1;
+							goto known;
+						}
 					}
 					/* an unknown name must still begin with a token byte */
 					if (sk_is(*p, SK_C_TOKEN)) {
