@@ -77,10 +77,28 @@ static inline __attribute__((always_inline)) int uri_parse(const char *buf, stru
 		q = sk_find_bytel(p, e, lim, '?');
 		if (q == NULL)
 			q = e;
-		/* uri-parameter = pname [ "=" pvalue ], pname non-empty */
-		for (c = p; c < q; c++)
-			if (*c == ';' && (c + 1 == q || c[1] == ';' || c[1] == '='))
+			/* uri-parameter = pname [ "=" pvalue ], pname non-empty */
+#if defined(__SSE2__)
+		if (q - p <= 16 && (uintptr_t)p <= sk_lim_minus(lim, 16)) {
+			/* one block: a ';' followed by ';', '=' or the end */
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			unsigned valid = (1u << (q - p)) - 1;
+			unsigned sm =
+				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(';'))) &
+				valid;
+			unsigned em =
+				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('='))) &
+				valid;
+
+			if (sm & ((sm >> 1) | (em >> 1) | (1u << (q - p - 1))))
 				return -1;
+		} else
+#endif
+		{
+			for (c = p; c < q; c++)
+				if (*c == ';' && (c + 1 == q || c[1] == ';' || c[1] == '='))
+					return -1;
+		}
 		out->params = sk_mkspan(buf, p, q);
 		p = q;
 	}
