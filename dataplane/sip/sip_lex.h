@@ -86,67 +86,6 @@ static inline const char *sk_find_lf(const char *p, const char *e)
 	return sk_find_bytel(p, e, e, '\n');
 }
 
-/*
- * First LF in [p, e) or NULL, 16 bytes a step, for short (SDP) lines.
- * Bytes from s (<= p) on are readable: the last 16 bytes before e are then
- * tested with one load ending at e instead of byte by byte.
- */
-static inline const char *sk_find_lf16(const char *p, const char *e, const char *s)
-{
-#if defined(__SSE2__)
-	const __m128i v = _mm_set1_epi8('\n');
-	const uintptr_t l16 = sk_lim_minus(e, 16);
-	unsigned m;
-
-	while ((uintptr_t)p <= l16) {
-		m = (unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
-		if (m != 0)
-			return p + __builtin_ctz(m);
-		p += 16;
-	}
-	if (p < e && e - s >= 16) {
-		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			    _mm_loadu_si128((const __m128i *)(const void *)(e - 16)), v)) >>
-		    (16 - (e - p));
-		return m != 0 ? p + __builtin_ctz(m) : NULL;
-	}
-#else
-	(void)s;
-#endif
-	for (; p < e; p++)
-		if (*p == '\n')
-			return p;
-	return NULL;
-}
-
-/*
- * First LF in [p, e) or NULL, 32 bytes a step: header lines are ~30-120
- * bytes.
- */
-static inline const char *sk_find_lf32(const char *p, const char *e)
-{
-#if defined(__SSE2__)
-	const __m128i v = _mm_set1_epi8('\n');
-	const uintptr_t l32 = sk_lim_minus(e, 32);
-
-	while ((uintptr_t)p <= l32) {
-		__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v);
-		__m128i b =
-			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), v);
-
-		if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) {
-			unsigned m = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b)
-									      << 16;
-
-			return p + __builtin_ctz(m);
-		}
-		p += 32;
-	}
-#endif
-	return sk_find_bytel(p, e, e, '\n');
-}
-
 #if defined(__SSSE3__)
 /*
  * Nibble tables for 16-bytes-at-a-time class tests: for class bit k,
