@@ -5,7 +5,7 @@
  *
  * A header line's first 16 bytes are loaded once: they give the name's end
  * and the name compare against a perfect hash entry.  Line ends come from
- * LF bit masks of the header block, 64 bytes at a time (sk_lfw_next()), so
+ * LF bit masks of the header block, 64 bytes at a time (sk_lfw_fill()), so
  * finding a line's end does not wait for the previous line's.  An unknown
  * header thus costs a few vector steps and is never tokenised.
  * Lines in unusual shapes (LWS before the colon, folds, names of 16+ bytes,
@@ -304,7 +304,7 @@ static inline enum sk_sip_hdr_id header_id(const char *n, size_t len, bool wide)
 
 #if defined(__SSE2__)
 /*
- * For a name of 2..15 bytes followed by its ':' (n[len] == ':'), the first
+ * For a name of 0 or 2..15 bytes followed by its ':' (n[len] == ':'), the first
  * 16 bytes already in x, want the bits of n[0..len]: the bits of n[0..len]
  * that equal the hash entry's (case folded).  The entry's name carries its
  * ':' too, so comparing n[0..len] settles the length as well: no separate
