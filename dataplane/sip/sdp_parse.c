@@ -283,13 +283,15 @@ enum sk_sdp_err sk_sdp_parse(const char *buf, struct sk_span body, struct sk_sdp
 {
 	const char *p = buf + body.off, *e = p + body.len;
 	struct sk_sdp_media spare, *m = NULL;
+	struct sk_lfwalk lfw; /* line ends: see sk_lfw_fill() */
 	bool first = true;
 
 	sk_zero(sdp, offsetof(struct sk_sdp, media));
 	if (body.len == 0)
 		return SK_SDP_ERR_EMPTY;
+	sk_lfw_init(&lfw, p);
 	while (p < e) {
-		const char *nl = sk_find_lf16(p, e, buf + body.off);
+		const char *nl = sk_lfw_fill(&lfw, buf + body.off, e) ? sk_lfw_take(&lfw) : NULL;
 		const char *next = nl ? nl + 1 : e;
 		const char *le = nl ? nl : e;
 		const char *v;

@@ -11,11 +11,11 @@
 /* media type of a Content-Type value, LWS and params stripped, lower-case compare. */
 static bool ctype_is(const char *p, const char *e, const char *type, size_t n)
 {
-	const char *q = p;
-
-	while (q < e && !sk_is(*q, SK_C_WS) && *q != ';')
-		q++;
-	return sk_ci_eqn(p, (size_t)(q - p), type, n);
+	/* type has no LWS or ';': the media type is type exactly when the first
+	 * n bytes are type and the value ends or the type ends right after */
+	if ((size_t)(e - p) < n || !sk_ci_eq(p, type, n))
+		return false;
+	return (size_t)(e - p) == n || sk_is(p[n], SK_C_WS) || p[n] == ';';
 }
 
 static const char *find_mem(const char *h, const char *he, const char *n, size_t nl)

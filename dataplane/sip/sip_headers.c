@@ -114,8 +114,9 @@ static inline __attribute__((always_inline)) const char *params(const char *buf,
  * 3.1.2.14); an unbracketed URI ends at ';' ',' '?' or LWS, and a '?' there
  * is then rejected by the caller, as RFC 3261 20 requires <> for it.
  */
-static const char *name_addr(const char *buf, const char *p, const char *e, const char *lim,
-			     struct sk_span *disp, struct sk_span *uri, uint8_t *bracketed)
+static inline __attribute__((always_inline)) const char *
+name_addr(const char *buf, const char *p, const char *e, const char *lim, struct sk_span *disp,
+	  struct sk_span *uri, uint8_t *bracketed)
 {
 	const char *q;
 
@@ -237,7 +238,8 @@ sent_by:
 	p = params(buf, p, e, lim, PK_VIA, v, &v->params);
 	if (p == NULL)
 		return NULL;
-	v->value = sk_mkspan(buf, s, sk_rtrim(s, p));
+	/* at e no trim: header values come trimmed (only a ',' leaves LWS) */
+	v->value = sk_mkspan(buf, s, p == e ? p : sk_rtrim(s, p));
 	return p;
 }
 
@@ -287,7 +289,7 @@ enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, co
 		p = params(buf, p, e, lim, PK_CONTACT, c, &c->params);
 		if (p == NULL)
 			return SK_SIP_ERR_BAD_CONTACT;
-		c->value = sk_mkspan(buf, s, sk_rtrim(s, p));
+		c->value = sk_mkspan(buf, s, p == e ? p : sk_rtrim(s, p)); /* as in Via */
 		if (m->n_contact < SK_SIP_MAX_CONTACT)
 			m->n_contact++;
 		else
@@ -300,43 +302,57 @@ enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, co
 	}
 }
 
-enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, const char *lim,
-			    struct sk_sip_msg *m)
+#if defined(__SSSE3__)
+/*
+ * The usual list: option tags separated by single commas, nothing else.
+ * One pass 16 bytes a step checks that every byte is a token byte or a
+ * comma and walks the commas of the same load; each comma ends a tag.
+ * Returns -1, leaving *acc alone, for anything else (LWS, an empty tag, a
+ * non-token byte): the general loop then decides.  32 bytes past e must be
+ * readable (the tag lookup compares 32 bytes).
+ */
+static inline int opt_tags_plain(const char *p, const char *e, uint32_t *acc)
 {
-	const char *q, *n;
-	uint32_t num;
+	/* sk_cls_lo's TOKEN row with ',' (0x2c: low nibble 12, bit 2) added */
+	const __m128i tc =
+		_mm_or_si128(_mm_load_si128((const __m128i *)(const void *)sk_cls_lo[0]),
+			     _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0));
+	const __m128i hibit =
+		_mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i nib = _mm_set1_epi8(0x0f), comma = _mm_set1_epi8(',');
+	const char *ts = p; /* start of the current tag */
+	uint32_t a = *acc;
+	int opt;
 
-	q = sk_parse_u32(p, e, &num);
-	/* RFC 3261 8.1.1.5: the sequence number MUST be less than 2^31. */
-	if (q == NULL || num > 0x7fffffffu)
-		return SK_SIP_ERR_BAD_CSEQ;
-	n = sk_skip_ws(q, e);
-	if (n == q)
-		return SK_SIP_ERR_BAD_CSEQ;
-	q = sk_skipl(n, e, lim, SK_C_TOKEN);
-	if (q == n || q != e)
-		return SK_SIP_ERR_BAD_CSEQ;
-	m->cseq = num;
-	m->cseq_method_str = sk_mkspan(buf, n, q);
-	m->cseq_method = (uint8_t)sk_sip_method_from(n, (size_t)(q - n));
-	return SK_SIP_OK;
+	for (const char *q = p; q < e; q += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i r = _mm_and_si128(
+			_mm_shuffle_epi8(tc, x),
+			_mm_shuffle_epi8(hibit, _mm_and_si128(_mm_srli_epi16(x, 4), nib)));
+		unsigned valid = e - q >= 16 ? 0xffffu : (1u << (e - q)) - 1;
+		unsigned bad = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_setzero_si128()));
+		unsigned com = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, comma)) & valid;
+
+		if (bad & valid)
+			return -1;
+		while (com != 0) {
+			const char *end = q + __builtin_ctz(com);
+
+			if (end == ts)
+				return -1; /* empty tag */
+			opt = sk_opt_lookup_inl(ts, (size_t)(end - ts), ts + 32);
+			a |= SK_OPT_BIT(opt >= 0 ? opt : SK_OPT_OTHER);
+			ts = end + 1;
+			com &= com - 1;
+		}
+	}
+	if (ts == e)
+		return -1; /* trailing comma */
+	opt = sk_opt_lookup_inl(ts, (size_t)(e - ts), ts + 32);
+	*acc = a | SK_OPT_BIT(opt >= 0 ? opt : SK_OPT_OTHER);
+	return 0;
 }
-
-/* callid = word [ "@" word ] */
-bool sk_hdr_call_id_ok(const char *p, const char *e, const char *lim)
-{
-	const char *q = sk_skipl(p, e, lim, SK_C_WORD);
-
-	if (q == p)
-		return false;
-	if (q == e)
-		return true;
-	if (*q != '@')
-		return false;
-	p = q + 1;
-	q = sk_skipl(p, e, lim, SK_C_WORD);
-	return q != p && q == e;
-}
+#endif
 
 /* [ option-tag *( COMMA option-tag ) ]: an empty Supported is legal. */
 int sk_hdr_opt_tags(const char *p, const char *e, const char *lim, uint32_t *mask)
@@ -347,6 +363,10 @@ int sk_hdr_opt_tags(const char *p, const char *e, const char *lim, uint32_t *mas
 
 	if (p == e)
 		return 0;
+#if defined(__SSSE3__)
+	if (lim - e >= 32 && opt_tags_plain(p, e, mask) == 0)
+		return 0;
+#endif
 	for (;;) {
 #if defined(__SSSE3__)
 		/*
@@ -448,7 +468,7 @@ bool sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *
 		p = params(buf, q + 1, e, lim, PK_PLAIN, NULL, &ci->params);
 		if (p == NULL)
 			return false;
-		ci->value = sk_mkspan(buf, s, sk_rtrim(s, p));
+		ci->value = sk_mkspan(buf, s, p == e ? p : sk_rtrim(s, p)); /* as in Via */
 		if (m->n_callinfo < SK_SIP_MAX_CALLINFO)
 			m->n_callinfo++;
 		else

@@ -37,6 +37,18 @@ static inline bool sk_is(char c, uint8_t cls)
 }
 
 /*
+ * The loop bound of a vector scan: a block at p is whole before lim when
+ * (uintptr_t)p <= sk_lim_minus(lim, n), one compare per step instead of
+ * recomputing lim - p.  Integer arithmetic, as lim - n may point before the
+ * buffer (the bound then admits no p; no object lives in the first n bytes of
+ * the address space, so it cannot wrap).
+ */
+static inline uintptr_t sk_lim_minus(const char *lim, unsigned n)
+{
+	return (uintptr_t)lim - n;
+}
+
+/*
  * First byte c in [p, e), or NULL; vector loads may read up to lim (>= e).
  * Header and SDP lines, URIs and params are short (~10-60 bytes), where a
  * libc memchr call costs more than the search itself, so this is an inline
@@ -46,8 +58,9 @@ static inline const char *sk_find_bytel(const char *p, const char *e, const char
 {
 #if defined(__SSE2__)
 	const __m128i v = _mm_set1_epi8(c);
+	const uintptr_t l16 = sk_lim_minus(lim, 16);
 
-	while (lim - p >= 16) {
+	while ((uintptr_t)p <= l16) {
 		unsigned mask = (unsigned)_mm_movemask_epi8(
 			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
 
@@ -70,65 +83,6 @@ static inline const char *sk_find_bytel(const char *p, const char *e, const char
 
 static inline const char *sk_find_lf(const char *p, const char *e)
 {
-	return sk_find_bytel(p, e, e, '\n');
-}
-
-/*
- * First LF in [p, e) or NULL, 16 bytes a step, for short (SDP) lines.
- * Bytes from s (<= p) on are readable: the last 16 bytes before e are then
- * tested with one load ending at e instead of byte by byte.
- */
-static inline const char *sk_find_lf16(const char *p, const char *e, const char *s)
-{
-#if defined(__SSE2__)
-	const __m128i v = _mm_set1_epi8('\n');
-	unsigned m;
-
-	while (e - p >= 16) {
-		m = (unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
-		if (m != 0)
-			return p + __builtin_ctz(m);
-		p += 16;
-	}
-	if (p < e && e - s >= 16) {
-		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			    _mm_loadu_si128((const __m128i *)(const void *)(e - 16)), v)) >>
-		    (16 - (e - p));
-		return m != 0 ? p + __builtin_ctz(m) : NULL;
-	}
-#else
-	(void)s;
-#endif
-	for (; p < e; p++)
-		if (*p == '\n')
-			return p;
-	return NULL;
-}
-
-/*
- * First LF in [p, e) or NULL, 32 bytes a step: header lines are ~30-120
- * bytes.
- */
-static inline const char *sk_find_lf32(const char *p, const char *e)
-{
-#if defined(__SSE2__)
-	const __m128i v = _mm_set1_epi8('\n');
-
-	while (e - p >= 32) {
-		__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v);
-		__m128i b =
-			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), v);
-
-		if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) {
-			unsigned m = (unsigned)_mm_movemask_epi8(a) | (unsigned)_mm_movemask_epi8(b)
-									      << 16;
-
-			return p + __builtin_ctz(m);
-		}
-		p += 32;
-	}
-#endif
 	return sk_find_bytel(p, e, e, '\n');
 }
 
@@ -170,7 +124,9 @@ static inline unsigned sk_cls16(const char *p, uint8_t cls)
 		if (cls & (1u << k))
 			t = _mm_or_si128(
 				t, _mm_load_si128((const __m128i *)(const void *)sk_cls_lo[k]));
-	r = _mm_and_si128(_mm_shuffle_epi8(t, _mm_and_si128(x, nib)),
+	/* pshufb indexes by the low nibble and gives 0 for a byte >= 0x80, which
+	 * is in no class: x needs no masking for the low-nibble lookup */
+	r = _mm_and_si128(_mm_shuffle_epi8(t, x),
 			  _mm_shuffle_epi8(hibit, _mm_and_si128(_mm_srli_epi16(x, 4), nib)));
 	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(r, _mm_setzero_si128()));
 }
@@ -194,7 +150,82 @@ static inline uint64_t sk_eq64(const char *p, char c)
 	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), v))
 		       << 48;
 }
+#else
+static inline uint64_t sk_eq64(const char *p, char c)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < 64; i++)
+		m |= (uint64_t)(p[i] == c) << i;
+	return m;
+}
 #endif
+
+/*
+ * Line ends in order, from 64-byte blocks read one after another: each byte
+ * is tested once, and the next LF comes from a bit mask already in a
+ * register (tzcnt, clear the bit) instead of a vector search that starts
+ * from the previous one's result, so successive lines do not wait on each
+ * other's search.  bits holds the LFs of [nb - 64, nb) not yet returned.
+ */
+struct sk_lfwalk {
+	uintptr_t nb;
+	uint64_t bits;
+};
+
+/* Walk from p (the next LF returned is the first at or after p). */
+static inline void sk_lfw_init(struct sk_lfwalk *w, const char *p)
+{
+	w->nb = (uintptr_t)p;
+	w->bits = 0;
+}
+
+/*
+ * Makes sure an LF is pending: false when [p, e) (p as given to
+ * sk_lfw_init()) has no more.  s <= p is the start of the readable buffer:
+ * the last block is read as the 64 bytes ending at e when there are that
+ * many.
+ */
+static inline bool sk_lfw_fill(struct sk_lfwalk *w, const char *s, const char *e)
+{
+	while (w->bits == 0) {
+		uintptr_t nb = w->nb;
+
+		if (nb + 64 <= (uintptr_t)e) {
+			w->bits = sk_eq64((const char *)nb, '\n');
+			w->nb = nb + 64;
+			continue;
+		}
+		if (nb >= (uintptr_t)e)
+			return false;
+		/* the last 1..63 bytes: their bits only, based at nb like any block */
+		size_t rest = (size_t)((uintptr_t)e - nb);
+		uint64_t b = 0;
+
+		if (e - s >= 64) {
+			b = sk_eq64(e - 64, '\n') >> (64 - rest);
+		} else {
+			const char *q = (const char *)nb;
+
+			for (size_t i = 0; i < rest; i++)
+				b |= (uint64_t)(q[i] == '\n') << i;
+		}
+		w->bits = b;
+		w->nb = nb + 64; /* past e: no block after this one */
+		if (b == 0)
+			return false;
+	}
+	return true;
+}
+
+/* The next LF, once sk_lfw_fill() said there is one. */
+static inline const char *sk_lfw_take(struct sk_lfwalk *w)
+{
+	const char *nl = (const char *)(w->nb - 64) + __builtin_ctzll(w->bits);
+
+	w->bits &= w->bits - 1;
+	return nl;
+}
 
 /*
  * Skips bytes of class cls in [p, e).  lim (>= e) is how far the buffer may
@@ -204,7 +235,9 @@ static inline uint64_t sk_eq64(const char *p, char c)
 static inline const char *sk_skipl(const char *p, const char *e, const char *lim, uint8_t cls)
 {
 #if defined(__SSSE3__)
-	while (lim - p >= 16) {
+	const uintptr_t l16 = sk_lim_minus(lim, 16);
+
+	while ((uintptr_t)p <= l16) {
 		unsigned m = sk_cls16(p, cls);
 
 		if (m != 0) {
@@ -324,6 +357,19 @@ static inline bool sk_ci_eq(const char *p, const char *lower, size_t n)
 	return n == 0 || SK_FOLD((uint8_t)p[0], (uint8_t)lower[0], 0x20u);
 }
 
+/* Case-sensitive equality of a[0..n) and b[0..n), n <= 16, with overlapping
+ * word loads (no memcmp call for the few bytes of a method name). */
+static inline bool sk_eq16(const char *a, const char *b, size_t n)
+{
+	if (n >= 8)
+		return sk_ld8(a) == sk_ld8(b) && sk_ld8(a + n - 8) == sk_ld8(b + n - 8);
+	if (n >= 4)
+		return sk_ld4(a) == sk_ld4(b) && sk_ld4(a + n - 4) == sk_ld4(b + n - 4);
+	if (n >= 2)
+		return sk_ld2(a) == sk_ld2(b) && sk_ld2(a + n - 2) == sk_ld2(b + n - 2);
+	return n == 0 || a[0] == b[0];
+}
+
 static inline bool sk_ci_eqn(const char *p, size_t pn, const char *lower, size_t n)
 {
 	return pn == n && sk_ci_eq(p, lower, n);
@@ -403,12 +449,15 @@ static inline const char *sk_parse_u32(const char *p, const char *e, uint32_t *o
 /* ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" ; returns the ':' or NULL. */
 static inline const char *sk_scheme_end(const char *p, const char *e)
 {
-	if (e - p >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') {
-		if (p[3] == ':')
-			return p + 3; /* the usual "sip:" */
-		if (e - p >= 5 && (p[3] | 0x20) == 's' && p[4] == ':')
-			return p + 4;
-	}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* the usual "sip:" as one word; the loop below settles anything else */
+	if (e - p >= 4 && (sk_ld4(p) | 0x00202020u) == 0x3a706973u)
+		return p + 3;
+#else
+	if (e - p >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+	    p[3] == ':')
+		return p + 3;
+#endif
 	if (p == e || !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
 		return NULL;
 	for (p++; p < e; p++) {
@@ -480,7 +529,7 @@ static inline const char *sk_param_fast(const char *q, const char *e, const char
 
 	if (q < e && *q == ' ')
 		q++; /* "; name", as Cisco writes Call-Info */
-	if (lim - q < 32 || q >= e)
+	if ((uintptr_t)q > sk_lim_minus(lim, 32) || q >= e)
 		return NULL;
 	k = (unsigned)__builtin_ctz(sk_cls16(q, SK_C_TOKEN) | 0x10000u);
 	if (k == 0 || k >= 16)
@@ -504,7 +553,7 @@ static inline const char *sk_param_fast(const char *q, const char *e, const char
 	s = q + k + 1;
 	while (s < e && *s == ' ')
 		s++; /* "name= value", Cisco again */
-	if (s >= e || lim - s < 16)
+	if (s >= e || (uintptr_t)s > sk_lim_minus(lim, 16))
 		return NULL;
 	if (*s == '"') {
 		ve = sk_skip_quoted(s, e, lim);
@@ -596,6 +645,8 @@ int sk_opt_lookup_lim(const char *s, size_t len, const char *lim);
 
 /* sk_sip_uri_parse() that may read vectors up to lim (the end of buf). */
 int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out);
+/* The same for a URI whose bytes are all known to be SK_C_URIC (not checked again). */
+int sk_uri_parse_uric(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out);
 
 /* Parses the header-specific fields of one header value (sip_headers.c). */
 /*
@@ -608,9 +659,54 @@ enum sk_sip_err sk_hdr_addr(const char *buf, const char *p, const char *e, const
 			    struct sk_sip_addr *a);
 enum sk_sip_err sk_hdr_contact(const char *buf, const char *p, const char *e, const char *lim,
 			       struct sk_sip_msg *m);
-enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e, const char *lim,
-			    struct sk_sip_msg *m);
-bool sk_hdr_call_id_ok(const char *p, const char *e, const char *lim);
+/* CSeq (inline: a call cost more than its usual work) */
+static inline enum sk_sip_err sk_hdr_cseq(const char *buf, const char *p, const char *e,
+					  const char *lim, struct sk_sip_msg *m)
+{
+	const char *q, *n;
+	uint32_t num;
+
+	q = sk_parse_u32(p, e, &num);
+	/* RFC 3261 8.1.1.5: the sequence number MUST be less than 2^31. */
+	if (q == NULL || num > 0x7fffffffu)
+		return SK_SIP_ERR_BAD_CSEQ;
+	n = sk_skip_ws(q, e);
+	if (n == q)
+		return SK_SIP_ERR_BAD_CSEQ;
+	if (m->is_request && (size_t)(e - n) == m->method_str.len && m->method_str.len <= 16 &&
+	    sk_eq16(n, buf + m->method_str.off, m->method_str.len)) {
+		/* the request's own method (the usual case): already checked to be
+		 * a non-empty token and mapped to its enum by the start line */
+		m->cseq = num;
+		m->cseq_method_str = sk_mkspan(buf, n, e);
+		m->cseq_method = m->method;
+		return SK_SIP_OK;
+	}
+	q = sk_skipl(n, e, lim, SK_C_TOKEN);
+	if (q == n || q != e)
+		return SK_SIP_ERR_BAD_CSEQ;
+	m->cseq = num;
+	m->cseq_method_str = sk_mkspan(buf, n, q);
+	m->cseq_method = (uint8_t)sk_sip_method_from(n, (size_t)(q - n));
+	return SK_SIP_OK;
+}
+
+/* callid = word [ "@" word ] */
+static inline bool sk_hdr_call_id_ok(const char *p, const char *e, const char *lim)
+{
+	const char *q = sk_skipl(p, e, lim, SK_C_WORD);
+
+	if (q == p)
+		return false;
+	if (q == e)
+		return true;
+	if (*q != '@')
+		return false;
+	p = q + 1;
+	q = sk_skipl(p, e, lim, SK_C_WORD);
+	return q != p && q == e;
+}
+
 int sk_hdr_opt_tags(const char *p, const char *e, const char *lim, uint32_t *mask);
 bool sk_hdr_callinfo(const char *buf, const char *p, const char *e, const char *lim, uint8_t line,
 		     struct sk_sip_msg *m);

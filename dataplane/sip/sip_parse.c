@@ -3,10 +3,11 @@
  * SIP message framing: start line, header line splitting (with folding),
  * dispatch of the headers sipkeep needs, mandatory-header and body checks.
  *
- * A header line's first 16 bytes are loaded once: they give the name's end,
- * the line end when the line is that short, and the name compare against a
- * perfect hash entry; longer lines look for their LF 32 bytes a step.  An
- * unknown header thus costs a few vector steps and is never tokenised.
+ * A header line's first 16 bytes are loaded once: they give the name's end
+ * and the name compare against a perfect hash entry.  Line ends come from
+ * LF bit masks of the header block, 64 bytes at a time (sk_lfw_fill()), so
+ * finding a line's end does not wait for the previous line's.  An unknown
+ * header thus costs a few vector steps and is never tokenised.
  * Lines in unusual shapes (LWS before the colon, folds, names of 16+ bytes,
  * the last 16 bytes of the buffer) take the general path, byte-exact with it.
  */
@@ -168,7 +169,8 @@ static enum sk_sip_err parse_request_line(const char *buf, const char *p, const 
 	}
 	if (sk_scheme_end(u, p - 1) == NULL)
 		return SK_SIP_ERR_BAD_REQUEST_URI;
-	if (sk_uri_parse_lim(buf, m->ruri, lim, &uri) != 0) {
+	/* [u, p) is all SK_C_URIC (the scan above): not checked again */
+	if (sk_uri_parse_uric(buf, m->ruri, lim, &uri) != 0) {
 		if (uri.scheme == SK_URI_SIP || uri.scheme == SK_URI_SIPS)
 			return SK_SIP_ERR_BAD_REQUEST_URI;
 	} else if (uri.headers.off != 0) {
@@ -209,13 +211,17 @@ static const uint8_t compact_ids[26] = {
  */
 static inline unsigned name_hash(const char *n, size_t len)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	unsigned w = sk_ld2(n) | 0x2020u; /* one load, not two */
+#else
 	unsigned w = ((uint8_t)n[0] | 0x20u) | ((uint8_t)n[1] | 0x20u) << 8;
+#endif
 
 	return (((w * 295u) >> 8) + (unsigned)len) & 63u;
 }
 
 struct name_ent {
-	char name[16]; /* lower case, zero padded */
+	char name[16]; /* lower case, then ':' when shorter than 16, zero padded */
 	char fold[16]; /* 0x20 where name has a letter: the case bit to ignore */
 	uint8_t id;
 	uint8_t len;
@@ -223,38 +229,38 @@ struct name_ent {
 
 /* Generated from the names and name_hash() (no collision: checked when generated). */
 static const struct name_ent name_tab[64] = {
-	[0] = {"call-id", "\x20\x20\x20\x20\0\x20\x20", SK_HDR_CALL_ID, 7},
-	[2] = {"call-info", "\x20\x20\x20\x20\0\x20\x20\x20\x20", SK_HDR_CALL_INFO, 9},
-	[3] = {"expires", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_EXPIRES, 7},
-	[9] = {"via", "\x20\x20\x20", SK_HDR_VIA, 3},
-	[18] = {"accept-contact", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+	[0] = {"call-id:", "\x20\x20\x20\x20\0\x20\x20", SK_HDR_CALL_ID, 7},
+	[2] = {"call-info:", "\x20\x20\x20\x20\0\x20\x20\x20\x20", SK_HDR_CALL_INFO, 9},
+	[3] = {"expires:", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_EXPIRES, 7},
+	[9] = {"via:", "\x20\x20\x20", SK_HDR_VIA, 3},
+	[18] = {"accept-contact:", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
 		SK_HDR_ACCEPT_CONTACT, 14},
-	[21] = {"user-agent", "\x20\x20\x20\x20\0\x20\x20\x20\x20\x20", SK_HDR_USER_AGENT, 10},
-	[23] = {"from", "\x20\x20\x20\x20", SK_HDR_FROM, 4},
-	[30] = {"subject", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUBJECT, 7},
-	[32] = {"supported", "\x20\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUPPORTED, 9},
-	[34] = {"contact", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_CONTACT, 7},
-	[39] = {"content-type", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20",
+	[21] = {"user-agent:", "\x20\x20\x20\x20\0\x20\x20\x20\x20\x20", SK_HDR_USER_AGENT, 10},
+	[23] = {"from:", "\x20\x20\x20\x20", SK_HDR_FROM, 4},
+	[30] = {"subject:", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUBJECT, 7},
+	[32] = {"supported:", "\x20\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_SUPPORTED, 9},
+	[34] = {"contact:", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_CONTACT, 7},
+	[39] = {"content-type:", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20",
 		SK_HDR_CONTENT_TYPE, 12},
-	[41] = {"content-length", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
+	[41] = {"content-length:", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
 		SK_HDR_CONTENT_LENGTH, 14},
 	[43] = {"content-encoding",
 		"\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20\x20",
 		SK_HDR_CONTENT_ENCODING, 16},
-	[45] = {"require", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_REQUIRE, 7},
-	[46] = {"refer-to", "\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFER_TO, 8},
-	[47] = {"allow-events", "\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
+	[45] = {"require:", "\x20\x20\x20\x20\x20\x20\x20", SK_HDR_REQUIRE, 7},
+	[46] = {"refer-to:", "\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFER_TO, 8},
+	[47] = {"allow-events:", "\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20",
 		SK_HDR_ALLOW_EVENTS, 12},
-	[48] = {"to", "\x20\x20", SK_HDR_TO, 2},
-	[49] = {"referred-by", "\x20\x20\x20\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFERRED_BY,
+	[48] = {"to:", "\x20\x20", SK_HDR_TO, 2},
+	[49] = {"referred-by:", "\x20\x20\x20\x20\x20\x20\x20\x20\0\x20\x20", SK_HDR_REFERRED_BY,
 		11},
-	[51] = {"event", "\x20\x20\x20\x20\x20", SK_HDR_EVENT, 5},
-	[52] = {"reject-contact", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+	[51] = {"event:", "\x20\x20\x20\x20\x20", SK_HDR_EVENT, 5},
+	[52] = {"reject-contact:", "\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
 		SK_HDR_REJECT_CONTACT, 14},
-	[54] = {"session-expires", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
+	[54] = {"session-expires:", "\x20\x20\x20\x20\x20\x20\x20\0\x20\x20\x20\x20\x20\x20\x20",
 		SK_HDR_SESSION_EXPIRES, 15},
-	[59] = {"cseq", "\x20\x20\x20\x20", SK_HDR_CSEQ, 4},
-	[60] = {"identity", "\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_IDENTITY, 8},
+	[59] = {"cseq:", "\x20\x20\x20\x20", SK_HDR_CSEQ, 4},
+	[60] = {"identity:", "\x20\x20\x20\x20\x20\x20\x20\x20", SK_HDR_IDENTITY, 8},
 };
 
 static inline bool is_name_end(char c)
@@ -297,25 +303,33 @@ static inline enum sk_sip_hdr_id header_id(const char *n, size_t len, bool wide)
 }
 
 #if defined(__SSE2__)
-/* header_id() for a name of 1..15 bytes whose first 16 bytes are already in x. */
-static inline enum sk_sip_hdr_id header_id_x(const char *n, size_t len, __m128i x)
+/*
+ * For a name of 0 or 2..15 bytes followed by its ':' (n[len] == ':'), the first
+ * 16 bytes already in x, want the bits of n[0..len]: the bits of n[0..len]
+ * that equal the hash entry's (case folded).  The entry's name carries its
+ * ':' too, so comparing n[0..len] settles the length as well: no separate
+ * length test; an empty slot (all zero) matches nothing.
+ */
+static inline unsigned header_eq_x(const char *n, size_t len, __m128i x, unsigned want,
+				   enum sk_sip_hdr_id *id)
 {
-	const struct name_ent *ent;
+	const struct name_ent *ent = &name_tab[name_hash(n, len)];
 
-	if (len == 1) {
-		unsigned c = ((uint8_t)n[0] | 0x20u) - 'a';
-
-		return c < 26 ? compact_ids[c] : SK_HDR_OTHER;
-	}
-	ent = &name_tab[name_hash(n, len)];
-	if (ent->len != len)
-		return SK_HDR_OTHER;
-	unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-		_mm_or_si128(x, _mm_load_si128((const __m128i *)(const void *)ent->fold)),
-		_mm_load_si128((const __m128i *)(const void *)ent->name)));
-
-	return (~eq & ((1u << len) - 1)) == 0 ? (enum sk_sip_hdr_id)ent->id : SK_HDR_OTHER;
+	*id = (enum sk_sip_hdr_id)ent->id;
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		       _mm_or_si128(x, _mm_load_si128((const __m128i *)(const void *)ent->fold)),
+		       _mm_load_si128((const __m128i *)(const void *)ent->name))) &
+	       want;
 }
+#endif
+
+#if defined(__SSSE3__)
+/*
+ * ':' SP HT by low nibble (0x3a, 0x20, 0x09 differ there): a byte b is one of
+ * them exactly when name_end_tab[b & 15] == b (pshufb gives 0 for b >= 0x80,
+ * and the zero entries match no byte with that low nibble).
+ */
+#define name_end_tab _mm_setr_epi8(' ', 0, 0, 0, 0, 0, 0, 0, 0, '\t', ':', 0, 0, 0, 0, 0)
 #endif
 
 /* Length of the header name at p: bytes before the first ':' SP or HT (le if none). */
@@ -345,39 +359,54 @@ static inline size_t name_len(const char *p, const char *le, bool wide)
 	return (size_t)(q - p);
 }
 
-/* Headers that must appear once; the bit is also the "seen" mark. */
+/* "seen" bits of the headers that must appear once (ONCE below) and of Via. */
 #define SEEN(id) (UINT32_C(1) << (id))
-#define SINGLE_MASK                                                                                \
-	(SEEN(SK_HDR_FROM) | SEEN(SK_HDR_TO) | SEEN(SK_HDR_CALL_ID) | SEEN(SK_HDR_CSEQ) |          \
-	 SEEN(SK_HDR_EXPIRES) | SEEN(SK_HDR_CONTENT_LENGTH))
 #define MANDATORY_MASK                                                                             \
 	(SEEN(SK_HDR_FROM) | SEEN(SK_HDR_TO) | SEEN(SK_HDR_CALL_ID) | SEEN(SK_HDR_CSEQ) |          \
 	 SEEN(SK_HDR_VIA))
 
+/*
+ * A header that must appear once: duplicate_header on its second line, before
+ * its value is looked at.  Only these and Via (mandatory) need a seen bit,
+ * each a constant in its own case.
+ */
+#define ONCE(id)                                                                                   \
+	do {                                                                                       \
+		if (*seen & SEEN(id))                                                              \
+			return SK_SIP_ERR_DUPLICATE_HEADER;                                        \
+		*seen |= SEEN(id);                                                                 \
+	} while (0)
+
 static enum sk_sip_err parse_header(const char *buf, enum sk_sip_hdr_id id, const char *v,
 				    const char *ve, const char *ls, const char *le, const char *lim,
-				    struct sk_sip_msg *m)
+				    struct sk_sip_msg *m, uint32_t *seen)
 {
 	uint32_t u;
 	const char *q;
 
 	switch (id) {
 	case SK_HDR_VIA:
+		*seen |= SEEN(SK_HDR_VIA);
 		return sk_hdr_via(buf, v, ve, lim, m);
 	case SK_HDR_FROM:
+		ONCE(SK_HDR_FROM);
 		return sk_hdr_addr(buf, v, ve, lim, &m->from) ? SK_SIP_ERR_BAD_FROM : SK_SIP_OK;
 	case SK_HDR_TO:
+		ONCE(SK_HDR_TO);
 		return sk_hdr_addr(buf, v, ve, lim, &m->to) ? SK_SIP_ERR_BAD_TO : SK_SIP_OK;
 	case SK_HDR_CALL_ID:
+		ONCE(SK_HDR_CALL_ID);
 		if (!sk_hdr_call_id_ok(v, ve, lim))
 			return SK_SIP_ERR_BAD_CALL_ID;
 		m->call_id = sk_mkspan(buf, v, ve);
 		return SK_SIP_OK;
 	case SK_HDR_CSEQ:
+		ONCE(SK_HDR_CSEQ);
 		return sk_hdr_cseq(buf, v, ve, lim, m);
 	case SK_HDR_CONTACT:
 		return sk_hdr_contact(buf, v, ve, lim, m);
 	case SK_HDR_EXPIRES:
+		ONCE(SK_HDR_EXPIRES);
 		q = sk_parse_u32(v, ve, &u);
 		if (q == NULL || q != ve)
 			return SK_SIP_ERR_BAD_EXPIRES;
@@ -385,6 +414,7 @@ static enum sk_sip_err parse_header(const char *buf, enum sk_sip_hdr_id id, cons
 		m->has_expires = 1;
 		return SK_SIP_OK;
 	case SK_HDR_CONTENT_LENGTH:
+		ONCE(SK_HDR_CONTENT_LENGTH);
 		q = sk_parse_u32(v, ve, &u);
 		if (q == NULL || q != ve)
 			return SK_SIP_ERR_BAD_CONTENT_LENGTH;
@@ -455,9 +485,16 @@ static bool is_keepalive(const char *p, const char *e)
 enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 {
 	const char *p = buf, *e = buf + len, *nl, *le;
+	/* lines starting at or before e16 have 16 readable bytes */
+	const uintptr_t e16 = len >= 16 ? (uintptr_t)e - 16 : 0;
 	uint32_t seen = 0;
-	unsigned nh = 0; /* m->n_hdrs, stored at the end */
+	/* byte offset of the next hdrs[] slot (no multiply per line);
+	 * m->n_hdrs is stored at the end */
+	size_t hoff = 0;
 	enum sk_sip_err err;
+#if defined(__SSSE3__)
+	struct sk_lfwalk lfw; /* line ends of the usual lines (fast path) */
+#endif
 
 	if (len == 0)
 		return SK_SIP_ERR_EMPTY;
@@ -486,6 +523,9 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 	if (err != SK_SIP_OK)
 		return err;
 	p = nl + 1;
+#if defined(__SSSE3__)
+	sk_lfw_init(&lfw, p);
+#endif
 
 	for (;;) {
 		const char *ls = p, *v, *ve, *n;
@@ -493,33 +533,50 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		size_t nlen;
 		bool wide;
 
-#if defined(__SSE2__)
+#if defined(__SSSE3__)
 		/*
 		 * Usual line "Name: value\r\n" with 16 readable bytes: one load
-		 * gives the name's end, often the line end too, and the name
-		 * compare.  Anything else takes the general path below.
+		 * gives the name's end and the name compare, the LF walk the
+		 * line end.  Anything else takes the general path below.
 		 */
-		if (e - p >= 16 && sk_is(*p, SK_C_TOKEN)) {
+		if ((uintptr_t)p <= e16) {
 			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-			__m128i lf = _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'));
-			unsigned mlf = (unsigned)_mm_movemask_epi8(lf);
-			/* the name ends at ':' SP HT; an LF first sends the line below */
-			unsigned mt = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')), lf),
-				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
-					     _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')))));
+			/* the name ends at ':' SP HT (one shuffle, see name_end_tab) */
+			unsigned mt = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(_mm_shuffle_epi8(name_end_tab, x), x));
 
 			nlen = (size_t)__builtin_ctz(mt | 0x10000u);
-			if (nlen < 16 && p[nlen] == ':') {
-				nl = mlf != 0 ? p + __builtin_ctz(mlf) : sk_find_lf32(p + 16, e);
-				if (nl != NULL &&
-				    (nl + 1 == e || (nl[1] != ' ' && nl[1] != '\t'))) {
-					id = header_id_x(p, nlen, x);
+			if (nlen < 16 && p[nlen] == ':' && sk_lfw_fill(&lfw, buf, e)) {
+				nl = sk_lfw_take(&lfw);
+				/* no LF inside the name; not folded: the next line
+				 * starts with a token byte (> SP), else the exact test */
+				if ((size_t)(nl - p) > nlen &&
+				    ((nl + 1 < e && (uint8_t)nl[1] > ' ') || nl + 1 == e ||
+				     (nl[1] != ' ' && nl[1] != '\t'))) {
 					v = p + nlen + 1;
-					p = nl + 1;
-					if (id == SK_HDR_OTHER)
+					if (nlen != 1) {
+						/* mt's lowest bit is nlen: want = bits 0..nlen */
+						unsigned want = mt ^ (mt - 1);
+
+						if (header_eq_x(p, nlen, x, want, &id) == want) {
+							p = nl + 1;
+							goto known; /* name began with a letter */
+						}
+					} else {
+						unsigned c = ((uint8_t)p[0] | 0x20u) - 'a';
+
+						id = c < 26 ? (enum sk_sip_hdr_id)compact_ids[c]
+							    : SK_HDR_OTHER;
+						if (id != SK_HDR_OTHER) {
+							p = nl + 1;
+							goto known;
+						}
+					}
+					/* an unknown name must still begin with a token byte */
+					if (sk_is(*p, SK_C_TOKEN)) {
+						p = nl + 1;
 						continue;
-					goto known;
+					}
 				}
 			}
 		}
@@ -556,9 +613,12 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 			return nl + 1 == e ? SK_SIP_ERR_TRUNCATED : SK_SIP_ERR_BAD_HEADER;
 		v = n + 1;
 		p = nl + 1;
+#if defined(__SSSE3__)
+		sk_lfw_init(&lfw, p); /* the block walk starts over after this line */
+#endif
 		if (id == SK_HDR_OTHER)
 			continue;
-#if defined(__SSE2__)
+#if defined(__SSSE3__)
 	known:
 #endif
 		/*
@@ -566,9 +626,9 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		 * v <= nl (the colon is before the LF) and *nl is readable, so
 		 * the single-byte tests need no bounds check.
 		 */
-		ve = nl - (nl[-1] == '\r'); /* nl[-1] is at worst the colon */
-		if ((uint8_t)ve[-1] > ' ' && (uint8_t)v[*v == ' '] > ' ') {
-			v += *v == ' ';
+		ve = nl[-1] == '\r' ? nl - 1 : nl; /* nl[-1] is at worst the colon */
+		if (v[0] == ' ' && (uint8_t)v[1] > ' ' && (uint8_t)ve[-1] > ' ') {
+			v++; /* ": value", by far the most common */
 		} else {
 			if (ve > v && (uint8_t)ve[-1] <= ' ')
 				ve = sk_rtrim(v, ve);
@@ -577,28 +637,23 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 			if ((uint8_t)*v <= ' ')
 				v = sk_skip_ws(v, ve);
 		}
-		{
-			uint32_t bit = SEEN(id);
-
-			if (seen & bit & SINGLE_MASK)
-				return SK_SIP_ERR_DUPLICATE_HEADER;
-			seen |= bit;
-		}
-		if (nh < SK_SIP_MAX_HDRS) {
-			struct sk_sip_hdr *h = &m->hdrs[nh++];
+		if (hoff < sizeof(m->hdrs)) {
+			struct sk_sip_hdr *h =
+				(struct sk_sip_hdr *)(void *)((char *)m->hdrs + hoff);
 
 			h->id = (uint8_t)id;
 			sk_setspan(&h->line, buf, ls, p);
 			sk_setspan(&h->value, buf, v, ve);
+			hoff += sizeof(*h);
 		} else {
 			m->overflow |= SK_SIP_OVF_HDRS;
 		}
-		err = parse_header(buf, id, v, ve, ls, p, e, m);
+		err = parse_header(buf, id, v, ve, ls, p, e, m, &seen);
 		if (err != SK_SIP_OK)
 			return err;
 	}
 
-	m->n_hdrs = (uint8_t)nh;
+	m->n_hdrs = (uint8_t)(hoff / sizeof(m->hdrs[0]));
 	if ((seen & MANDATORY_MASK) != MANDATORY_MASK)
 		return SK_SIP_ERR_MISSING_HEADER;
 	if (m->is_request) {

@@ -11,7 +11,10 @@
 
 #include "sip_lex.h"
 
-int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out)
+/* uric_ok: the caller already found every byte of the URI in SK_C_URIC. */
+static inline __attribute__((always_inline)) int uri_parse(const char *buf, struct sk_span uri,
+							   const char *lim, struct sk_sip_uri *out,
+							   bool uric_ok)
 {
 	const char *p = buf + uri.off, *e = p + uri.len, *at, *q, *c;
 	uint32_t port;
@@ -28,8 +31,7 @@ int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struc
 			out->scheme = SK_URI_TEL;
 		return -1;
 	}
-	q = sk_skipl(p, e, lim, SK_C_URIC);
-	if (q != e)
+	if (!uric_ok && sk_skipl(p, e, lim, SK_C_URIC) != e)
 		return -1;
 	at = sk_find_bytel(p, e, lim, '@');
 	if (at != NULL) {
@@ -75,10 +77,28 @@ int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struc
 		q = sk_find_bytel(p, e, lim, '?');
 		if (q == NULL)
 			q = e;
-		/* uri-parameter = pname [ "=" pvalue ], pname non-empty */
-		for (c = p; c < q; c++)
-			if (*c == ';' && (c + 1 == q || c[1] == ';' || c[1] == '='))
+			/* uri-parameter = pname [ "=" pvalue ], pname non-empty */
+#if defined(__SSE2__)
+		if (q - p <= 16 && (uintptr_t)p <= sk_lim_minus(lim, 16)) {
+			/* one block: a ';' followed by ';', '=' or the end */
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			unsigned valid = (1u << (q - p)) - 1;
+			unsigned sm =
+				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(';'))) &
+				valid;
+			unsigned em =
+				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('='))) &
+				valid;
+
+			if (sm & ((sm >> 1) | (em >> 1) | (1u << (q - p - 1))))
 				return -1;
+		} else
+#endif
+		{
+			for (c = p; c < q; c++)
+				if (*c == ';' && (c + 1 == q || c[1] == ';' || c[1] == '='))
+					return -1;
+		}
 		out->params = sk_mkspan(buf, p, q);
 		p = q;
 	}
@@ -87,6 +107,16 @@ int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struc
 		p = e;
 	}
 	return p == e ? 0 : -1;
+}
+
+int sk_uri_parse_lim(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out)
+{
+	return uri_parse(buf, uri, lim, out, false);
+}
+
+int sk_uri_parse_uric(const char *buf, struct sk_span uri, const char *lim, struct sk_sip_uri *out)
+{
+	return uri_parse(buf, uri, lim, out, true);
 }
 
 int sk_sip_uri_parse(const char *buf, struct sk_span uri, struct sk_sip_uri *out)
