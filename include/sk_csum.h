@@ -59,11 +59,4 @@ static inline uint16_t sk_csum_apply(uint16_t csum_raw, uint64_t delta)
 	return (uint16_t)~sk_csum_fold64((uint16_t)~csum_raw + delta);
 }
 
-/* CSUM_RAW after OLD_BYTES became NEW_BYTES (LEN even, at an even offset of the summed data). */
-static inline uint16_t sk_csum_replace_raw(uint16_t csum_raw, const void *old_bytes,
-					   const void *new_bytes, unsigned int len)
-{
-	return sk_csum_apply(csum_raw, sk_csum_delta(old_bytes, new_bytes, len));
-}
-
 #endif /* SK_CSUM_H */

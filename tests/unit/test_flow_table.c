@@ -25,6 +25,7 @@
 
 #include "sk_config.h"
 #include "sk_tables.h"
+#include "eal_fixture.h"
 #include "sk_test.h"
 #include "tables.h"
 
@@ -961,23 +962,13 @@ static void test_failed_publish(void)
 
 int main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = {
-		argv[0],	 "--no-huge",	   "--no-pci", "-m", "128",
-		"--no-shconf",	 "--no-telemetry", "-l",       "0",  "--log-level=lib.eal:error",
-		"--file-prefix", prefix,
-	};
 	bool race = argc > 1 && strcmp(argv[1], "failed_publish") == 0;
-	char runtime_dir[PATH_MAX];
 	int rc;
 
 	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus) != 0)
 		CPU_ZERO(&all_cpus);
-	snprintf(prefix, sizeof(prefix), "sk_test_flow_table_%ld", (long)getpid());
-	if (rte_eal_init((int)SK_ARRAY_SIZE(eal_argv), eal_argv) < 0) {
-		printf("FAIL rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (sk_test_eal_start(argv[0], "flow_table") < 0)
 		return 1;
-	}
 	sk_config_defaults(&cfg);
 	SK_NOTE("%d CPU(s) for the reader thread", CPU_COUNT(&all_cpus));
 
@@ -993,8 +984,6 @@ int main(int argc, char **argv)
 	}
 
 	rc = sk_test_done();
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(runtime_dir); /* empty with --no-shconf; DPDK leaves it behind */
+	sk_test_eal_stop();
 	return rc;
 }

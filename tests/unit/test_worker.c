@@ -21,6 +21,7 @@
 #include "frames.h"
 #include "sk_config.h"
 #include "sk_counters.h"
+#include "eal_fixture.h"
 #include "sk_test.h"
 #include "sk_worker.h"
 
@@ -384,21 +385,11 @@ static void test_multiseg(void)
 
 int main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = {
-		argv[0],	 "--no-huge",	   "--no-pci", "-m", "128",
-		"--no-shconf",	 "--no-telemetry", "-l",       "0",  "--log-level=lib.eal:error",
-		"--file-prefix", prefix,
-	};
 	bool multiseg = argc > 1 && strcmp(argv[1], "multiseg") == 0;
-	char runtime_dir[PATH_MAX];
 	int rc;
 
-	snprintf(prefix, sizeof(prefix), "sk_test_worker_%ld", (long)getpid());
-	if (rte_eal_init((int)SK_ARRAY_SIZE(eal_argv), eal_argv) < 0) {
-		printf("FAIL rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (sk_test_eal_start(argv[0], "worker") < 0)
 		return 1;
-	}
 	pool = rte_pktmbuf_pool_create("sk_test", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
 	w = rte_zmalloc("sk_test_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
@@ -418,10 +409,8 @@ int main(int argc, char **argv)
 	}
 
 	rc = sk_test_done();
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_free(w);
 	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	rmdir(runtime_dir); /* empty with --no-shconf; DPDK leaves it behind */
+	sk_test_eal_stop();
 	return rc;
 }
