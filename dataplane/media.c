@@ -166,58 +166,35 @@ static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta
 	return false;
 }
 
-void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
-		       const bool *is_media, uint16_t n, struct sk_media_pre *pre)
+void sk_media_lookup_finish(const struct sk_worker *w, const struct sk_media_burst *mb,
+			    struct sk_media_pre *pre)
 {
 	const struct sk_tables *t = w->tables;
-	struct sk_addr_key keys[SK_BURST];
-	struct sk_ftab_pos pos[SK_BURST];
-	uint16_t at[SK_BURST];
 	uint32_t ref[SK_BURST];
-	unsigned int i, j, k = 0;
+	unsigned int i, j;
 
-	for (i = 0; i < n; i++)
-		pre[i].done = 0;
-	if (t == NULL)
-		return;
-	/* Stage 1: hash each media frame's key, fetch its first bucket. */
-	for (i = 0; i < n; i++) {
-		const struct sk_pkt_meta *m = &meta[i];
-
-		if (!is_media[i])
-			continue;
-		if (from == SK_SIDE_CORE)
-			sk_addr_key_set(&keys[k], m->ip_version, m->dst,
-					rte_cpu_to_be_16(m->dport));
-		else
-			sk_addr_key_set(&keys[k], m->ip_version, m->src,
-					rte_cpu_to_be_16(m->sport));
-		sk_ftab_hash(&t->flows, &keys[k], &pos[k]);
-		rte_prefetch0(&t->flows.b[pos[k].b1]);
-		at[k++] = (uint16_t)i;
-	}
-	/* Stage 2: the first signature match; fetch that flow's first line. */
-	for (i = 0; i < k; i++) {
-		const struct sk_ftab_bucket *bk = &t->flows.b[pos[i].b1];
+	/* The first signature match; fetch that flow's first line. */
+	for (i = 0; i < mb->n; i++) {
+		const struct sk_ftab_bucket *bk = &t->flows.b[mb->pos[i].b1];
 
 		ref[i] = SK_FTAB_NONE;
 		for (j = 0; j < SK_FTAB_WAYS; j++) {
 			uint64_t e = __atomic_load_n(&bk->e[j], __ATOMIC_ACQUIRE);
 
-			if (e != 0 && (uint32_t)(e >> 32) == pos[i].sig) {
+			if (e != 0 && (uint32_t)(e >> 32) == mb->pos[i].sig) {
 				ref[i] = (uint32_t)e;
 				rte_prefetch0(&t->flow[ref[i] & ~SK_FTAB_CORE_REF]);
 				break;
 			}
 		}
 	}
-	/* Stage 3: confirm against the flow's key (else the full lookup). */
-	for (i = 0; i < k; i++) {
-		struct sk_media_pre *p = &pre[at[i]];
+	/* Confirm against the flow's key (else the full lookup). */
+	for (i = 0; i < mb->n; i++) {
+		struct sk_media_pre *p = &pre[mb->at[i]];
 		uint32_t r = ref[i];
 
-		if (r == SK_FTAB_NONE || !sk_ftab_ref_is(t, r, &keys[i]))
-			r = sk_ftab_lookup(t, &pos[i], &keys[i]);
+		if (r == SK_FTAB_NONE || !sk_ftab_ref_is(t, r, &mb->keys[i]))
+			r = sk_ftab_lookup(t, &mb->pos[i], &mb->keys[i]);
 		p->done = 1;
 		p->idx = r == SK_FTAB_NONE ? SK_NO_INDEX : r & ~SK_FTAB_CORE_REF;
 		p->core_key = r != SK_FTAB_NONE && (r & SK_FTAB_CORE_REF) != 0;

@@ -295,7 +295,7 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 	struct out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
 	struct sk_pkt_meta meta[SK_BURST];
 	struct sk_media_pre pre[SK_BURST];
-	bool is_media[SK_BURST];
+	struct sk_media_burst mb;
 	uint16_t i, base, chunk;
 
 	if (w->frag_tbl != NULL)
@@ -305,15 +305,18 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 		for (i = 0; i < chunk; i++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[base + i], void *));
 		/* Parse the burst first, so that its table lookups go together. */
+		mb.n = 0;
 		for (i = 0; i < chunk; i++) {
 			struct rte_mbuf *m = pkts[base + i];
 
 			sk_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
 				     &meta[i]);
-			is_media[i] = m->nb_segs == 1 && meta[i].cls == SK_PKT_UDP &&
-				      !is_sip(w, &meta[i]);
+			pre[i].done = 0;
+			if (m->nb_segs == 1 && meta[i].cls == SK_PKT_UDP && !is_sip(w, &meta[i]))
+				sk_media_lookup_start(w, from, &meta[i], i, &mb);
 		}
-		sk_media_prefetch(w, from, meta, is_media, chunk, pre);
+		if (mb.n != 0)
+			sk_media_lookup_finish(w, &mb, pre);
 		for (i = 0; i < chunk; i++)
 			handle(w, from, pkts[base + i], &meta[i], &pre[i], now, &q);
 	}

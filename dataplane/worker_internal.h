@@ -3,9 +3,12 @@
 #ifndef SK_WORKER_INTERNAL_H
 #define SK_WORKER_INTERNAL_H
 
+#include <rte_byteorder.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "sk_pkt.h"
+#include "sk_tables.h"
 #include "sk_worker.h"
 
 /* What becomes of a frame after its handler ran. */
@@ -28,7 +31,8 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
 
 /*
  * The first table lookup of a media frame (downlink: its destination; uplink:
- * its source), done for a whole burst at once by sk_media_prefetch.
+ * its source), done for a whole burst at once: sk_media_lookup_start as each
+ * frame is parsed, sk_media_lookup_finish once the burst is.
  */
 struct sk_media_pre {
 	uint32_t idx; /* flow index, or SK_NO_INDEX */
@@ -36,18 +40,48 @@ struct sk_media_pre {
 	uint8_t done; /* 0: not looked up, the handler looks up itself */
 };
 
+/* The lookups of one burst in flight. */
+struct sk_media_burst {
+	struct sk_addr_key keys[SK_BURST];
+	struct sk_ftab_pos pos[SK_BURST];
+	uint16_t at[SK_BURST]; /* the frame each key came from */
+	uint16_t n;
+};
+
 /*
- * Look up the media frames of a burst (IS_MEDIA[i]) together and prefetch,
- * stage by stage, what their handlers read next, so that the cache misses of
- * a whole burst are in flight at once instead of one frame's after another's.
- * Fills PRE[0..N), N <= SK_BURST.
+ * Frame AT of the burst, parsed into META, is media: hash its key and fetch
+ * its bucket now, so that the misses of a whole burst are in flight together
+ * (and overlap the parsing of the frames after it).
  */
-void sk_media_prefetch(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
-		       const bool *is_media, uint16_t n, struct sk_media_pre *pre);
+static inline void sk_media_lookup_start(const struct sk_worker *w, enum sk_side from,
+					 const struct sk_pkt_meta *meta, uint16_t at,
+					 struct sk_media_burst *mb)
+{
+	const struct sk_tables *t = w->tables;
+	struct sk_addr_key *k = &mb->keys[mb->n];
+
+	if (t == NULL)
+		return;
+	if (from == SK_SIDE_CORE)
+		sk_addr_key_set(k, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
+	else
+		sk_addr_key_set(k, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
+	sk_ftab_hash(&t->flows, k, &mb->pos[mb->n]);
+	rte_prefetch0(&t->flows.b[mb->pos[mb->n].b1]);
+	mb->at[mb->n++] = at;
+}
+
+/*
+ * Finish the lookups MB started: the first signature match of each key, its
+ * flow's first line fetched, then confirmed on the flow's key. Fills PRE for
+ * the frames MB holds (the caller cleared done for the others).
+ */
+void sk_media_lookup_finish(const struct sk_worker *w, const struct sk_media_burst *mb,
+			    struct sk_media_pre *pre);
 
 /*
  * A UDP frame that is not SIP: RTP/RTCP lookup, latching and rewriting
- * (media.c). PRE: its sk_media_prefetch result, or NULL.
+ * (media.c). PRE: its sk_media_lookup_finish result, or NULL.
  */
 bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 		     struct sk_pkt_meta *meta, const struct sk_media_pre *pre, sk_time_ns now);
