@@ -82,12 +82,16 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	t->max_flows = cfg->max_streams * 2;
 	t->max_users = cfg->max_users;
 	t->n_readers = n_readers;
-	/* Cuckoo tables refuse inserts before they are full: give them room. */
-	/* Both keys of every flow, the buckets at most about half full. */
-	t->flows.mask =
-		rte_align32pow2((t->max_flows * 2 * 2 + SK_FTAB_WAYS - 1) / SK_FTAB_WAYS) - 1;
-	t->flows.b = rte_zmalloc("sk_flows", sizeof(*t->flows.b) * (t->flows.mask + 1),
-				 RTE_CACHE_LINE_SIZE);
+	/* One key per flow in each index, the buckets at most about half full. */
+	t->by_access.mask =
+		rte_align32pow2((t->max_flows * 2 + SK_FTAB_WAYS - 1) / SK_FTAB_WAYS) - 1;
+	t->by_core.mask = t->by_access.mask;
+	t->by_access.b =
+		rte_zmalloc("sk_flows_by_access", sizeof(*t->by_access.b) * (t->by_access.mask + 1),
+			    RTE_CACHE_LINE_SIZE);
+	t->by_core.b =
+		rte_zmalloc("sk_flows_by_core", sizeof(*t->by_core.b) * (t->by_core.mask + 1),
+			    RTE_CACHE_LINE_SIZE);
 	t->contacts = create_hash("sk_contacts", t->max_users * 2 + t->max_users / 2);
 	t->flow = rte_zmalloc("sk_flow", sizeof(*t->flow) * t->max_flows, RTE_CACHE_LINE_SIZE);
 	t->user = rte_zmalloc("sk_user", sizeof(*t->user) * t->max_users, RTE_CACHE_LINE_SIZE);
@@ -97,8 +101,8 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	t->qsv = rte_zmalloc("sk_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	tw->free_flows = malloc(sizeof(uint32_t) * t->max_flows);
 	tw->free_moves = malloc(sizeof(uint32_t) * t->max_users * 2);
-	if (!t->flows.b || !t->contacts || !t->flow || !t->user || !t->moves || !t->qsv ||
-	    !tw->free_flows || !tw->free_moves) {
+	if (!t->by_access.b || !t->by_core.b || !t->contacts || !t->flow || !t->user || !t->moves ||
+	    !t->qsv || !tw->free_flows || !tw->free_moves) {
 		SK_LOG(ERR,
 		       "cannot allocate tables for %u users and %u streams: %s (give DPDK more "
 		       "memory, or lower max_users / max_streams)",
@@ -141,7 +145,8 @@ void sk_tables_destroy(struct sk_tables_writer *tw)
 
 	if (tw->dq)
 		rte_rcu_qsbr_dq_delete(tw->dq);
-	rte_free(t->flows.b);
+	rte_free(t->by_access.b);
+	rte_free(t->by_core.b);
 	rte_hash_free(t->contacts);
 	rte_free(t->flow);
 	rte_free(t->user);
@@ -163,9 +168,15 @@ uint32_t sk_flow_alloc(struct sk_tables_writer *tw)
 	return idx;
 }
 
+/* The index a flow reference's key goes in. */
+static struct sk_ftab *ftab_of(struct sk_tables_writer *tw, uint32_t ref)
+{
+	return (ref & SK_FTAB_CORE_REF) ? &tw->t.by_core : &tw->t.by_access;
+}
+
 static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref)
 {
-	struct sk_ftab *ft = &tw->t.flows;
+	struct sk_ftab *ft = ftab_of(tw, ref);
 	struct sk_ftab_pos p;
 	unsigned int i;
 
@@ -194,7 +205,7 @@ static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, ui
  */
 static void ftab_del(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref)
 {
-	struct sk_ftab *ft = &tw->t.flows;
+	struct sk_ftab *ft = ftab_of(tw, ref);
 	struct sk_ftab_pos p;
 	uint64_t want;
 	unsigned int i;

@@ -62,16 +62,14 @@ static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 	struct sk_flow *flow;
 	uint32_t idx, latch;
 	uint16_t port;
-	bool core_key;
 
 	if (pre != NULL && pre->done) {
 		idx = pre->idx;
-		core_key = pre->core_key;
 	} else {
 		sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
-		idx = sk_flow_lookup(t, &key, &core_key);
+		idx = sk_flow_by_access(t, &key);
 	}
-	if (likely(idx == SK_NO_INDEX) || core_key)
+	if (likely(idx == SK_NO_INDEX))
 		return false;
 	flow = &t->flow[idx];
 	mv = sk_flow_move(flow, &mv_copy);
@@ -100,11 +98,10 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 	struct sk_flow *flow;
 	uint16_t sport_be = rte_cpu_to_be_16(meta->sport);
 	uint32_t idx, latch, want;
-	bool core_key;
 
 	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
-	idx = sk_flow_lookup(t, &key, &core_key);
-	if (likely(idx == SK_NO_INDEX) || !core_key)
+	idx = sk_flow_by_core(t, &key);
+	if (likely(idx == SK_NO_INDEX))
 		return false;
 	flow = &t->flow[idx];
 	mv = sk_flow_move(flow, &mv_copy);
@@ -142,16 +139,14 @@ static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta
 	struct sk_addr_key key;
 	struct sk_flow *flow;
 	uint32_t idx;
-	bool core_key;
 
 	if (pre != NULL && pre->done) {
 		idx = pre->idx;
-		core_key = pre->core_key;
 	} else {
 		sk_addr_key_set(&key, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
-		idx = sk_flow_lookup(t, &key, &core_key);
+		idx = sk_flow_by_access(t, &key);
 	}
-	if (idx == SK_NO_INDEX || core_key)
+	if (idx == SK_NO_INDEX)
 		return uplink_moved(w, frame, meta, now);
 	/*
 	 * From the SDP address itself: nothing to rewrite. Before a move this is
@@ -175,7 +170,7 @@ void sk_media_lookup_finish(const struct sk_worker *w, const struct sk_media_bur
 
 	/* The first signature match; fetch that flow's first line. */
 	for (i = 0; i < mb->n; i++) {
-		const struct sk_ftab_bucket *bk = &t->flows.b[mb->pos[i].b1];
+		const struct sk_ftab_bucket *bk = &t->by_access.b[mb->pos[i].b1];
 
 		ref[i] = SK_FTAB_NONE;
 		for (j = 0; j < SK_FTAB_WAYS; j++) {
@@ -183,7 +178,7 @@ void sk_media_lookup_finish(const struct sk_worker *w, const struct sk_media_bur
 
 			if (e != 0 && (uint32_t)(e >> 32) == mb->pos[i].sig) {
 				ref[i] = (uint32_t)e;
-				rte_prefetch0(&t->flow[ref[i] & ~SK_FTAB_CORE_REF]);
+				rte_prefetch0(&t->flow[ref[i]]);
 				break;
 			}
 		}
@@ -194,10 +189,9 @@ void sk_media_lookup_finish(const struct sk_worker *w, const struct sk_media_bur
 		uint32_t r = ref[i];
 
 		if (r == SK_FTAB_NONE || !sk_ftab_ref_is(t, r, &mb->keys[i]))
-			r = sk_ftab_lookup(t, &mb->pos[i], &mb->keys[i]);
+			r = sk_ftab_lookup(t, &t->by_access, &mb->pos[i], &mb->keys[i]);
 		p->done = 1;
-		p->idx = r == SK_FTAB_NONE ? SK_NO_INDEX : r & ~SK_FTAB_CORE_REF;
-		p->core_key = r != SK_FTAB_NONE && (r & SK_FTAB_CORE_REF) != 0;
+		p->idx = r == SK_FTAB_NONE ? SK_NO_INDEX : r;
 	}
 }
 

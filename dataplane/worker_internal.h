@@ -30,13 +30,13 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
  */
 
 /*
- * The first table lookup of a media frame (downlink: its destination; uplink:
- * its source), done for a whole burst at once: sk_media_lookup_start as each
- * frame is parsed, sk_media_lookup_finish once the burst is.
+ * The first table lookup of a media frame, an access key (downlink: its
+ * destination; uplink: its source), done for a whole burst at once:
+ * sk_media_lookup_start as each frame is parsed, sk_media_lookup_finish once
+ * the burst is.
  */
 struct sk_media_pre {
-	uint32_t idx; /* flow index, or SK_NO_INDEX */
-	uint8_t core_key;
+	uint32_t idx; /* the flow with that access key, or SK_NO_INDEX */
 	uint8_t done; /* 0: not looked up, the handler looks up itself */
 };
 
@@ -66,8 +66,8 @@ static inline void sk_media_lookup_start(const struct sk_worker *w, enum sk_side
 		sk_addr_key_set(k, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
 	else
 		sk_addr_key_set(k, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
-	sk_ftab_hash(&t->flows, k, &mb->pos[mb->n]);
-	rte_prefetch0(&t->flows.b[mb->pos[mb->n].b1]);
+	sk_ftab_hash(&t->by_access, k, &mb->pos[mb->n]);
+	rte_prefetch0(&t->by_access.b[mb->pos[mb->n].b1]);
 	mb->at[mb->n++] = at;
 }
 

@@ -13,7 +13,10 @@
  *    this index costs one, its hit confirmed on the key the flow holds in
  *    the line the frame reads next (docs/PERFORMANCE.md, "RTP path"). Its
  *    entries are single 64-bit words: readers never block and never see a
- *    half-inserted key.
+ *    half-inserted key. Access keys and core keys have an index each:
+ *    nearly every media frame looks up an access key (downlink: its
+ *    destination; uplink: its source), and an index of those alone is half
+ *    the memory for the frames to miss in.
  *  - A slot (flow, user, move record) is filled completely before the key
  *    that leads to it is published, and is never reused while a worker may
  *    still hold its index: deletions go through one rte_rcu_qsbr defer queue,
@@ -93,7 +96,8 @@ struct sk_flow {
 } __rte_cache_aligned;
 
 /*
- * The media flow index: both keys of every flow, one cache line per lookup.
+ * A media flow index (one for access keys, one for core keys): one cache
+ * line per lookup.
  * A bucket holds 7 entries (32-bit signature << 32 | flow reference) and the
  * number of keys that wanted it but went to their second bucket. A candidate
  * is confirmed against the key stored in the flow (its first line, which the
@@ -167,7 +171,8 @@ struct sk_user_rt {
 #define SK_LATCH_PORT(latch) ((uint16_t)(latch))
 
 struct sk_tables {
-	struct sk_ftab flows;	   /* sk_addr_key -> flow index | SK_FTAB_CORE_REF */
+	struct sk_ftab by_access;  /* flows' access keys -> flow index */
+	struct sk_ftab by_core;	   /* flows' core keys -> flow index | SK_FTAB_CORE_REF */
 	struct rte_hash *contacts; /* sk_addr_key -> user index */
 	struct sk_flow *flow;	   /* max_flows slots */
 	struct sk_user_rt *user;   /* max_users slots */
@@ -226,11 +231,11 @@ static inline bool sk_ftab_ref_is(const struct sk_tables *t, uint32_t ref,
 	return sk_addr_key_eq((ref & SK_FTAB_CORE_REF) ? &f->core : &f->access, k);
 }
 
-/* K (found at P) in bucket B: its flow reference, or SK_FTAB_NONE. */
-static inline uint32_t sk_ftab_find(const struct sk_tables *t, uint32_t b,
+/* K (found at P) in bucket B of FT: its flow reference, or SK_FTAB_NONE. */
+static inline uint32_t sk_ftab_find(const struct sk_tables *t, const struct sk_ftab *ft, uint32_t b,
 				    const struct sk_ftab_pos *p, const struct sk_addr_key *k)
 {
-	const struct sk_ftab_bucket *bk = &t->flows.b[b];
+	const struct sk_ftab_bucket *bk = &ft->b[b];
 	unsigned int i;
 
 	for (i = 0; i < SK_FTAB_WAYS; i++) {
@@ -242,30 +247,49 @@ static inline uint32_t sk_ftab_find(const struct sk_tables *t, uint32_t b,
 	return SK_FTAB_NONE;
 }
 
-/* The flow reference of K (P from sk_ftab_hash), or SK_FTAB_NONE. */
-static inline uint32_t sk_ftab_lookup(const struct sk_tables *t, const struct sk_ftab_pos *p,
-				      const struct sk_addr_key *k)
+/* The flow reference of K in FT (P from sk_ftab_hash), or SK_FTAB_NONE. */
+static inline uint32_t sk_ftab_lookup(const struct sk_tables *t, const struct sk_ftab *ft,
+				      const struct sk_ftab_pos *p, const struct sk_addr_key *k)
 {
-	uint32_t ref = sk_ftab_find(t, p->b1, p, k);
+	uint32_t ref = sk_ftab_find(t, ft, p->b1, p, k);
 
-	if (ref == SK_FTAB_NONE && __atomic_load_n(&t->flows.b[p->b1].spill, __ATOMIC_ACQUIRE) != 0)
-		ref = sk_ftab_find(t, p->b2, p, k);
+	if (ref == SK_FTAB_NONE && __atomic_load_n(&ft->b[p->b1].spill, __ATOMIC_ACQUIRE) != 0)
+		ref = sk_ftab_find(t, ft, p->b2, p, k);
 	return ref;
 }
 
-/* Flow index for a key, or SK_NO_INDEX; *core_key tells whether it was the core-side key. */
-static inline uint32_t sk_flow_lookup(const struct sk_tables *t, const struct sk_addr_key *k,
-				      bool *core_key)
+/* The flow whose access key is K, or SK_NO_INDEX. */
+static inline uint32_t sk_flow_by_access(const struct sk_tables *t, const struct sk_addr_key *k)
 {
 	struct sk_ftab_pos p;
 	uint32_t ref;
 
-	sk_ftab_hash(&t->flows, k, &p);
-	ref = sk_ftab_lookup(t, &p, k);
-	if (ref == SK_FTAB_NONE)
-		return SK_NO_INDEX;
-	*core_key = (ref & SK_FTAB_CORE_REF) != 0;
-	return ref & ~SK_FTAB_CORE_REF;
+	sk_ftab_hash(&t->by_access, k, &p);
+	ref = sk_ftab_lookup(t, &t->by_access, &p, k);
+	return ref == SK_FTAB_NONE ? SK_NO_INDEX : ref;
+}
+
+/* The flow whose core key is K, or SK_NO_INDEX. */
+static inline uint32_t sk_flow_by_core(const struct sk_tables *t, const struct sk_addr_key *k)
+{
+	struct sk_ftab_pos p;
+	uint32_t ref;
+
+	sk_ftab_hash(&t->by_core, k, &p);
+	ref = sk_ftab_lookup(t, &t->by_core, &p, k);
+	return ref == SK_FTAB_NONE ? SK_NO_INDEX : ref & ~SK_FTAB_CORE_REF;
+}
+
+/* Flow index for a key of either side, or SK_NO_INDEX; *core_key tells which side. */
+static inline uint32_t sk_flow_lookup(const struct sk_tables *t, const struct sk_addr_key *k,
+				      bool *core_key)
+{
+	uint32_t idx = sk_flow_by_access(t, k);
+
+	*core_key = idx == SK_NO_INDEX;
+	if (idx == SK_NO_INDEX)
+		idx = sk_flow_by_core(t, k);
+	return idx;
 }
 
 static inline uint32_t sk_contact_lookup(const struct sk_tables *t, const struct sk_addr_key *k)
