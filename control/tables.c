@@ -179,8 +179,10 @@ static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, ui
 	struct sk_ftab *ft = ftab_of(tw, ref);
 	struct sk_ftab_pos p;
 	unsigned int i;
+	uint32_t b2;
 
 	sk_ftab_hash(ft, k, &p);
+	b2 = sk_ftab_b2(ft, &p);
 	for (i = 0; i < SK_FTAB_WAYS; i++)
 		if (ft->b[p.b1].e[i] == 0) {
 			/* Release: the flow's contents before the entry that leads to it. */
@@ -189,8 +191,8 @@ static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, ui
 			return 0;
 		}
 	for (i = 0; i < SK_FTAB_WAYS; i++)
-		if (ft->b[p.b2].e[i] == 0) {
-			__atomic_store_n(&ft->b[p.b2].e[i], (uint64_t)p.sig << 32 | ref,
+		if (ft->b[b2].e[i] == 0) {
+			__atomic_store_n(&ft->b[b2].e[i], (uint64_t)p.sig << 32 | ref,
 					 __ATOMIC_RELEASE);
 			__atomic_store_n(&ft->b[p.b1].spill, ft->b[p.b1].spill + 1,
 					 __ATOMIC_RELEASE);
@@ -209,8 +211,10 @@ static void ftab_del(struct sk_tables_writer *tw, const struct sk_addr_key *k, u
 	struct sk_ftab_pos p;
 	uint64_t want;
 	unsigned int i;
+	uint32_t b2;
 
 	sk_ftab_hash(ft, k, &p);
+	b2 = sk_ftab_b2(ft, &p);
 	want = (uint64_t)p.sig << 32 | ref;
 	for (i = 0; i < SK_FTAB_WAYS; i++)
 		if (ft->b[p.b1].e[i] == want) {
@@ -218,8 +222,8 @@ static void ftab_del(struct sk_tables_writer *tw, const struct sk_addr_key *k, u
 			return;
 		}
 	for (i = 0; i < SK_FTAB_WAYS; i++)
-		if (ft->b[p.b2].e[i] == want) {
-			__atomic_store_n(&ft->b[p.b2].e[i], 0, __ATOMIC_RELEASE);
+		if (ft->b[b2].e[i] == want) {
+			__atomic_store_n(&ft->b[b2].e[i], 0, __ATOMIC_RELEASE);
 			__atomic_store_n(&ft->b[p.b1].spill, ft->b[p.b1].spill - 1,
 					 __ATOMIC_RELEASE);
 			return;

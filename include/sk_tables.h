@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -121,9 +122,9 @@ struct sk_ftab {
 	uint32_t mask; /* buckets - 1 */
 };
 
-/* Where a key may be: its two buckets and its signature (never 0). */
+/* Where a key may be: its first bucket and its signature (never 0); sk_ftab_b2 the second. */
 struct sk_ftab_pos {
-	uint32_t b1, b2, sig;
+	uint32_t b1, sig;
 };
 
 static inline void sk_ftab_hash(const struct sk_ftab *ft, const void *key24, struct sk_ftab_pos *p)
@@ -132,18 +133,25 @@ static inline void sk_ftab_hash(const struct sk_ftab *ft, const void *key24, str
 	uint32_t h;
 
 	__builtin_memcpy(w, key24, sizeof(w));
-	h = rte_hash_crc_8byte(w[2], rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0)));
-	/*
-	 * One hash gives all three: the first bucket from its low bits, the
-	 * second from the high half of a multiplication by the golden ratio
-	 * (which mixes every bit of H, so keys sharing the first bucket spread
-	 * over the others), the signature from all of it.
-	 */
+	/* An IPv4 key is all in its first word (the rest is zero): one CRC step, not three. */
+	h = rte_hash_crc_8byte(w[0], 0);
+	if (unlikely((w[1] | w[2]) != 0))
+		h = rte_hash_crc_8byte(w[2], rte_hash_crc_8byte(w[1], h));
 	p->b1 = h & ft->mask;
-	p->b2 = (uint32_t)(((uint64_t)h * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & ft->mask;
-	if (p->b2 == p->b1)
-		p->b2 ^= 1;
 	p->sig = h != 0 ? h : 1;
+}
+
+/*
+ * The second bucket, needed only when the first one spilled: from the high
+ * half of the signature times the golden ratio, which mixes every bit of it,
+ * so keys sharing the first bucket spread over the others.
+ */
+static inline uint32_t sk_ftab_b2(const struct sk_ftab *ft, const struct sk_ftab_pos *p)
+{
+	uint32_t b2 =
+		(uint32_t)(((uint64_t)p->sig * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & ft->mask;
+
+	return b2 != p->b1 ? b2 : b2 ^ 1;
 }
 
 /* Where a user's media and signalling go now (after a handover). Immutable once published. */
@@ -254,7 +262,7 @@ static inline uint32_t sk_ftab_lookup(const struct sk_tables *t, const struct sk
 	uint32_t ref = sk_ftab_find(t, ft, p->b1, p, k);
 
 	if (ref == SK_FTAB_NONE && __atomic_load_n(&ft->b[p->b1].spill, __ATOMIC_ACQUIRE) != 0)
-		ref = sk_ftab_find(t, ft, p->b2, p, k);
+		ref = sk_ftab_find(t, ft, sk_ftab_b2(ft, p), p, k);
 	return ref;
 }
 

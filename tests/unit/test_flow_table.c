@@ -271,7 +271,7 @@ static void key_in(const struct sk_tables *t, struct sk_addr_key *k, uint32_t *n
 	for (;; (*n)++) {
 		key_of(k, *n, space);
 		sk_ftab_hash(&t->by_access, k, &p);
-		if (p.b1 == b1 && (b2 == UINT32_MAX || p.b2 == b2)) {
+		if (p.b1 == b1 && (b2 == UINT32_MAX || sk_ftab_b2(&t->by_access, &p) == b2)) {
 			(*n)++;
 			return;
 		}
@@ -291,7 +291,7 @@ static void key_outside(const struct sk_tables *t, struct sk_addr_key *k, uint32
 		sk_ftab_hash(&t->by_access, k, &p);
 		hit = false;
 		for (i = 0; i < n_avoid; i++)
-			hit |= p.b1 == avoid[i] || p.b2 == avoid[i];
+			hit |= p.b1 == avoid[i] || sk_ftab_b2(&t->by_access, &p) == avoid[i];
 		if (!hit) {
 			(*n)++;
 			return;
@@ -363,7 +363,7 @@ static void test_collisions(void)
 	/* Then: keys sharing T1 and T2, core keys in neither. */
 	key_in(&tw.t, &k, &na, 1, t1, UINT32_MAX);
 	sk_ftab_hash(&tw.t.by_access, &k, &p);
-	t2 = p.b2;
+	t2 = sk_ftab_b2(&tw.t.by_access, &p);
 	avoid[1] = t2;
 	spill_ok = true;
 	for (i = 0; i < N_COLL; i++) {
@@ -697,7 +697,7 @@ static void test_stress(void)
 		do {
 			key_of(&s->ck[i], nc++, 2);
 			sk_ftab_hash(&s->tw.t.by_access, &s->ck[i], &p);
-		} while (p.b1 < STRESS_DENSE || p.b2 < STRESS_DENSE);
+		} while (p.b1 < STRESS_DENSE || sk_ftab_b2(&s->tw.t.by_access, &p) < STRESS_DENSE);
 		live[i] = SK_NO_INDEX;
 	}
 	if (!SK_CHECK(reader_start(&th, stress_reader, s), "stress: reader thread started")) {
@@ -914,7 +914,7 @@ static void test_failed_publish(void)
 	key_of(&k, 0, 2);
 	sk_ftab_hash(&s->tw.t.by_access, &k, &p);
 	t1 = p.b1;
-	t2 = p.b2;
+	t2 = sk_ftab_b2(&s->tw.t.by_access, &p);
 	avoid[0] = t1;
 	avoid[1] = t2;
 	for (i = 0; i < 2 * SK_FTAB_WAYS; i++) {
