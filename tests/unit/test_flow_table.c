@@ -153,6 +153,36 @@ static bool absent(const struct sk_tables *t, const struct sk_addr_key *k)
 	return sk_flow_lookup(t, k, &ck) == SK_NO_INDEX;
 }
 
+/*
+ * 0. sk_addr_key_set builds the key as whole words (the hash and the compare
+ * read it so): byte for byte the struct its fields describe, padding zero.
+ */
+static void test_key_layout(void)
+{
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 1, 2,  3,  4,
+				       5,    6,	   7,	 8,    9, 10, 11, 0xfe};
+	static const uint8_t v4[16] = {192, 0, 2, 77, 0xaa, 0xbb}; /* bytes past 4 ignored */
+	struct sk_addr_key got, want;
+	int ok = 0;
+
+	memset(&got, 0xa5, sizeof(got)); /* whatever was there before */
+	sk_addr_key_set(&got, 4, v4, rte_cpu_to_be_16(40000));
+	memset(&want, 0, sizeof(want));
+	want.family = 4;
+	want.port = rte_cpu_to_be_16(40000);
+	memcpy(want.addr, v4, 4);
+	ok += memcmp(&got, &want, sizeof(got)) == 0;
+
+	memset(&got, 0x5a, sizeof(got));
+	sk_addr_key_set(&got, 6, v6, rte_cpu_to_be_16(5004));
+	memset(&want, 0, sizeof(want));
+	want.family = 6;
+	want.port = rte_cpu_to_be_16(5004);
+	memcpy(want.addr, v6, 16);
+	ok += memcmp(&got, &want, sizeof(got)) == 0;
+	SK_CHECK_EQ(ok, 2, "key layout: IPv4 and IPv6 keys are their fields, padding zero");
+}
+
 /* 1. Both keys of 2000 flows (IPv4 and IPv6) lead to their flow; absent keys to nothing. */
 #define N_FLOWS 2000
 static void test_insert_lookup(void)
@@ -986,6 +1016,7 @@ int main(int argc, char **argv)
 	if (race) {
 		test_failed_publish();
 	} else {
+		test_key_layout();
 		test_insert_lookup();
 		test_duplicates();
 		test_collisions();
