@@ -508,6 +508,38 @@ def case_registration_expiry_frees_everything(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st)
 
 
+def case_dialogs_end_without_bye(sipkeep):
+    """A refused INVITE (486), a CANCELled one and one never answered end without a BYE:
+    the first two after the linger, the third after the early-dialog timeout (180 s) and
+    the linger. Every dialog and flow is freed."""
+    s = Scenario()
+    phone = Endpoint(LTE, 5060, 4000)
+    s.register(0.0, phone, REGISTRAR, "alice", "reg-alice", 1, PERSIST)
+    php = Scenario.hostport(LTE, 5060)
+    p_uri, c_uri = "sip:alice@example.com", "sip:bob@example.com"
+
+    def invite(t, call_id, tag, port):
+        h = s.dialog_headers(p_uri, c_uri, call_id, 1, "INVITE", php, tag, contact="sip:alice@%s" % php)
+        s.sip(t, phone, REGISTRAR, "INVITE sip:bob@example.com SIP/2.0", h, Scenario.sdp(LTE, port))
+        return h
+
+    busy = invite(1.0, "call-busy", "a1", 4000)
+    r = [x.replace("To: <%s>" % c_uri, "To: <%s>;tag=b1" % c_uri) for x in busy[:5]]
+    s.sip(1.1, REGISTRAR, phone, "SIP/2.0 486 Busy Here", r, from_access=False)
+    invite(2.0, "call-cancel", "a2", 4100)
+    s.sip(2.5, phone, REGISTRAR, "CANCEL sip:bob@example.com SIP/2.0",
+          s.dialog_headers(p_uri, c_uri, "call-cancel", 1, "CANCEL", php, "a2"))
+    invite(3.0, "call-silent", "a3", 4200)
+    # Replay time moves with the frames: one after the first two lingers, one after
+    # the third's timeout (which starts its linger), one after that linger.
+    for t in (10.0, 190.0, 195.0):
+        s.udp(t, "192.0.2.99", 9, "192.0.2.98", 9, b"tick", False)
+    inp, out, st, tmp = run_replay(sipkeep, s)
+    check(ctr(st, "dialogs_created") == 3, "3 dialogs created (%d)" % ctr(st, "dialogs_created"))
+    check(ctr(st, "dialogs_ended") == 3, "all 3 ended without a BYE (%d)" % ctr(st, "dialogs_ended"))
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
 def case_tables_full(sipkeep):
     """max_dialogs = 16: the 17th call is refused and counted; the 16 others keep working."""
     calls = [Call("c%02d" % i, 4000 + 10 * i, 6000 + 10 * i, 20000 + 10 * i) for i in range(17)]
