@@ -183,6 +183,31 @@ static void take_sdp(struct sk_session *s, uint32_t d, const struct sk_sip_event
 	rebuild_flows(s, d);
 }
 
+/* Put D on the list of dialogs with a deadline (it is not on it). */
+static void timed_link(struct sk_session *s, uint32_t d)
+{
+	struct sk_dialog *dg = &s->dialogs[d];
+
+	dg->prev_timed = SK_NO_INDEX;
+	dg->next_timed = s->first_timed;
+	if (s->first_timed != SK_NO_INDEX)
+		s->dialogs[s->first_timed].prev_timed = d;
+	s->first_timed = d;
+}
+
+static void timed_unlink(struct sk_session *s, uint32_t d)
+{
+	struct sk_dialog *dg = &s->dialogs[d];
+
+	if (dg->prev_timed != SK_NO_INDEX)
+		s->dialogs[dg->prev_timed].next_timed = dg->next_timed;
+	else
+		s->first_timed = dg->next_timed;
+	if (dg->next_timed != SK_NO_INDEX)
+		s->dialogs[dg->next_timed].prev_timed = dg->prev_timed;
+	dg->next_timed = dg->prev_timed = SK_NO_INDEX;
+}
+
 static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *ev)
 {
 	struct sk_addr_key access_sig;
@@ -231,6 +256,7 @@ static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *e
 		s->dialogs[u->first_dialog].prev_of_user = d;
 	u->first_dialog = d;
 	u->n_dialogs++;
+	timed_link(s, d); /* early: the early-dialog timeout runs */
 	sk_session_count(s, SK_CCTR_dialogs_created);
 	return d;
 }
@@ -242,6 +268,8 @@ static void end_at(struct sk_session *s, uint32_t d, sk_time_ns now)
 
 	if (dg->state == SK_DIALOG_ENDING)
 		return;
+	if (dg->state == SK_DIALOG_CONFIRMED)
+		timed_link(s, d); /* an early dialog is on the list already */
 	dg->state = SK_DIALOG_ENDING;
 	dg->end_at = now + (sk_time_ns)s->cfg->dialog_linger_ms * SK_NS_PER_MS;
 }
@@ -252,6 +280,8 @@ void sk_dialog_free(struct sk_session *s, uint32_t d)
 	struct sk_user *u = &s->users[dg->user];
 
 	sk_dialog_drop_media(s, d);
+	if (dg->state != SK_DIALOG_CONFIRMED)
+		timed_unlink(s, d);
 	if (dg->prev_of_user != SK_NO_INDEX)
 		s->dialogs[dg->prev_of_user].next_of_user = dg->next_of_user;
 	else
@@ -269,13 +299,12 @@ void sk_dialog_free(struct sk_session *s, uint32_t d)
 
 void sk_dialogs_scan(struct sk_session *s, sk_time_ns now)
 {
-	uint32_t d;
+	uint32_t d, next;
 
-	for (d = 0; d < s->dialogs_hwm; d++) {
+	for (d = s->first_timed; d != SK_NO_INDEX; d = next) {
 		struct sk_dialog *dg = &s->dialogs[d];
 
-		if (!dg->in_use)
-			continue;
+		next = dg->next_timed; /* D may leave the list (ending) or be freed */
 		if (dg->state == SK_DIALOG_EARLY &&
 		    now >= dg->created_at + SK_EARLY_DIALOG_TIMEOUT_NS)
 			end_at(s, d, now);
@@ -291,8 +320,10 @@ static void on_response(struct sk_session *s, uint32_t d, const struct sk_sip_ev
 	if (ev->cseq_method == SK_SIP_INVITE) {
 		if (dg->remote_tag[0] == '\0' && ev->to_tag[0] != '\0')
 			memcpy(dg->remote_tag, ev->to_tag, sizeof(dg->remote_tag));
-		if (ev->status >= 200 && ev->status < 300 && dg->state == SK_DIALOG_EARLY)
+		if (ev->status >= 200 && ev->status < 300 && dg->state == SK_DIALOG_EARLY) {
 			dg->state = SK_DIALOG_CONFIRMED;
+			timed_unlink(s, d);
+		}
 		/* A failed initial INVITE ends the dialog; a failed re-INVITE changes nothing. */
 		if (ev->status >= 300 && dg->state == SK_DIALOG_EARLY &&
 		    ev->cseq == dg->invite_cseq)

@@ -86,6 +86,7 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 	s->free_dialogs = index_stack(nd);
 	s->n_free_users = s->n_free_pending = nu;
 	s->n_free_dialogs = nd;
+	s->first_timed = SK_NO_INDEX;
 	s->user_index = control_hash("sk_user_idx", nu + nu / 4, sizeof(struct sk_user_key));
 	s->pending_index =
 		control_hash("sk_pending_idx", nu + nu / 4, sizeof(struct sk_pending_key));

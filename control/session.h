@@ -115,6 +115,8 @@ struct sk_dialog {
 	struct sk_dialog_sdp sdp[SK_SIDE_COUNT]; /* latest SDP from each side */
 	uint32_t flow[SK_EV_MAX_MEDIA][2];	 /* [media][rtp, rtcp] flow index */
 	uint32_t next_of_user, prev_of_user;
+	/* On the session's list of dialogs with a deadline (early or ending). */
+	uint32_t next_timed, prev_timed;
 };
 
 struct sk_session {
@@ -143,6 +145,12 @@ struct sk_session {
 	uint32_t users_hwm;
 	uint32_t dialogs_hwm;
 	uint32_t persist_cursor; /* where the next loss-detection scan starts */
+	/*
+	 * Dialogs with a deadline: early (the early-dialog timeout) or ending
+	 * (the linger). The timer scan walks these, not every dialog: confirmed
+	 * calls, nearly all of a large table, have none.
+	 */
+	uint32_t first_timed;
 	uint64_t ctr[SK_CCTR_COUNT];
 };
 
