@@ -17,20 +17,6 @@
 
 static struct fb F;
 
-/* Ones' complement sum (not complemented) of N bytes at P, big-endian words, folded. */
-static uint32_t ref_sum(const uint8_t *p, uint32_t n, uint32_t sum)
-{
-	uint32_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
 /* The UDP checksum over the pseudo-header and datagram: 0xffff when the datagram verifies. */
 static uint32_t udp_verify_sum(const uint8_t *frame, const struct sk_pkt_meta *m)
 {
@@ -40,10 +26,10 @@ static uint32_t udp_verify_sum(const uint8_t *frame, const struct sk_pkt_meta *m
 	const uint8_t *dst = src + alen;
 	uint32_t udp_len = 8u + m->payload_len, sum;
 
-	sum = ref_sum(src, alen, 0);
-	sum = ref_sum(dst, alen, sum);
+	sum = fb_sum(src, alen, 0);
+	sum = fb_sum(dst, alen, sum);
 	sum += 17 + udp_len;
-	return ref_sum(frame + m->l4_off, udp_len, sum);
+	return fb_sum(frame + m->l4_off, udp_len, sum);
 }
 
 /* Fill the UDP checksum of the frame in F as a sender would. */
