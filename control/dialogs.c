@@ -7,11 +7,20 @@
  * (INVITE, re-INVITE, UPDATE, PRACK, ACK, 18x, 2xx), gives media line i's
  * access-side and core-side address; a flow exists while both are known.
  * A flow whose addresses did not change is kept, with its latch state.
+ *
+ * An access media address:port belongs to the live dialog that declared it
+ * first in its SDP (offer or answer, early dialogs included), for its user:
+ * another user's dialog declaring it later gets no flow for that media line
+ * (docs/PERSISTENCY.md, "Who may claim a media address").
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_errno.h>
 #include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_lcore.h>
 
 #include "sdp_parse.h"
 #include "session.h"
@@ -120,6 +129,171 @@ static bool user_owns_ip(const struct sk_session *s, uint32_t user, const struct
 	return false;
 }
 
+/* --- claims: which user's live dialog declared an access media address first --- */
+
+int sk_dialogs_create(struct sk_session *s)
+{
+	/* Each m= line claims its RTP and its RTCP address: sized like the flow indexes. */
+	uint64_t n = 2ULL * s->cfg->max_streams;
+	struct rte_hash_parameters p = {
+		.name = "sk_claim_idx",
+		.entries = (uint32_t)RTE_MIN(n, (uint64_t)UINT32_MAX / 2),
+		.key_len = sizeof(struct sk_addr_key),
+		.hash_func = rte_jhash,
+		.socket_id = (int)rte_socket_id(),
+		/* Every entry fits however keys collide: a full table refuses only beyond it. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	RTE_BUILD_BUG_ON(sizeof(void *) < sizeof(uint64_t));
+	s->claim_index = rte_hash_create(&p);
+	if (s->claim_index == NULL) {
+		SK_LOG(ERR, "cannot allocate the media claim index (%" PRIu64 " entries): %s", n,
+		       rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+void sk_dialogs_destroy(struct sk_session *s)
+{
+	rte_hash_free(s->claim_index);
+	s->claim_index = NULL;
+}
+
+#define CLAIM_USER(v) ((uint32_t)((v) >> 32))
+#define CLAIM_COUNT(v) ((uint32_t)(v))
+
+/* The keys media line M claims: RTP, and RTCP unless it is the same. Returns how many. */
+static unsigned int claim_keys(const struct sk_ev_media *m, struct sk_addr_key k[2])
+{
+	sk_addr_key_set(&k[0], m->family, m->addr, rte_cpu_to_be_16(m->port));
+	if (m->rtcp_port == 0 || m->rtcp_port == m->port)
+		return 1;
+	sk_addr_key_set(&k[1], m->family, m->addr, rte_cpu_to_be_16(m->rtcp_port));
+	return 2;
+}
+
+/* Owner and count of K, or false when nobody claims it. */
+static bool claim_get(struct sk_session *s, const struct sk_addr_key *k, uint64_t *v)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(s->claim_index, k, &data) < 0)
+		return false;
+	*v = (uint64_t)(uintptr_t)data;
+	return true;
+}
+
+static int claim_put(struct sk_session *s, const struct sk_addr_key *k, uint32_t user,
+		     uint32_t count)
+{
+	uint64_t v = (uint64_t)user << 32 | count;
+
+	if (count == 0)
+		return rte_hash_del_key(s->claim_index, k) < 0 ? -1 : 0;
+	return rte_hash_add_key_data(s->claim_index, k, (void *)(uintptr_t)v);
+}
+
+static void claim_drop_key(struct sk_session *s, const struct sk_addr_key *k)
+{
+	uint64_t v;
+
+	if (claim_get(s, k, &v))
+		claim_put(s, k, CLAIM_USER(v), CLAIM_COUNT(v) - 1);
+}
+
+/*
+ * Claim media line M for dialog D's user: 0, or -1 when another user's live
+ * dialog holds one of its addresses (nothing is changed then), or -2 when
+ * the index is full.
+ */
+static int claim_line(struct sk_session *s, uint32_t d, const struct sk_ev_media *m)
+{
+	uint32_t user = s->dialogs[d].user;
+	struct sk_addr_key k[2];
+	unsigned int n = claim_keys(m, k), i;
+	uint64_t v;
+
+	for (i = 0; i < n; i++)
+		if (claim_get(s, &k[i], &v) && CLAIM_USER(v) != user)
+			return -1;
+	for (i = 0; i < n; i++) {
+		uint32_t count = claim_get(s, &k[i], &v) ? CLAIM_COUNT(v) : 0;
+
+		if (claim_put(s, &k[i], user, count + 1) < 0) {
+			if (i == 1)
+				claim_drop_key(s, &k[0]);
+			return -2;
+		}
+	}
+	return 0;
+}
+
+/* Give back every address dialog D claims (its access SDP is about to change, or it ends). */
+static void claims_release(struct sk_session *s, uint32_t d)
+{
+	struct sk_dialog *dg = &s->dialogs[d];
+	unsigned int i, j, n;
+
+	for (i = 0; i < SK_EV_MAX_MEDIA; i++) {
+		struct sk_addr_key k[2];
+
+		if (!(dg->claimed & (1u << i)))
+			continue;
+		n = claim_keys(&dg->sdp[SK_SIDE_ACCESS].media[i], k);
+		for (j = 0; j < n; j++)
+			claim_drop_key(s, &k[j]);
+	}
+	dg->claimed = 0;
+	dg->claim_refused = 0;
+}
+
+static bool same_media_addr(const struct sk_ev_media *a, const struct sk_ev_media *b)
+{
+	return a->family == b->family && a->port == b->port && a->rtcp_port == b->rtcp_port &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+static bool line_usable(const struct sk_ev_media *m)
+{
+	return m->port != 0 && m->family != 0 && !addr_is_zero(m);
+}
+
+/*
+ * Dialog D's access side declared NEW: its claims follow. A line whose address
+ * another user's live dialog claims is refused for D (streams_address_claimed,
+ * counted once while D keeps declaring it); the other dialog keeps it untouched.
+ */
+static void claims_update(struct sk_session *s, uint32_t d, const struct sk_dialog_sdp *new)
+{
+	struct sk_dialog *dg = &s->dialogs[d];
+	struct sk_dialog_sdp old = dg->sdp[SK_SIDE_ACCESS];
+	uint8_t was_refused = dg->claim_refused;
+	unsigned int i;
+
+	claims_release(s, d);
+	dg->sdp[SK_SIDE_ACCESS] = *new;
+	for (i = 0; i < SK_EV_MAX_MEDIA && i < new->n_media; i++) {
+		const struct sk_ev_media *m = &new->media[i];
+		int rc;
+
+		if (!line_usable(m) || !user_owns_ip(s, dg->user, m))
+			continue; /* no flow; streams_foreign_address when both sides are known */
+		rc = claim_line(s, d, m);
+		if (rc == 0) {
+			dg->claimed |= (uint8_t)(1u << i);
+		} else if (rc == -1) {
+			dg->claim_refused |= (uint8_t)(1u << i);
+			if (!(was_refused & (1u << i)) || i >= old.n_media ||
+			    !same_media_addr(&old.media[i], m))
+				sk_session_count(s, SK_CCTR_streams_address_claimed);
+		} else {
+			sk_session_count(s, SK_CCTR_streams_refused);
+		}
+	}
+}
+
 static void rebuild_flows(struct sk_session *s, uint32_t d)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
@@ -142,6 +316,12 @@ static void rebuild_flows(struct sk_session *s, uint32_t d)
 		if (!user_owns_ip(s, dg->user, a)) {
 			if (dg->flow[i][SK_FLOW_RTP] == SK_NO_INDEX)
 				sk_session_count(s, SK_CCTR_streams_foreign_address);
+			retire(s, &dg->flow[i][SK_FLOW_RTP]);
+			retire(s, &dg->flow[i][SK_FLOW_RTCP]);
+			continue;
+		}
+		if (!(dg->claimed & (1u << i))) {
+			/* Another user's live dialog declared this address first (counted then). */
 			retire(s, &dg->flow[i][SK_FLOW_RTP]);
 			retire(s, &dg->flow[i][SK_FLOW_RTCP]);
 			continue;
@@ -169,17 +349,23 @@ void sk_dialog_drop_media(struct sk_session *s, uint32_t d)
 		retire(s, &dg->flow[i][SK_FLOW_RTP]);
 		retire(s, &dg->flow[i][SK_FLOW_RTCP]);
 	}
+	claims_release(s, d);
 	memset(dg->sdp, 0, sizeof(dg->sdp));
 }
 
 static void take_sdp(struct sk_session *s, uint32_t d, const struct sk_sip_event *ev)
 {
-	struct sk_dialog_sdp *sdp = &s->dialogs[d].sdp[ev->side];
+	struct sk_dialog_sdp sdp;
 
 	if (!ev->has_sdp)
 		return;
-	sdp->n_media = ev->n_media;
-	memcpy(sdp->media, ev->media, sizeof(sdp->media));
+	memset(&sdp, 0, sizeof(sdp));
+	sdp.n_media = ev->n_media;
+	memcpy(sdp.media, ev->media, sizeof(sdp.media));
+	if (ev->side == SK_SIDE_ACCESS)
+		claims_update(s, d, &sdp);
+	else
+		s->dialogs[d].sdp[ev->side] = sdp;
 	rebuild_flows(s, d);
 }
 
@@ -225,6 +411,11 @@ static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *e
 		sk_session_count(s, SK_CCTR_dialogs_unowned);
 		return SK_NO_INDEX;
 	}
+	/* One user's unanswered INVITEs cannot fill the table for everybody else. */
+	if (s->users[user].n_unanswered >= s->cfg->max_early_dialogs_per_user) {
+		sk_session_count(s, SK_CCTR_dialogs_refused_user_early);
+		return SK_NO_INDEX;
+	}
 	if (s->n_free_dialogs == 0) {
 		sk_session_count(s, SK_CCTR_dialogs_refused);
 		return SK_NO_INDEX;
@@ -256,6 +447,8 @@ static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *e
 		s->dialogs[u->first_dialog].prev_of_user = d;
 	u->first_dialog = d;
 	u->n_dialogs++;
+	dg->unanswered = true;
+	u->n_unanswered++;
 	timed_link(s, d); /* early: the early-dialog timeout runs */
 	sk_session_count(s, SK_CCTR_dialogs_created);
 	return d;
@@ -270,6 +463,8 @@ static void end_at(struct sk_session *s, uint32_t d, sk_time_ns now)
 		return;
 	if (dg->state == SK_DIALOG_CONFIRMED)
 		timed_link(s, d); /* an early dialog is on the list already */
+	/* The call is over: its media addresses are free to be declared by others. */
+	claims_release(s, d);
 	dg->state = SK_DIALOG_ENDING;
 	dg->end_at = now + (sk_time_ns)s->cfg->dialog_linger_ms * SK_NS_PER_MS;
 }
@@ -280,6 +475,8 @@ void sk_dialog_free(struct sk_session *s, uint32_t d)
 	struct sk_user *u = &s->users[dg->user];
 
 	sk_dialog_drop_media(s, d);
+	if (dg->unanswered)
+		u->n_unanswered--;
 	if (dg->state != SK_DIALOG_CONFIRMED)
 		timed_unlink(s, d);
 	if (dg->prev_of_user != SK_NO_INDEX)
@@ -323,6 +520,8 @@ static void on_response(struct sk_session *s, uint32_t d, const struct sk_sip_ev
 		if (ev->status >= 200 && ev->status < 300 && dg->state == SK_DIALOG_EARLY) {
 			dg->state = SK_DIALOG_CONFIRMED;
 			timed_unlink(s, d);
+			dg->unanswered = false;
+			s->users[dg->user].n_unanswered--;
 		}
 		/* A failed initial INVITE ends the dialog; a failed re-INVITE changes nothing. */
 		if (ev->status >= 300 && dg->state == SK_DIALOG_EARLY &&

@@ -96,7 +96,7 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 					   64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	if (!s->users || !s->free_users || !s->pending || !s->free_pending || !s->dialogs ||
 	    !s->free_dialogs || !s->user_index || !s->pending_index || !s->dialog_index ||
-	    !s->events || !s->event_pool) {
+	    !s->events || !s->event_pool || sk_dialogs_create(s) < 0) {
 		SK_LOG(ERR, "cannot allocate session state (%u users, %u dialogs): %s", nu, nd,
 		       rte_strerror(rte_errno));
 		sk_session_destroy(s);
@@ -118,6 +118,7 @@ void sk_session_destroy(struct sk_session *s)
 	rte_hash_free(s->user_index);
 	rte_hash_free(s->pending_index);
 	rte_hash_free(s->dialog_index);
+	sk_dialogs_destroy(s);
 	free(s->users);
 	free(s->free_users);
 	free(s->pending);

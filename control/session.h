@@ -65,6 +65,8 @@ struct sk_user {
 	uint32_t n_handovers;
 	uint32_t first_dialog; /* dialog list of this user */
 	uint32_t n_dialogs;
+	/* Dialogs without a 2xx (ringing, or failed and lingering): max_early_dialogs_per_user. */
+	uint32_t n_unanswered;
 };
 
 struct sk_pending_key {
@@ -106,6 +108,14 @@ struct sk_dialog {
 	bool in_use;
 	uint8_t state;	     /* enum sk_dialog_state */
 	uint8_t caller_side; /* enum sk_side that sent the initial INVITE */
+	bool unanswered;     /* counted in its user's n_unanswered (no 2xx yet) */
+	/*
+	 * Media line i's access address:port (RTP and RTCP) is claimed by this
+	 * dialog in the session's claim index (bit i of claimed), or was refused
+	 * because another user's live dialog had declared it first (claim_refused).
+	 */
+	uint8_t claimed;
+	uint8_t claim_refused;
 	struct sk_dialog_key key;
 	char remote_tag[SK_EV_TAG_MAX];
 	uint32_t user;
@@ -137,6 +147,11 @@ struct sk_session {
 	uint32_t dialogs_in_use;
 	uint32_t flows_published;
 	struct rte_hash *dialog_index; /* sk_dialog_key -> dialog */
+	/*
+	 * Access media addresses declared by live dialogs (dialogs.c, "claims"):
+	 * sk_addr_key -> owning user << 32 | number of its dialogs' claims.
+	 */
+	struct rte_hash *claim_index;
 	struct rte_ring *events;
 	struct rte_mempool *event_pool;
 	sk_time_ns next_scan_ns;
@@ -166,6 +181,9 @@ void sk_session_count(struct sk_session *s, enum sk_control_counter c);
 uint32_t sk_user_find_by_contact(struct sk_session *s, const struct sk_addr_key *k);
 void sk_user_maybe_free(struct sk_session *s, uint32_t user);
 
+/* The dialogs' own indexes (claims), made and freed with the session. -1 on error. */
+int sk_dialogs_create(struct sk_session *s);
+void sk_dialogs_destroy(struct sk_session *s);
 void sk_dialog_event(struct sk_session *s, const struct sk_sip_event *ev);
 void sk_dialogs_scan(struct sk_session *s, sk_time_ns now);
 /* Retire every flow of a dialog (media state released). */

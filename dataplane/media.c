@@ -3,8 +3,9 @@
  * RTP/RTCP on the fast path. One table (sk_tables.h) maps both ends of every
  * tracked media flow to the flow:
  *  - downlink (from core): the destination is the access endpoint's SDP
- *    address; if its user has moved, the destination becomes the new IP (and
- *    the latched port once known);
+ *    address; if its user has moved and the source is the flow's core
+ *    address, the destination becomes the new IP (and the latched port once
+ *    known);
  *  - uplink (from access): a source equal to the SDP address is the endpoint
  *    before any move (its time is noted for loss detection); otherwise the
  *    destination is looked up as a core-side address, and the packet is
@@ -75,6 +76,16 @@ static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 	mv = sk_flow_move(flow, &mv_copy);
 	if (mv == NULL)
 		return false;
+	/*
+	 * Only the flow's own media follows the move: from the core end its SDP
+	 * named. Another call's media to the same access address (a co-tenant
+	 * declared it too) stays where it was going (docs/PERSISTENCY.md).
+	 */
+	sk_addr_key_set(&key, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
+	if (unlikely(!sk_addr_key_eq(&key, &flow->core))) {
+		sk_count(w, SK_WCTR_downlink_other_core_source);
+		return false;
+	}
 	if (unlikely(mv->family != meta->ip_version)) {
 		sk_count(w, SK_WCTR_media_family_mismatch);
 		return false;

@@ -55,6 +55,8 @@ enum sk_port_counter {
 	X(callinfo_malformed, "Call-Info header lines that did not parse: left alone")             \
 	X(callinfo_left_too_many, "messages with more Call-Info than tracked: left unchanged")     \
 	X(rtp_rewritten_downlink, "RTP/RTCP toward a moved user, destination rewritten")           \
+	X(downlink_other_core_source, "media to a moved flow's access address from another core "  \
+				      "address than the flow's: not its call's, passed unchanged") \
 	X(rtp_rewritten_uplink, "RTP/RTCP from a moved user, source rewritten to the old address") \
 	X(rtp_latched, "new media ports latched after a handover")                                 \
 	X(latch_refused, "uplink media to a tracked core address from an address not committed")   \
@@ -88,10 +90,14 @@ enum sk_worker_counter {
 	X(dialogs_created, "dialogs tracked")                                                      \
 	X(dialogs_ended, "dialogs ended (BYE, CANCEL, failed INVITE, user gone) and freed")        \
 	X(dialogs_refused, "dialogs not tracked: dialog table full")                               \
+	X(dialogs_refused_user_early, "INVITEs not tracked: their user has "                       \
+				      "max_early_dialogs_per_user dialogs without a 2xx")          \
 	X(dialogs_unowned, "INVITEs whose access side is no registered user: not tracked")         \
 	X(streams_refused, "media flows not tracked: stream table full or address in use")         \
 	X(streams_foreign_address, "media not tracked: the access SDP address is not an address "  \
-				   "the user registered from")
+				   "the user registered from")                                     \
+	X(streams_address_claimed, "media not tracked: another user's live dialog declared this "  \
+				   "access address and port first")
 
 enum sk_control_counter {
 #define SK_X(name, help) SK_CCTR_##name,
