@@ -22,8 +22,8 @@
 	X(max_users, 16384, 16, 16777216, "registered users tracked")                              \
 	X(max_dialogs, 16384, 16, 16777216, "dialogs (calls) tracked")                             \
 	X(max_early_dialogs_per_user, 32, 1, 16777216,                                             \
-	  "dialogs of one user without a 2xx answer (ringing, or failed and lingering) tracked at "  \
-	  "once; more INVITEs of that user are not tracked")                                       \
+	  "dialogs of one user without a 2xx (ringing, or failed and lingering) tracked at once; " \
+	  "more INVITEs of that user are not tracked")                                             \
 	X(max_streams, 32768, 16, 16777216,                                                        \
 	  "media streams (m= lines) tracked; each has an RTP and an RTCP flow")                    \
 	X(frag_max_flows, 1024, 16, 65536, "concurrent IP reassemblies per worker")                \
@@ -65,7 +65,8 @@ struct sk_config {
 	unsigned int n_access_prefixes;
 	struct sk_prefix access_prefixes[SK_MAX_PREFIXES];
 	char control_socket[SK_CONFIG_PATH_MAX];
-	/* "default" (the built-in list), "none", or comma-separated User-Agent/From substrings. */
+	/* "default" (the built-in list), "none", or comma-separated User-Agent/From
+	 * substrings. */
 	char scanner_signatures[1024];
 };
 
