@@ -146,6 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t len16 = size > SK_SIP_MAX_LEN ? SK_SIP_MAX_LEN : (uint16_t)size;
 
 	in_len = size;
+	/* The User-Agent walk on any bytes: comments, versions, cut tokens. */
+	(void)sk_scanner_match_ua(scanner, buf, size);
 	(void)sk_sip_detect(buf, size);
 	if (sk_sip_parse(buf, size, &m) == SK_SIP_OK) {
 		REQUIRE(m.msg_len <= size && m.hdr_end <= m.msg_len);
