@@ -38,6 +38,8 @@ struct sk_app {
 	uint64_t replay_alloc_failed;
 	/* Frames shorter than their capture link header: nothing to forward. */
 	uint64_t replay_frames_skipped;
+	/* Frames of a pcapng interface whose link type replay does not read: counted, not sent. */
+	uint64_t replay_frames_unsupported_link;
 	/* The control socket server (ctl_socket.c); NULL when not serving (replay mode). */
 	struct sk_ctl_server *ctl;
 	/* Users, registrations, dialogs and the tables workers read (session.h). */

@@ -23,6 +23,7 @@ const char *const sk_config_keys[] = {
 	"access_prefixes",
 	"control_socket",
 	"scanner_signatures",
+	"scanner_action",
 	NULL,
 };
 
@@ -30,6 +31,11 @@ static const char *const callinfo_policy_names[] = {
 	[SK_CALLINFO_REGISTERED] = "registered",
 	[SK_CALLINFO_PASS] = "pass",
 	[SK_CALLINFO_STRIP] = "strip",
+};
+
+static const char *const scanner_action_names[] = {
+	[SK_SCANNER_COUNT] = "count",
+	[SK_SCANNER_DROP] = "drop",
 };
 
 static const char *const sip_detect_names[] = {
@@ -43,6 +49,12 @@ const char *sk_callinfo_policy_name(enum sk_callinfo_policy p)
 								      : "?";
 }
 
+const char *sk_scanner_action_name(enum sk_scanner_action a)
+{
+	return (unsigned int)a < SK_ARRAY_SIZE(scanner_action_names) ? scanner_action_names[a]
+								     : "?";
+}
+
 void sk_config_defaults(struct sk_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -54,6 +66,7 @@ void sk_config_defaults(struct sk_config *cfg)
 	cfg->sip_port_bits[SK_DEFAULT_SIP_PORT >> 6] |= 1ULL << (SK_DEFAULT_SIP_PORT & 63);
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", SK_DEFAULT_CONTROL_SOCKET);
 	snprintf(cfg->scanner_signatures, sizeof(cfg->scanner_signatures), "default");
+	cfg->scanner_action = SK_SCANNER_COUNT;
 }
 
 static char *trim(char *s)
@@ -214,6 +227,13 @@ int sk_config_set(struct sk_config *cfg, const char *key, const char *value, cha
 			       &e, err, errlen, key) < 0)
 			return -1;
 		cfg->callinfo_policy = (enum sk_callinfo_policy)e;
+		return 0;
+	}
+	if (strcmp(key, "scanner_action") == 0) {
+		if (parse_enum(value, scanner_action_names, SK_ARRAY_SIZE(scanner_action_names), &e,
+			       err, errlen, key) < 0)
+			return -1;
+		cfg->scanner_action = (enum sk_scanner_action)e;
 		return 0;
 	}
 	if (strcmp(key, "sip_detect") == 0) {
@@ -387,6 +407,8 @@ int sk_config_get(const struct sk_config *cfg, const char *key, char *buf, size_
 		return snprintf(buf, buflen, "%s", cfg->control_socket), 0;
 	if (strcmp(key, "scanner_signatures") == 0)
 		return snprintf(buf, buflen, "%s", cfg->scanner_signatures), 0;
+	if (strcmp(key, "scanner_action") == 0)
+		return snprintf(buf, buflen, "%s", sk_scanner_action_name(cfg->scanner_action)), 0;
 	return -1;
 }
 

@@ -9,7 +9,7 @@
 #include "sk_log.h"
 #include "telemetry.h"
 
-/* Compile scanner_signatures and give each worker its own Hyperscan scratch. */
+/* Compile scanner_signatures; every worker reads the one immutable set. */
 static int scanner_init(struct sk_app *app)
 {
 	char list[sizeof(app->cfg.scanner_signatures)];
@@ -42,19 +42,10 @@ static int scanner_init(struct sk_app *app)
 		SK_LOG(ERR, "scanner_signatures: %s", err);
 		return -1;
 	}
-	for (i = 0; i < app->n_workers; i++) {
-		struct sk_worker *w = &app->workers[i];
-
-		w->scanner_scratch =
-			i == 0 ? sk_scanner_scratch_alloc(app->scanner)
-			       : sk_scanner_scratch_clone(app->workers[0].scanner_scratch);
-		if (w->scanner_scratch == NULL) {
-			SK_LOG(ERR, "cannot allocate Hyperscan scratch for worker %u", i);
-			return -1;
-		}
-		w->scanner = app->scanner;
-	}
-	SK_LOG(INFO, "%zu SIP scanner signature(s) compiled", n);
+	for (i = 0; i < app->n_workers; i++)
+		app->workers[i].scanner = app->scanner;
+	SK_LOG(INFO, "%zu SIP scanner signature(s) compiled (scanner_action %s)", n,
+	       sk_scanner_action_name(app->cfg.scanner_action));
 	return 0;
 }
 
@@ -108,8 +99,6 @@ void sk_control_fini(struct sk_app *app)
 		struct sk_worker *w = &app->workers[i];
 
 		sk_worker_teardown(w);
-		sk_scanner_scratch_free(w->scanner_scratch);
-		w->scanner_scratch = NULL;
 		w->scanner = NULL;
 	}
 	sk_scanner_free(app->scanner);

@@ -44,6 +44,7 @@ void sk_ctl_config_snapshot(const struct sk_app *app, struct sk_config *out)
 #undef SK_X
 	out->callinfo_policy = __atomic_load_n(&c->callinfo_policy, __ATOMIC_ACQUIRE);
 	out->sip_detect = __atomic_load_n(&c->sip_detect, __ATOMIC_ACQUIRE);
+	out->scanner_action = __atomic_load_n(&c->scanner_action, __ATOMIC_ACQUIRE);
 	/* The rest is fixed once the daemon runs. */
 	memcpy(out->sip_port_bits, c->sip_port_bits, sizeof(out->sip_port_bits));
 	out->n_access_prefixes = c->n_access_prefixes;
@@ -88,6 +89,11 @@ typedef void (*publish_fn)(struct sk_app *app, const struct sk_config *v);
 static void publish_callinfo_policy(struct sk_app *app, const struct sk_config *v)
 {
 	__atomic_store_n(&app->cfg.callinfo_policy, v->callinfo_policy, __ATOMIC_RELEASE);
+}
+
+static void publish_scanner_action(struct sk_app *app, const struct sk_config *v)
+{
+	__atomic_store_n(&app->cfg.scanner_action, v->scanner_action, __ATOMIC_RELEASE);
 }
 
 static void publish_persist_window_ms(struct sk_app *app, const struct sk_config *v)
@@ -135,6 +141,11 @@ static int set_setting(struct sk_ctl_req *req, const char *key, publish_fn publi
 static int cmd_set_callinfo_policy(struct sk_ctl_req *req)
 {
 	return set_setting(req, "callinfo_policy", publish_callinfo_policy);
+}
+
+static int cmd_set_scanner_action(struct sk_ctl_req *req)
+{
+	return set_setting(req, "scanner_action", publish_scanner_action);
 }
 
 static int cmd_set_persist_window_ms(struct sk_ctl_req *req)
@@ -363,6 +374,8 @@ static const struct sk_ctl_cmd commands[] = {
 	 NULL, cmd_flush_user},
 	{"set callinfo_policy", "registered|pass|strip", 1, 1,
 	 "what to do with Cisco Call-Info on the access side", NULL, cmd_set_callinfo_policy},
+	{"set scanner_action", "count|drop", 1, 1,
+	 "count requests from SIP scanners, or drop them too", NULL, cmd_set_scanner_action},
 	{"set persist_window_ms", "N", 1, 1,
 	 "how long a suspended user may re-register and keep its calls", NULL,
 	 cmd_set_persist_window_ms},

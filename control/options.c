@@ -69,12 +69,13 @@ void sk_options_usage(FILE *f, const char *prog)
 		"  %-20s comma-separated UDP ports carrying SIP (default 5060)\n"
 		"  %-20s comma-separated CIDRs on the access side (replay direction)\n"
 		"  %-20s control socket path (default /run/sipkeep/sipkeep.sock)\n"
-		"  %-20s default | none | comma-separated User-Agent/From substrings of SIP\n"
-		"  %-20s scanners whose messages are dropped (sip_scanner_dropped)\n"
+		"  %-20s default | none | comma-separated User-Agent product names of SIP\n"
+		"  %-20s scanners, matched whole in requests from access (sip_scanner_matched)\n"
+		"  %-20s count | drop: what such a request gets (default count)\n"
 		"\n"
 		"Signals: SIGINT/SIGTERM stop polling, drain, print the counters and exit.\n",
 		"callinfo_policy", "sip_detect", "sip_ports", "access_prefixes", "control_socket",
-		"scanner_signatures", "");
+		"scanner_signatures", "", "scanner_action");
 }
 
 static int parse_uint(const char *opt, const char *text, unsigned long max, unsigned long *out)

@@ -12,7 +12,9 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
 
+#include "capture_in.h"
 #include "control.h"
 #include "replay.h"
 #include "sk_log.h"
@@ -22,17 +24,13 @@
 /* The largest record a pcap file may hold (libpcap's MAXIMUM_SNAPLEN). */
 #define SK_REPLAY_FRAME_MAX 262144
 
-/* DLT values not named by every libpcap version. */
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-
 struct replay_io {
-	pcap_t *in;
+	struct sk_cap_in *in;
 	pcap_t *out_handle;
 	pcap_dumper_t *out;
-	int linktype;
-	const struct pcap_pkthdr *cur_hdr; /* the input frame being processed */
+	struct pcap_pkthdr cur_hdr; /* the input frame being processed */
+	/* A link type seen on an interface replay cannot read (pcapng), for the message. */
+	uint32_t unsupported_linktype;
 	/*
 	 * Each input mbuf carries its trace time in DPDK's Rx timestamp field, so a
 	 * frame that leaves later (a held fragment) keeps its own timestamp; frames
@@ -40,8 +38,9 @@ struct replay_io {
 	 */
 	int ts_offset;
 	uint64_t ts_flag;
-	uint64_t frames_in;
+	uint64_t frames_in; /* whole records read */
 	uint64_t frames_out;
+	bool cut; /* the input ended early (cut or damaged): what came before is replayed */
 	uint8_t frame[SK_REPLAY_FRAME_MAX + sizeof(struct rte_ether_hdr)];
 };
 
@@ -79,38 +78,38 @@ static int eal_init_offline(const char *prog)
  * loopback or as raw IP get a synthetic Ethernet header, so the same worker
  * code sees them; the output capture is Ethernet.
  */
-static int to_ethernet(struct replay_io *io, const uint8_t *data, uint32_t len,
+static int to_ethernet(struct replay_io *io, uint32_t linktype, const uint8_t *data, uint32_t len,
 		       const uint8_t **frame, uint32_t *frame_len)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)io->frame;
 	uint16_t ether_type;
 	uint32_t skip;
 
-	switch (io->linktype) {
-	case DLT_EN10MB:
+	switch (linktype) {
+	case SK_LT_ETHERNET:
 		*frame = data;
 		*frame_len = len;
 		return 0;
-	case DLT_LINUX_SLL:
+	case SK_LT_LINUX_SLL:
 		if (len < 16)
 			return -1;
 		ether_type = (uint16_t)(data[14] << 8 | data[15]);
 		skip = 16;
 		break;
-	case DLT_LINUX_SLL2:
+	case SK_LT_LINUX_SLL2:
 		if (len < 20)
 			return -1;
 		ether_type = (uint16_t)(data[0] << 8 | data[1]);
 		skip = 20;
 		break;
-	case DLT_NULL:
-	case DLT_LOOP: {
+	case SK_LT_NULL:
+	case SK_LT_LOOP: {
 		uint32_t family;
 
 		if (len < 4)
 			return -1;
 		memcpy(&family, data, 4);
-		if (io->linktype == DLT_LOOP)
+		if (linktype == SK_LT_LOOP)
 			family = ntohl(family);
 		else if (family > 0xffff)
 			family = __builtin_bswap32(
@@ -119,7 +118,7 @@ static int to_ethernet(struct replay_io *io, const uint8_t *data, uint32_t len,
 		skip = 4;
 		break;
 	}
-	case DLT_RAW:
+	case SK_LT_RAW:
 		if (len < 1)
 			return -1;
 		ether_type = (data[0] >> 4) == 6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4;
@@ -211,7 +210,7 @@ static void replay_emit(struct sk_worker *w, enum sk_side to, struct rte_mbuf **
 	struct replay_io *io = w->emit_ctx;
 
 	sk_ctr_add(&w->port_ctr[to][SK_PCTR_tx], n);
-	write_out(io, pkts, n, io->cur_hdr);
+	write_out(io, pkts, n, &io->cur_hdr);
 }
 
 static enum sk_side direction(const struct sk_config *cfg, const uint8_t *frame, uint32_t len)
@@ -225,24 +224,32 @@ static enum sk_side direction(const struct sk_config *cfg, const uint8_t *frame,
 									: SK_SIDE_CORE;
 }
 
-static int replay_loop(struct sk_app *app, struct replay_io *io)
+/* Apply every event the workers posted: the control thread's last ticks. */
+static void drain_events(struct sk_app *app, sk_time_ns now)
+{
+	do
+		sk_control_tick(app, now);
+	while (rte_ring_count(app->session.events) != 0);
+}
+
+static int replay_loop(struct sk_app *app, struct replay_io *io, const char *path)
 {
 	struct sk_worker *w = &app->workers[0];
 	struct rte_mbuf *out[SK_OUT_MAX];
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
+	struct sk_cap_rec rec;
+	sk_time_ns now = 0;
 	bool started = false;
+	char err[256];
 	int rc;
 
-	while ((rc = pcap_next_ex(io->in, &hdr, &data)) == 1) {
-		sk_time_ns now = (sk_time_ns)hdr->ts.tv_sec * 1000000000ULL +
-				 (sk_time_ns)hdr->ts.tv_usec * 1000ULL;
+	while ((rc = sk_cap_next(io->in, &rec, err, sizeof(err))) == 1) {
 		const uint8_t *frame;
 		uint32_t frame_len;
 		struct rte_mbuf *m;
 		enum sk_side from;
 		uint16_t n_out;
 
+		now = (sk_time_ns)rec.sec * 1000000000ULL + (sk_time_ns)rec.usec * 1000ULL;
 		io->frames_in++;
 		if (!started) {
 			app->start_ns = now;
@@ -256,7 +263,13 @@ static int replay_loop(struct sk_app *app, struct replay_io *io)
 		/* Between frames the reader holds nothing: reclamation may proceed. */
 		rte_rcu_qsbr_quiescent(w->tables->qsv, 0);
 		sk_control_tick(app, now);
-		if (to_ethernet(io, data, hdr->caplen, &frame, &frame_len) < 0) {
+		if (!sk_cap_linktype_supported(rec.linktype)) {
+			/* An interface of another kind in a pcapng: its frames are not ours. */
+			app->replay_frames_unsupported_link++;
+			io->unsupported_linktype = rec.linktype;
+			continue;
+		}
+		if (to_ethernet(io, rec.linktype, rec.data, rec.caplen, &frame, &frame_len) < 0) {
 			app->replay_frames_skipped++;
 			continue;
 		}
@@ -269,45 +282,62 @@ static int replay_loop(struct sk_app *app, struct replay_io *io)
 		m->ol_flags |= io->ts_flag;
 		from = direction(&app->cfg, frame, frame_len);
 		sk_ctr_add(&w->port_ctr[from][SK_PCTR_rx], 1);
-		io->cur_hdr = hdr;
+		io->cur_hdr.ts.tv_sec = (time_t)rec.sec;
+		io->cur_hdr.ts.tv_usec = (suseconds_t)rec.usec;
+		io->cur_hdr.caplen = rec.caplen;
+		io->cur_hdr.len = rec.origlen;
 		n_out = sk_worker_process(w, from, &m, 1, out, now);
 		sk_ctr_add(&w->port_ctr[sk_side_other(from)][SK_PCTR_tx], n_out);
-		write_out(io, out, n_out, hdr);
+		write_out(io, out, n_out, &io->cur_hdr);
 	}
-	if (rc == -1) {
-		SK_LOG(ERR, "replay: reading input: %s", pcap_geterr(io->in));
+	if (rc < 0) {
+		/* tcpdump killed mid-write: everything before the cut is still replayed. */
+		io->cut = true;
+		SK_LOG(WARNING,
+		       "replay: %s: %s; the %" PRIu64 " whole record(s) before it are replayed",
+		       path, err, io->frames_in);
+	}
+	if (started) {
+		/* The trace is over: fragments still waiting for their siblings leave as they came.
+		 */
+		sk_worker_expire(w, UINT64_MAX);
+		/* And the control thread applies what the last frames posted before the counters.
+		 */
+		drain_events(app, now);
+	}
+	if (io->frames_in == 0 && io->cut)
+		return -1;
+	if (io->frames_in != 0 && io->frames_in == app->replay_frames_unsupported_link) {
+		const char *name = pcap_datalink_val_to_name((int)io->unsupported_linktype);
+
+		fprintf(stderr,
+			"sipkeep: replay: %s: link type %s is not supported (Ethernet, Linux "
+			"cooked, loopback and raw IP are), and no interface has one that is\n",
+			path, name ? name : "unknown");
 		return -1;
 	}
-	/* The trace is over: fragments still waiting for their siblings leave as they came. */
-	if (started)
-		sk_worker_expire(w, UINT64_MAX);
 	return 0;
 }
 
 static int open_files(struct replay_io *io, const struct sk_options *o)
 {
-	char err[PCAP_ERRBUF_SIZE];
+	char err[256];
+	uint32_t lt;
 
-	io->in = pcap_open_offline_with_tstamp_precision(o->replay_in, PCAP_TSTAMP_PRECISION_MICRO,
-							 err);
+	io->in = sk_cap_open(o->replay_in, err, sizeof(err));
 	if (io->in == NULL) {
 		fprintf(stderr, "sipkeep: replay: cannot read %s: %s\n", o->replay_in, err);
 		return -1;
 	}
-	io->linktype = pcap_datalink(io->in);
-	switch (io->linktype) {
-	case DLT_EN10MB:
-	case DLT_LINUX_SLL:
-	case DLT_LINUX_SLL2:
-	case DLT_NULL:
-	case DLT_LOOP:
-	case DLT_RAW:
-		break;
-	default:
+	/* A pcap file has one link type; a pcapng has one per interface, judged per record. */
+	lt = sk_cap_file_linktype(io->in);
+	if (strcmp(sk_cap_format(io->in), "pcap") == 0 && !sk_cap_linktype_supported(lt)) {
+		const char *name = pcap_datalink_val_to_name((int)lt);
+
 		fprintf(stderr,
-			"sipkeep: replay: %s: link type %s is not supported (Ethernet, Linux "
+			"sipkeep: replay: %s: link type %s (%u) is not supported (Ethernet, Linux "
 			"cooked, loopback and raw IP are)\n",
-			o->replay_in, pcap_datalink_val_to_name(io->linktype));
+			o->replay_in, name ? name : "unknown", lt);
 		return -1;
 	}
 	io->out_handle = pcap_open_dead(DLT_EN10MB, SK_REPLAY_FRAME_MAX);
@@ -326,8 +356,7 @@ static void close_files(struct replay_io *io)
 		pcap_dump_close(io->out);
 	if (io->out_handle)
 		pcap_close(io->out_handle);
-	if (io->in)
-		pcap_close(io->in);
+	sk_cap_close(io->in);
 }
 
 int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *prog)
@@ -363,12 +392,21 @@ int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *p
 	app->workers[0].port_id[SK_SIDE_ACCESS] = 0;
 	app->workers[0].port_id[SK_SIDE_CORE] = 1;
 	app->workers[0].emit_ctx = &io;
-	if (replay_loop(app, &io) == 0)
+	if (replay_loop(app, &io, o->replay_in) == 0)
 		rc = 0;
 	if (app->replay_frames_skipped)
 		SK_LOG(WARNING,
 		       "replay: %" PRIu64 " frame(s) too short for their link header, skipped",
 		       app->replay_frames_skipped);
+	if (app->replay_frames_unsupported_link) {
+		const char *name = pcap_datalink_val_to_name((int)io.unsupported_linktype);
+
+		SK_LOG(WARNING,
+		       "replay: %" PRIu64
+		       " frame(s) from interfaces of a link type replay does not "
+		       "read (%s, for one), not forwarded",
+		       app->replay_frames_unsupported_link, name ? name : "unknown");
+	}
 	SK_LOG(INFO, "replay: %" PRIu64 " frame(s) in, %" PRIu64 " out", io.frames_in,
 	       io.frames_out);
 	if (sk_control_report(app, o->stats_json) < 0)

@@ -61,6 +61,7 @@ static void usage(FILE *f)
 		"  show calls [N]                 dialogs, streams, addresses, latched ports\n"
 		"  flush user AOR                 forget a user's registration, calls and media\n"
 		"  set callinfo_policy MODE       registered | pass | strip\n"
+		"  set scanner_action MODE        count | drop (requests from SIP scanners)\n"
 		"  set persist_window_ms N        persistence window\n"
 		"  set media_silence_ms N         silence before a user is suspended\n"
 		"\n"

@@ -104,6 +104,8 @@ void sk_stats_json_members(const struct sk_app *app, struct sk_json *j)
 	if (!app->live) {
 		sk_json_u64(j, "replay_alloc_failed", app->replay_alloc_failed);
 		sk_json_u64(j, "replay_frames_skipped", app->replay_frames_skipped);
+		sk_json_u64(j, "replay_frames_unsupported_link",
+			    app->replay_frames_unsupported_link);
 	}
 	/* Gauges: what the tables hold now. */
 	sk_json_u64(j, "users_active",

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Ethernet / 802.1Q / IPv4 / IPv6 / UDP header walk: bounds-checked, no writes. */
+/* Ethernet / 802.1Q / QinQ / IPv4 / IPv6 / UDP header walk: bounds-checked, no writes. */
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include <rte_branch_prediction.h>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -169,6 +172,13 @@ malformed:
 	meta->cls = SK_PKT_L3_MALFORMED;
 }
 
+/* 802.1Q C-tag, 802.1ad S-tag, and the pre-standard S-tag TPID that switches still send. */
+static inline bool is_vlan_tpid(uint16_t ether_type)
+{
+	return ether_type == RTE_ETHER_TYPE_VLAN || ether_type == RTE_ETHER_TYPE_QINQ ||
+	       ether_type == SK_PKT_TPID_9100;
+}
+
 void sk_pkt_parse_full(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *meta)
 {
 	uint32_t off = sizeof(struct rte_ether_hdr);
@@ -179,7 +189,11 @@ void sk_pkt_parse_full(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *m
 	if (len < off)
 		return;
 	ether_type = rte_be_to_cpu_16(((const struct rte_ether_hdr *)frame)->ether_type);
-	if (ether_type == RTE_ETHER_TYPE_VLAN) {
+	/*
+	 * Up to SK_PKT_MAX_VLAN stacked tags (QinQ), any TPID at any depth: the IP
+	 * header follows the last one. Deeper stacks stay "not IP" (forwarded as is).
+	 */
+	if (is_vlan_tpid(ether_type)) {
 		const struct rte_vlan_hdr *vlan = (const struct rte_vlan_hdr *)(frame + off);
 
 		if (len < off + sizeof(*vlan))
@@ -188,6 +202,15 @@ void sk_pkt_parse_full(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *m
 		meta->vlan_tci = rte_be_to_cpu_16(vlan->vlan_tci);
 		ether_type = rte_be_to_cpu_16(vlan->eth_proto);
 		off += sizeof(*vlan);
+		if (unlikely(is_vlan_tpid(ether_type))) {
+			vlan = (const struct rte_vlan_hdr *)(frame + off);
+			if (len < off + sizeof(*vlan))
+				return;
+			meta->has_vlan = 2;
+			meta->vlan_tci_inner = rte_be_to_cpu_16(vlan->vlan_tci);
+			ether_type = rte_be_to_cpu_16(vlan->eth_proto);
+			off += sizeof(*vlan);
+		}
 	}
 	meta->l3_off = (uint16_t)off;
 	if (ether_type == RTE_ETHER_TYPE_IPV4)

@@ -246,9 +246,14 @@ enum sk_verdict sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *f
 	sk_count(w, SK_WCTR_sip_messages);
 	if (unlikely(w->sip.n_callinfo_bad != 0))
 		sk_ctr_add(&w->ctr[SK_WCTR_callinfo_malformed], w->sip.n_callinfo_bad);
-	if (w->scanner != NULL && sk_scanner_match(w->scanner, w->scanner_scratch, buf, &w->sip)) {
-		sk_count(w, SK_WCTR_sip_scanner_dropped);
-		return SK_DROP;
+	/* Scanners send requests from outside: responses and core's traffic are never judged. */
+	if (w->scanner != NULL && from == SK_SIDE_ACCESS && w->sip.is_request &&
+	    unlikely(sk_scanner_match(w->scanner, buf, &w->sip))) {
+		sk_count(w, SK_WCTR_sip_scanner_matched);
+		if (__atomic_load_n(&w->cfg->scanner_action, __ATOMIC_RELAXED) == SK_SCANNER_DROP) {
+			sk_count(w, SK_WCTR_sip_scanner_dropped);
+			return SK_DROP;
+		}
 	}
 	if (w->tables != NULL) {
 		/* The event copies what it needs before any byte of the message moves. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SIP detection on arbitrary UDP ports (sip_detect = any) and scanner
- * signature matching on User-Agent / From.
+ * signatures: product names of SIP scanners in a request's User-Agent.
  */
 #ifndef SK_SIP_DETECT_H
 #define SK_SIP_DETECT_H
@@ -24,18 +24,17 @@ extern "C" {
  */
 bool sk_sip_detect(const char *buf, size_t len);
 
-/* --- scanner signatures (Hyperscan) --- */
+/* --- scanner signatures --- */
 
-struct sk_scanner;	   /* compiled signature database (immutable, shared) */
-struct sk_scanner_scratch; /* per-thread scratch space */
+struct sk_scanner; /* compiled signature set (immutable, shared by all workers) */
 
-/* Default signature list (NULL-terminated) of well-known SIP scanners. */
+/* Default signature list (NULL-terminated): the product names real SIP scanners send. */
 extern const char *const sk_scanner_default_sigs[];
 
 /*
- * Compiles n literal signatures (matched case-insensitively as substrings)
- * into one database.  On failure returns NULL and writes a message into err.
- * Control-plane only: allocates.
+ * Compiles n signatures, each a User-Agent product name (an RFC 3261 token,
+ * at most 64 bytes), into one lookup set.  On failure returns NULL and writes
+ * a message into err.  Control-plane only: allocates.
  */
 struct sk_scanner *sk_scanner_compile(const char *const *sigs, size_t n, char *err, size_t errlen);
 void sk_scanner_free(struct sk_scanner *sc);
@@ -44,30 +43,19 @@ void sk_scanner_free(struct sk_scanner *sc);
 size_t sk_scanner_count(const struct sk_scanner *sc);
 
 /*
- * Scratch for one worker.  Allocate once per thread (first with
- * sk_scanner_scratch_alloc, then sk_scanner_scratch_clone for the others);
- * never share one between threads.  Valid for any database it was allocated
- * or grown for (sk_scanner_scratch_grow after compiling a new database).
+ * Index of the signature equal (caselessly, whole) to the product name of one
+ * of the product tokens of the User-Agent value P[0..LEN), or -1.  Comments
+ * and product versions are never names: "Acme SIPClient/2.1 (sipcli)" does not
+ * match "sipcli"; "SIPCLI/v1.8" does.  No allocation, thread-safe.
  */
-struct sk_scanner_scratch *sk_scanner_scratch_alloc(const struct sk_scanner *sc);
-struct sk_scanner_scratch *sk_scanner_scratch_clone(const struct sk_scanner_scratch *src);
-int sk_scanner_scratch_grow(const struct sk_scanner *sc, struct sk_scanner_scratch **s);
-void sk_scanner_scratch_free(struct sk_scanner_scratch *s);
+int sk_scanner_match_ua(const struct sk_scanner *sc, const char *p, size_t len);
 
-/*
- * Matches the User-Agent and From values of a parsed message against the
- * signatures.  Returns the index of a matching signature, or -1.
- */
-int sk_scanner_match_sig(const struct sk_scanner *sc, struct sk_scanner_scratch *s, const char *buf,
+/* The same on a parsed message's User-Agent value (-1 without one). */
+int sk_scanner_match_sig(const struct sk_scanner *sc, const char *buf,
 			 const struct sk_sip_msg *msg);
 
 /* Same, as a yes/no answer. */
-bool sk_scanner_match(const struct sk_scanner *sc, struct sk_scanner_scratch *s, const char *buf,
-		      const struct sk_sip_msg *msg);
-
-/* Matches one arbitrary byte range (e.g. a header the caller picked). */
-int sk_scanner_match_bytes(const struct sk_scanner *sc, struct sk_scanner_scratch *s, const char *p,
-			   size_t len);
+bool sk_scanner_match(const struct sk_scanner *sc, const char *buf, const struct sk_sip_msg *msg);
 
 #ifdef __cplusplus
 }

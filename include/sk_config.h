@@ -45,6 +45,12 @@ enum sk_sip_detect {
 	SK_SIP_DETECT_ANY,
 };
 
+/* What a request whose User-Agent names a scanner gets: counted only, or dropped too. */
+enum sk_scanner_action {
+	SK_SCANNER_COUNT = 0,
+	SK_SCANNER_DROP,
+};
+
 #define SK_MAX_PREFIXES 64
 #define SK_CONFIG_PATH_MAX 256
 
@@ -65,9 +71,9 @@ struct sk_config {
 	unsigned int n_access_prefixes;
 	struct sk_prefix access_prefixes[SK_MAX_PREFIXES];
 	char control_socket[SK_CONFIG_PATH_MAX];
-	/* "default" (the built-in list), "none", or comma-separated User-Agent/From
-	 * substrings. */
+	/* "default" (the built-in list), "none", or comma-separated User-Agent product names. */
 	char scanner_signatures[1024];
+	enum sk_scanner_action scanner_action; /* settable at run time: read atomically */
 };
 
 /* Fill with the built-in defaults (sip_ports = 5060, no access prefixes). */
@@ -90,6 +96,7 @@ int sk_config_get(const struct sk_config *cfg, const char *key, char *buf, size_
 extern const char *const sk_config_keys[];
 
 const char *sk_callinfo_policy_name(enum sk_callinfo_policy p);
+const char *sk_scanner_action_name(enum sk_scanner_action a);
 
 static inline bool sk_config_is_sip_port(const struct sk_config *cfg, uint16_t port)
 {

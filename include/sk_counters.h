@@ -45,7 +45,9 @@ enum sk_port_counter {
 	X(sip_parse_errors,                                                                        \
 	  "SIP messages that did not parse (by reason: sip_parse_error_reasons)")                  \
 	X(sip_keepalives, "CRLF keep-alives on a SIP port (RFC 5626), passed")                     \
-	X(sip_scanner_dropped, "SIP messages from known scanners (scanner_signatures), dropped")   \
+	X(sip_scanner_matched,                                                                     \
+	  "requests from access whose User-Agent names a scanner (scanner_signatures)")            \
+	X(sip_scanner_dropped, "of those, dropped (scanner_action = drop)")                        \
 	X(sip_detected_other_port, "SIP found on a port outside sip_ports (sip_detect = any)")     \
 	X(sip_events_dropped, "SIP messages not tracked: event ring full or event pool empty")     \
 	X(sip_fields_too_long, "SIP messages not tracked: Call-ID, tag or AOR longer than kept")   \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * L2/L3/L4 parsing of one frame: Ethernet with at most one 802.1Q tag, IPv4,
+ * L2/L3/L4 parsing of one frame: Ethernet with up to two VLAN tags (802.1Q,
+ * QinQ with an 802.1ad or 0x9100 outer tag, 802.1Q twice), IPv4,
  * IPv6 with its extension header chain, UDP. Works on a contiguous byte range
  * so that it is testable without an mbuf; the worker passes the first segment.
  *
@@ -23,23 +24,29 @@ enum sk_pkt_class {
 	SK_PKT_UDP,	     /* UDP, ports known; SIP or not is the caller's decision */
 };
 
+/* VLAN tags walked before the IP header (QinQ: two). A deeper stack is not IP to us. */
+#define SK_PKT_MAX_VLAN 2
+/* The pre-standard QinQ outer TPID (DPDK names 0x8100 and 0x88a8 only). */
+#define SK_PKT_TPID_9100 0x9100
+
 /* Longest IPv6 extension header chain we walk before giving up (malformed). */
 #define SK_PKT_MAX_IPV6_EXT 8
 
 struct sk_pkt_meta {
-	uint8_t cls;	    /* enum sk_pkt_class */
-	uint8_t ip_version; /* 4, 6, or 0 */
-	uint8_t l4_proto;   /* IPPROTO_* of the final header, when IP */
-	uint8_t has_vlan;
-	uint16_t vlan_tci;
-	uint16_t l3_off;      /* offset of the IP header */
-	uint16_t l4_off;      /* offset of the UDP header (after IPv6 extensions) */
-	uint16_t payload_off; /* offset of the UDP payload */
-	uint16_t payload_len; /* UDP payload length from the UDP header */
-	uint16_t sport;	      /* host order */
-	uint16_t dport;	      /* host order */
-	uint32_t l3_end;      /* offset just past the IP datagram (excludes Ethernet padding) */
-	uint8_t src[16];      /* IPv4 in the first 4 bytes, network order */
+	uint8_t cls;		 /* enum sk_pkt_class */
+	uint8_t ip_version;	 /* 4, 6, or 0 */
+	uint8_t l4_proto;	 /* IPPROTO_* of the final header, when IP */
+	uint8_t has_vlan;	 /* VLAN tags before the IP header: 0, 1 or 2 (QinQ) */
+	uint16_t vlan_tci;	 /* TCI of the outer (first) tag */
+	uint16_t vlan_tci_inner; /* TCI of the inner tag with two tags, else 0 */
+	uint16_t l3_off;	 /* offset of the IP header */
+	uint16_t l4_off;	 /* offset of the UDP header (after IPv6 extensions) */
+	uint16_t payload_off;	 /* offset of the UDP payload */
+	uint16_t payload_len;	 /* UDP payload length from the UDP header */
+	uint16_t sport;		 /* host order */
+	uint16_t dport;		 /* host order */
+	uint32_t l3_end;	 /* offset just past the IP datagram (excludes Ethernet padding) */
+	uint8_t src[16];	 /* IPv4 in the first 4 bytes, network order */
 	uint8_t dst[16];
 };
 

@@ -57,9 +57,8 @@ struct sk_worker {
 	void (*emit)(struct sk_worker *w, enum sk_side to, struct rte_mbuf **pkts, uint16_t n);
 	void *emit_ctx;
 
-	/* SIP scanner signatures (shared, immutable) and this worker's scratch. NULL: off. */
+	/* SIP scanner signatures (shared, immutable). NULL: off. */
 	const struct sk_scanner *scanner;
-	struct sk_scanner_scratch *scanner_scratch;
 
 	/* IP reassembly: owned by this worker (sk_worker_setup). */
 	struct rte_ip_frag_tbl *frag_tbl;

@@ -15,7 +15,7 @@ from ctllib import Daemon, LineReader, check, check_error, check_frames, fail, m
 
 SHOW = ["show stats", "show ports", "show workers", "show config"]
 SHOW_SESSION = ["show users", "show user", "show calls"]
-SETTABLE = {"callinfo_policy", "persist_window_ms", "media_silence_ms"}
+SETTABLE = {"callinfo_policy", "scanner_action", "persist_window_ms", "media_silence_ms"}
 
 
 def check_stats(r):
@@ -147,7 +147,8 @@ def test_show_commands(d):
 def test_set(d):
     before = d.ctl_json("show", "config")["config"]
     cases = [("persist_window_ms", "5000", 5000), ("media_silence_ms", "750", 750),
-             ("callinfo_policy", "strip", "strip"), ("callinfo_policy", "pass", "pass")]
+             ("callinfo_policy", "strip", "strip"), ("callinfo_policy", "pass", "pass"),
+             ("scanner_action", "drop", "drop"), ("scanner_action", "count", "count")]
     for key, text, value in cases:
         prev = d.ctl_json("show", "config")["config"][key]
         r = d.ctl_json("set", key, text)

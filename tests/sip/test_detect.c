@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SIP detection (hand-written, checked against the reference regex compiled
- * with Hyperscan) and the scanner signature matcher (incl. per-thread
- * cloned scratch).
+ * with Hyperscan) and the scanner signature matcher (whole User-Agent
+ * product names, one set shared by threads).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -156,110 +156,122 @@ static enum sk_sip_err P(const char *ua, const char *from)
 	return sk_sip_parse(tb.buf, tb.len, &msg);
 }
 
-static void scanner_defaults(void)
+static struct sk_scanner *compile_defaults(void)
 {
 	char err[256] = "";
 	size_t n = 0;
 	struct sk_scanner *sc;
-	struct sk_scanner_scratch *s;
 
 	while (sk_scanner_default_sigs[n] != NULL)
 		n++;
 	sc = sk_scanner_compile(sk_scanner_default_sigs, n, err, sizeof(err));
 	CHECK(sc != NULL, "compile defaults: %s", err);
+	if (sc != NULL)
+		CHECK_EQ(sk_scanner_count(sc), n);
+	return sc;
+}
+
+#define UA(sc, text) sk_scanner_match_ua(sc, text, strlen(text))
+
+static void scanner_defaults(void)
+{
+	struct sk_scanner *sc = compile_defaults();
+
 	if (sc == NULL)
 		return;
-	CHECK_EQ(sk_scanner_count(sc), n);
-	s = sk_scanner_scratch_alloc(sc);
-	CHECK(s != NULL, "scratch");
-
+	/* What the tools send. */
 	CHECK_EQ(P("friendly-scanner", "<sip:100@1.1.1.1>"), SK_SIP_OK);
-	CHECK(sk_scanner_match(sc, s, tb.buf, &msg), "friendly-scanner UA");
-	CHECK_EQ(sk_scanner_match_sig(sc, s, tb.buf, &msg), 0);
-	CHECK_EQ(P("SIPVicious 0.3.4", "<sip:100@1.1.1.1>"), SK_SIP_OK);
-	CHECK(sk_scanner_match(sc, s, tb.buf, &msg), "case-insensitive UA");
+	CHECK(sk_scanner_match(sc, tb.buf, &msg), "friendly-scanner UA");
+	CHECK_EQ(sk_scanner_match_sig(sc, tb.buf, &msg), 0);
+	CHECK(UA(sc, "SIPVicious 0.3.4") >= 0, "product names match caselessly");
+	CHECK(UA(sc, "sipcli/v1.8") >= 0, "sipcli/v1.8: product name before the version");
+	CHECK(UA(sc, "VaxSIPUserAgent/3.1") >= 0, "VaxSIPUserAgent/3.1");
+	CHECK(UA(sc, "pplsip") >= 0 && UA(sc, "sundayddr") >= 0 && UA(sc, "iWar") >= 0,
+	      "pplsip, sundayddr, iWar");
+	CHECK(UA(sc, "Linphone/5.0 (Linux) friendly-scanner") >= 0,
+	      "a scanner's product token after others");
+	/* Real users: whole tokens only, never substrings. */
+	CHECK(UA(sc, "Acme SIPClient/2.1") < 0, "Acme SIPClient/2.1 is not sipcli");
+	CHECK(UA(sc, "Rajesh Tiwari") < 0, "Tiwari is not iWar");
+	CHECK(UA(sc, "iWarp/1.0") < 0 && UA(sc, "my-sipvicious-test") < 0,
+	      "a longer token containing a signature does not match");
+	CHECK(UA(sc, "Phone/1.0 (tested against sipvicious)") < 0,
+	      "words in a comment are not products");
+	CHECK(UA(sc, "Phone/1.0 (a (nested \\) sipcli) x") < 0, "nested comments, quoted pairs");
+	CHECK(UA(sc, "Phone/sipcli") < 0, "a product version is not a product name");
+	CHECK(UA(sc, "") < 0 && UA(sc, "(") < 0 && UA(sc, "/") < 0, "empty and broken values");
+	/* The From display name is never looked at. */
 	CHECK_EQ(P(NULL, "\"sipvicious\"<sip:100@1.1.1.1>"), SK_SIP_OK);
-	CHECK(sk_scanner_match(sc, s, tb.buf, &msg), "From display name");
-	CHECK_EQ(P("VaxSIPUserAgent/3.1", "<sip:a@b>"), SK_SIP_OK);
-	CHECK(sk_scanner_match(sc, s, tb.buf, &msg), "VaxSIPUserAgent");
-	CHECK_EQ(P("Cisco-CP8865/14.1.1", "\"Alice\" <sip:1001@cucm.example.com>"), SK_SIP_OK);
-	CHECK(!sk_scanner_match(sc, s, tb.buf, &msg), "Cisco phone is not a scanner");
+	CHECK(!sk_scanner_match(sc, tb.buf, &msg), "From display name is not matched");
+	CHECK_EQ(P("Cisco-CP8865/14.1.1", "\"Rajesh Tiwari\" <sip:1001@cucm.example.com>"),
+		 SK_SIP_OK);
+	CHECK(!sk_scanner_match(sc, tb.buf, &msg), "Cisco phone is not a scanner");
 	CHECK_EQ(P(NULL, "<sip:1001@cucm.example.com>"), SK_SIP_OK);
-	CHECK(!sk_scanner_match(sc, s, tb.buf, &msg), "no UA at all");
-	sk_scanner_scratch_free(s);
+	CHECK(!sk_scanner_match(sc, tb.buf, &msg), "no UA at all");
 	sk_scanner_free(sc);
 }
 
 static void scanner_custom_and_errors(void)
 {
-	const char *sigs[] = {"evil-agent", "x(y"};
+	const char *sigs[] = {"evil-agent", "x.y", "EVIL-agent"};
+	const char *bad[] = {"ok", "x(y"};
+	const char *spaced[] = {"two words"};
 	const char *empty[] = {""};
 	char err[256] = "";
-	struct sk_scanner *sc = sk_scanner_compile(sigs, 2, err, sizeof(err));
-	struct sk_scanner_scratch *s;
+	struct sk_scanner *sc = sk_scanner_compile(sigs, 3, err, sizeof(err));
 
-	CHECK(sc != NULL, "literals with regex metachars compile: %s", err);
+	CHECK(sc != NULL, "token signatures compile: %s", err);
 	if (sc == NULL)
 		return;
-	s = sk_scanner_scratch_alloc(sc);
-	CHECK_EQ(sk_scanner_match_bytes(sc, s, "my X(Y phone", 12), 1);
-	CHECK_EQ(sk_scanner_match_bytes(sc, s, "xy", 2), -1);
+	CHECK_EQ(UA(sc, "my x.y/2 phone"), 1);
+	CHECK_EQ(UA(sc, "xy"), -1);
 	CHECK_EQ(P("EVIL-AGENT", "<sip:a@b>"), SK_SIP_OK);
-	CHECK_EQ(sk_scanner_match_sig(sc, s, tb.buf, &msg), 0);
-	sk_scanner_scratch_free(s);
+	CHECK_EQ(sk_scanner_match_sig(sc, tb.buf, &msg), 0);
 	sk_scanner_free(sc);
 
 	err[0] = '\0';
+	CHECK(sk_scanner_compile(bad, 2, err, sizeof(err)) == NULL && strstr(err, "x(y"),
+	      "a signature that is not a token is refused, named");
+	printf("     error for x(y: \"%s\"\n", err);
+	CHECK(sk_scanner_compile(spaced, 1, err, sizeof(err)) == NULL, "two words refused");
+	err[0] = '\0';
 	CHECK(sk_scanner_compile(empty, 1, err, sizeof(err)) == NULL, "empty signature refused");
 	CHECK(err[0] != '\0', "error string given");
-	printf("     error for an empty signature: \"%s\"\n", err);
 	err[0] = '\0';
 	CHECK(sk_scanner_compile(sigs, 0, err, sizeof(err)) == NULL && err[0], "empty list");
 }
 
 struct worker {
 	const struct sk_scanner *sc;
-	struct sk_scanner_scratch *s;
 	int hits;
 };
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	static const char ua[] = "User-Agent: friendly-scanner";
+	static const char ua[] = "Mozilla/5.0 (X11) friendly-scanner";
 
 	for (int i = 0; i < 20000; i++)
-		w->hits += sk_scanner_match_bytes(w->sc, w->s, ua, sizeof(ua) - 1) >= 0;
+		w->hits += UA(w->sc, ua) >= 0;
 	return NULL;
 }
 
 static void scanner_threads(void)
 {
-	size_t n = 0;
-	char err[256];
-	struct sk_scanner *sc;
-	struct sk_scanner_scratch *proto;
+	struct sk_scanner *sc = compile_defaults();
 	struct worker w[4];
 	pthread_t th[4];
 
-	while (sk_scanner_default_sigs[n] != NULL)
-		n++;
-	sc = sk_scanner_compile(sk_scanner_default_sigs, n, err, sizeof(err));
-	CHECK(sc != NULL, "%s", err);
 	if (sc == NULL)
 		return;
-	proto = sk_scanner_scratch_alloc(sc);
 	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){sc, sk_scanner_scratch_clone(proto), 0};
-		CHECK(w[i].s != NULL, "clone %d", i);
+		w[i] = (struct worker){sc, 0};
 		pthread_create(&th[i], NULL, worker_main, &w[i]);
 	}
 	for (int i = 0; i < 4; i++) {
 		pthread_join(th[i], NULL);
 		CHECK_EQ(w[i].hits, 20000);
-		sk_scanner_scratch_free(w[i].s);
 	}
-	sk_scanner_scratch_free(proto);
 	sk_scanner_free(sc);
 }
 
@@ -268,9 +280,9 @@ int main(void)
 	RUN(detect_positive, "every method + status lines detected");
 	RUN(detect_negative, "named non-SIP first lines rejected");
 	RUN(detect_matches_regex, "hand-written == Hyperscan regex on mutations");
-	RUN(scanner_defaults, "default signatures on User-Agent / From");
-	RUN(scanner_custom_and_errors, "custom literal list, compile errors");
-	RUN(scanner_threads, "4 threads, one cloned scratch each");
+	RUN(scanner_defaults, "default signatures: whole User-Agent product names");
+	RUN(scanner_custom_and_errors, "custom product-name list, compile errors");
+	RUN(scanner_threads, "4 threads share one signature set");
 	tbuf_free(&tb);
 	return sk_test_done();
 }

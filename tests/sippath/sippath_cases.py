@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """SIP on the fast path, through replay mode: what is dropped, detected and counted.
 
-- messages from known SIP scanners (User-Agent / From) are dropped and counted;
+- requests whose User-Agent names a known SIP scanner are counted, and dropped
+  with scanner_action = drop (the shapes safety cases test what is never matched);
 - with sip_detect = any, SIP on a port outside sip_ports is found and tracked;
 - malformed SIP is forwarded unchanged and counted by reason, by name.
 Usage: sippath_cases.py SIPKEEP CASE
@@ -28,22 +29,29 @@ def case_scanner_dropped(sipkeep):
     s = Scenario()
     for i, ua in enumerate(["friendly-scanner", "sipvicious 0.3.4", "Cisco-CP8865/14.1.1", "SIPCLI/v1.8"]):
         s.sip(1.0 + i, PHONE, CORE, "OPTIONS sip:100@example.com SIP/2.0", options(ua))
-    # A scanner can hide its User-Agent but not always its From.
+    # The From is never judged: only the User-Agent's product names are.
     s.sip(6.0, PHONE, CORE, "OPTIONS sip:100@example.com SIP/2.0", options("Mozilla", from_user="sipvicious"))
+    inp, out, st, tmp = pc.run_replay(sipkeep, s, "scanner_action = drop")
+    pc.check(len(inp) == 5 and len(out) == 2, "3 of 5 messages dropped, the Cisco phone's and the "
+             "Mozilla one passed (%d out)" % len(out))
+    pc.check([o[1] for o in out] == [inp[2][1], inp[4][1]], "the ones forwarded are byte-identical")
+    pc.check(pc.ctr(st, "sip_scanner_matched") == 3, "sip_scanner_matched = 3")
+    pc.check(pc.ctr(st, "sip_scanner_dropped") == 3, "sip_scanner_dropped = 3")
+    # By default they are counted, not dropped.
     inp, out, st, tmp = pc.run_replay(sipkeep, s)
-    pc.check(len(inp) == 5 and len(out) == 1, "4 of 5 messages dropped, the Cisco phone's passed (%d out)" % len(out))
-    pc.check(b"Cisco-CP8865" in out[0][1], "the one forwarded is the phone's, unchanged" if out[0][1] == inp[2][1] else "")
-    pc.check(out[0][1] == inp[2][1], "byte-identical")
-    pc.check(pc.ctr(st, "sip_scanner_dropped") == 4, "sip_scanner_dropped = 4")
+    pc.check(len(out) == 5 and [o[1] for o in out] == [i[1] for i in inp], "default: all forwarded unchanged")
+    pc.check(pc.ctr(st, "sip_scanner_matched") == 3 and pc.ctr(st, "sip_scanner_dropped") == 0,
+             "default: sip_scanner_matched = 3, sip_scanner_dropped = 0")
 
 
 def case_scanner_signatures_configurable(sipkeep):
     s = Scenario()
     s.sip(1.0, PHONE, CORE, "OPTIONS sip:100@example.com SIP/2.0", options("friendly-scanner"))
     s.sip(2.0, PHONE, CORE, "OPTIONS sip:100@example.com SIP/2.0", options("EvilDialer 2.0"))
-    inp, out, st, tmp = pc.run_replay(sipkeep, s, "scanner_signatures = evildialer, nothing-else")
+    inp, out, st, tmp = pc.run_replay(sipkeep, s, "scanner_signatures = evildialer, nothing-else\n"
+                                      "scanner_action = drop")
     pc.check(len(out) == 1 and out[0][1] == inp[0][1], "custom list: only EvilDialer dropped (case-insensitive)")
-    inp, out, st, tmp = pc.run_replay(sipkeep, s, "scanner_signatures = none")
+    inp, out, st, tmp = pc.run_replay(sipkeep, s, "scanner_signatures = none\nscanner_action = drop")
     pc.check(len(out) == 2 and pc.ctr(st, "sip_scanner_dropped") == 0, "none: nothing dropped")
 
 

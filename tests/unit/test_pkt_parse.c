@@ -191,15 +191,119 @@ static void test_non_ip(void)
 	m = parse();
 	CHECK_CLS(m, SK_PKT_NON_IP, "802.3/LLC (STP) frame");
 
-	/* QinQ outer tag (0x88a8) is not parsed: not IP as far as we know. */
+	/* Three stacked tags: deeper than SK_PKT_MAX_VLAN, not looked into. */
+	fb_reset(&F);
+	fb_eth(&F, 0x88a8);
+	fb_vlan(&F, 10, ET_VLAN);
+	fb_vlan(&F, 20, ET_VLAN);
+	fb_vlan(&F, 30, ET_IPV4);
+	fb_ipv4(&F, 5, 28, 0, P_UDP, A4_ACCESS, A4_CORE);
+	fb_udp(&F, 5060, 5060, 8);
+	m = parse();
+	CHECK_CLS(m, SK_PKT_NON_IP, "three VLAN tags: not looked into");
+}
+
+/* Ethernet + two tags (OUTER_TPID, VID 10 then 0x8100 VID 20) + IPv4/UDP + PAYLOAD. */
+static void qinq_ipv4_udp(unsigned int outer_tpid, unsigned int inner_tpid, const char *payload)
+{
+	uint32_t plen = (uint32_t)strlen(payload);
+
+	fb_reset(&F);
+	fb_eth(&F, outer_tpid);
+	fb_vlan(&F, 0xa00a, inner_tpid); /* PCP 5, VID 10 */
+	fb_vlan(&F, 0x0014, ET_IPV4);	 /* VID 20 */
+	fb_ipv4(&F, 5, 20 + 8 + plen, 0, P_UDP, A4_ACCESS, A4_CORE);
+	fb_udp(&F, 40000, 5060, 8 + plen);
+	fb_bytes(&F, payload, plen);
+}
+
+static void test_qinq(void)
+{
+	static const struct {
+		unsigned int tpid;
+		const char *name;
+	} outer[] = {{0x88a8, "802.1ad + 802.1Q"},
+		     {0x8100, "802.1Q twice"},
+		     {0x9100, "0x9100 + 802.1Q"}};
+	struct sk_pkt_meta m;
+	unsigned int i;
+	uint32_t len;
+
+	for (i = 0; i < sizeof(outer) / sizeof(outer[0]); i++) {
+		const char *n = outer[i].name;
+
+		qinq_ipv4_udp(outer[i].tpid, ET_VLAN, "INVITE");
+		m = parse();
+		SK_CHECK(m.cls == SK_PKT_UDP, "%s IPv4/UDP: class udp (got %s)", n,
+			 cls_name(m.cls));
+		SK_CHECK(m.has_vlan == 2, "%s: two tags", n);
+		SK_CHECK(m.vlan_tci == 0xa00a && m.vlan_tci_inner == 0x0014,
+			 "%s: outer TCI 0xa00a, inner 0x0014 (got 0x%04x, 0x%04x)", n, m.vlan_tci,
+			 m.vlan_tci_inner);
+		SK_CHECK(m.l3_off == 22 && m.l4_off == 42 && m.payload_off == 50 &&
+				 m.payload_len == 6 && m.l3_end == 22 + 34,
+			 "%s: IP at 22, UDP at 42, payload at 50 (6 bytes)", n);
+		SK_CHECK(m.sport == 40000 && m.dport == 5060, "%s: ports", n);
+		SK_CHECK(memcmp(m.src, A4_ACCESS, 4) == 0 && memcmp(m.dst, A4_CORE, 4) == 0,
+			 "%s: addresses", n);
+		/* Cut inside either tag: no IP header to read, nothing read past the end. */
+		for (len = 14; len < 22; len++) {
+			m = parse_len(len);
+			SK_CHECK(m.cls == SK_PKT_NON_IP && m.ip_version == 0,
+				 "%s cut at %u bytes: non_ip", n, len);
+		}
+		m = parse_len(22 + 19);
+		SK_CHECK(m.cls == SK_PKT_L3_MALFORMED && m.has_vlan == 2,
+			 "%s + 19 bytes of IPv4: l3_malformed, two tags reported", n);
+	}
+
+	/* An S-tag alone (802.1ad, one tag) is a tag like any other. */
+	fb_reset(&F);
+	fb_eth(&F, 0x88a8);
+	fb_vlan(&F, 0x0064, ET_IPV4);
+	fb_ipv4(&F, 5, 28, 0, P_UDP, A4_ACCESS, A4_CORE);
+	fb_udp(&F, 5060, 5060, 8);
+	m = parse();
+	CHECK_CLS(m, SK_PKT_UDP, "single 802.1ad tag IPv4/UDP");
+	SK_CHECK(m.has_vlan == 1 && m.vlan_tci == 0x0064 && m.vlan_tci_inner == 0 && m.l3_off == 18,
+		 "single 802.1ad tag: one tag, TCI 0x0064, IP at 18");
+
+	/* QinQ IPv6 with the 802.1Q tag twice. */
+	fb_reset(&F);
+	fb_eth(&F, ET_VLAN);
+	fb_vlan(&F, 0x0010, ET_VLAN);
+	fb_vlan(&F, 0x0020, ET_IPV6);
+	fb_ipv6(&F, 8 + 3, P_UDP, A6_ACCESS, A6_CORE);
+	fb_udp(&F, 5060, 5060, 8 + 3);
+	fb_bytes(&F, "BYE", 3);
+	m = parse();
+	CHECK_CLS(m, SK_PKT_UDP, "QinQ IPv6/UDP");
+	SK_CHECK(m.has_vlan == 2 && m.vlan_tci == 0x0010 && m.vlan_tci_inner == 0x0020 &&
+			 m.l3_off == 22 && m.l4_off == 62 && m.payload_len == 3 &&
+			 m.ip_version == 6,
+		 "QinQ IPv6: two tags, IP at 22, UDP at 62");
+
+	/* A QinQ first fragment: a fragment, with its tags. */
 	fb_reset(&F);
 	fb_eth(&F, 0x88a8);
 	fb_vlan(&F, 10, ET_VLAN);
 	fb_vlan(&F, 20, ET_IPV4);
-	fb_ipv4(&F, 5, 28, 0, P_UDP, A4_ACCESS, A4_CORE);
-	fb_udp(&F, 5060, 5060, 8);
+	fb_ipv4(&F, 5, 20 + 16, 0x2000, P_UDP, A4_ACCESS, A4_CORE);
+	fb_udp(&F, 5060, 5060, 100);
+	fb_fill(&F, 'x', 8);
 	m = parse();
-	CHECK_CLS(m, SK_PKT_NON_IP, "802.1ad (QinQ) outer tag: not looked into");
+	CHECK_CLS(m, SK_PKT_IP_FRAGMENT, "QinQ first fragment");
+	SK_CHECK(m.has_vlan == 2 && m.l3_off == 22, "QinQ fragment: two tags, IP at 22");
+
+	/* QinQ ARP: tagged twice, not IP. */
+	fb_reset(&F);
+	fb_eth(&F, 0x88a8);
+	fb_vlan(&F, 10, ET_VLAN);
+	fb_vlan(&F, 20, 0x0806);
+	fb_fill(&F, 0, 28);
+	m = parse();
+	CHECK_CLS(m, SK_PKT_NON_IP, "QinQ ARP");
+	SK_CHECK(m.has_vlan == 2 && m.ip_version == 0, "QinQ ARP: two tags, not IP");
 }
 
 static void test_truncated_l2(void)
@@ -771,6 +875,7 @@ int main(void)
 	test_class_names();
 	test_ipv4_udp();
 	test_vlan();
+	test_qinq();
 	test_non_ip();
 	test_truncated_l2();
 	test_ipv4_malformed();
