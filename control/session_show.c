@@ -130,11 +130,12 @@ static void json_flow(struct sk_session *s, struct sk_json *j, uint32_t f, const
 	sk_json_obj_begin(j, kind);
 	json_addr(j, "access", &fl->access);
 	json_addr(j, "core", &fl->core);
-	if (mv != NULL && SK_LATCH_GEN(latch) == (uint16_t)mv->generation &&
-	    SK_LATCH_PORT(latch) != 0)
+	if (mv != NULL && sk_latch_is_for(latch, mv->generation)) {
 		sk_json_u64(j, "latched_port", rte_be_to_cpu_16(SK_LATCH_PORT(latch)));
-	if (fl->kind == SK_FLOW_RTP)
-		sk_json_u64(j, "uplink_ssrc", __atomic_load_n(&fl->last_ssrc, __ATOMIC_RELAXED));
+		sk_json_bool(j, "latch_confirmed", (latch & SK_LATCH_CONFIRMED) != 0);
+	}
+	sk_json_u64(j, "uplink_ssrc", __atomic_load_n(&fl->last_ssrc, __ATOMIC_RELAXED));
+	sk_json_u64(j, "known_ssrc", __atomic_load_n(&fl->known_ssrc, __ATOMIC_RELAXED));
 	if (last != 0)
 		sk_json_u64(j, "uplink_silent_ms", ms_between(last, now));
 	else
