@@ -14,7 +14,6 @@
 static const char *const user_state_names[] = {
 	[SK_USER_ACTIVE] = "active",
 	[SK_USER_SUSPENDED] = "suspended",
-	[SK_USER_RELEASED] = "released",
 };
 
 static const char *const dialog_state_names[] = {
@@ -164,6 +163,7 @@ int sk_session_json_calls(struct sk_session *s, struct sk_json *j, uint32_t limi
 		sk_json_str(j, "user", s->users[dg->user].key.aor);
 		sk_json_str(j, "caller", sk_side_name((enum sk_side)dg->caller_side));
 		sk_json_str(j, "state", dialog_state_names[dg->state]);
+		sk_json_bool(j, "media_released", dg->media_released);
 		sk_json_u64(j, "age_ms", ms_between(dg->created_at, now));
 		sk_json_arr_begin(j, "streams");
 		for (i = 0; i < SK_EV_MAX_MEDIA; i++) {
