@@ -142,8 +142,9 @@ static uint32_t latch_take(struct sk_worker *w, struct sk_flow *flow, uint32_t g
 }
 
 /* Uplink from the SDP address of FLOW: the endpoint where the SDP put it. */
-static bool uplink_at_sdp_address(struct sk_flow *flow, const uint8_t *frame,
-				  const struct sk_pkt_meta *meta, sk_time_ns now)
+static __rte_always_inline bool uplink_at_sdp_address(struct sk_flow *flow, const uint8_t *frame,
+						      const struct sk_pkt_meta *meta,
+						      sk_time_ns now)
 {
 	struct sk_move mv_copy;
 	const struct sk_move *mv = sk_flow_move(flow, &mv_copy);
