@@ -7,61 +7,152 @@
  *   SUSPENDED --(uplink again from the committed address)--> ACTIVE
  *   ACTIVE or SUSPENDED in window --(committed re-REGISTER from a new address
  *                                    with X-cisco-sessionpersist)--> ACTIVE, moved
- *   SUSPENDED --(window over)--> RELEASED: media state dropped, nothing rewritten
+ *   SUSPENDED --(window over)--> ACTIVE: the judged calls' media released
  *
- * Silence is read from the flows' last uplink time, which workers stamp.
- * A user none of whose flows has carried uplink media yet is never suspended.
+ * Silence is read from the flows' last uplink time, which workers stamp, and
+ * only on the streams the SDP lets the access endpoint send on (a held call
+ * is quiet, not lost). A user none of whose judged flows has carried uplink
+ * media yet is never suspended. A release ends the media state of the calls
+ * it judged, not the user's: its later calls are judged and moved afresh.
  */
 #include <inttypes.h>
 #include <string.h>
 
+#include "sdp_parse.h"
 #include "session.h"
 #include "sip_parse.h"
 #include "sk_log.h"
 
-/* Latest uplink time over all flows of the user's dialogs (0: none yet). */
-static sk_time_ns last_uplink(struct sk_session *s, const struct sk_user *u, unsigned int *n_flows)
+/*
+ * Does the latest SDP of each side let the access endpoint send on media line
+ * I? Not when it said recvonly or inactive, nor when the core side said
+ * sendonly or inactive (RFC 3264 6.1: the answerer's direction follows).
+ */
+static bool access_sends(const struct sk_dialog *dg, unsigned int i)
 {
-	sk_time_ns last = 0;
+	uint8_t a = dg->sdp[SK_SIDE_ACCESS].media[i].dir;
+	uint8_t c = dg->sdp[SK_SIDE_CORE].media[i].dir;
+
+	return a != SK_SDP_RECVONLY && a != SK_SDP_INACTIVE && c != SK_SDP_SENDONLY &&
+	       c != SK_SDP_INACTIVE;
+}
+
+static bool has_flows(const struct sk_dialog *dg)
+{
+	unsigned int i;
+
+	for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+		if (dg->flow[i][SK_FLOW_RTP] != SK_NO_INDEX ||
+		    dg->flow[i][SK_FLOW_RTCP] != SK_NO_INDEX)
+			return true;
+	return false;
+}
+
+/* The media lines of DG with a flow on which the access end should send (bit i). */
+static uint8_t sending_lines(const struct sk_dialog *dg)
+{
+	uint8_t mask = 0;
+	unsigned int i;
+
+	for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+		if (access_sends(dg, i) && (dg->flow[i][SK_FLOW_RTP] != SK_NO_INDEX ||
+					    dg->flow[i][SK_FLOW_RTCP] != SK_NO_INDEX))
+			mask |= (uint8_t)(1u << i);
+	return mask;
+}
+
+/* What the user's calls carry, for loss detection and handover. */
+struct media_view {
+	sk_time_ns last;	 /* latest uplink over the judged flows (0: none yet) */
+	unsigned int n_flows;	 /* flows of dialogs not ending */
+	unsigned int n_judged;	 /* of those, on streams the access end should send on */
+	unsigned int n_released; /* dialogs left without media by a window's end */
+};
+
+/*
+ * Look at the user's dialogs. With SCAN (the loss-detection scan at NOW), a
+ * stream that starts to be judged (a call taken off hold) gets its own
+ * media_silence_ms from now, as a new network does after a move.
+ */
+static void look_at_media(struct sk_session *s, const struct sk_user *u, bool scan, sk_time_ns now,
+			  struct media_view *v)
+{
 	uint32_t d;
 	unsigned int i, k;
 
-	*n_flows = 0;
+	memset(v, 0, sizeof(*v));
 	for (d = u->first_dialog; d != SK_NO_INDEX; d = s->dialogs[d].next_of_user) {
-		const struct sk_dialog *dg = &s->dialogs[d];
+		struct sk_dialog *dg = &s->dialogs[d];
+		uint8_t mask;
 
 		/* A dialog that is ending is expected to fall silent. */
 		if (dg->state == SK_DIALOG_ENDING)
 			continue;
+		if (dg->media_released && !has_flows(dg)) {
+			v->n_released++;
+			continue;
+		}
+		mask = sending_lines(dg);
+		if (scan) {
+			if (mask & ~dg->sending_mask)
+				dg->sending_since = now;
+			dg->sending_mask = mask;
+		}
 		for (i = 0; i < SK_EV_MAX_MEDIA; i++)
 			for (k = 0; k < 2; k++) {
 				sk_time_ns t;
 
 				if (dg->flow[i][k] == SK_NO_INDEX)
 					continue;
-				(*n_flows)++;
+				v->n_flows++;
+				if (!(mask & (1u << i)))
+					continue;
+				v->n_judged++;
 				t = __atomic_load_n(&s->tw.t.flow[dg->flow[i][k]].last_uplink_ns,
 						    __ATOMIC_RELAXED);
-				if (t > last)
-					last = t;
+				if (t != 0 && t < dg->sending_since)
+					t = dg->sending_since;
+				if (t > v->last)
+					v->last = t;
 			}
 	}
-	return last;
 }
 
+/*
+ * The window ran out: release the media of the calls that were judged silent
+ * (and of those ending); a held call keeps its media, and so keeps the move
+ * while it lasts. The user is active again: a later call starts afresh.
+ */
 static void release(struct sk_session *s, uint32_t idx, sk_time_ns now)
 {
 	struct sk_user *u = &s->users[idx];
+	unsigned int n_released = 0, n_kept = 0;
 	uint32_t d;
 
-	for (d = u->first_dialog; d != SK_NO_INDEX; d = s->dialogs[d].next_of_user)
+	for (d = u->first_dialog; d != SK_NO_INDEX; d = s->dialogs[d].next_of_user) {
+		struct sk_dialog *dg = &s->dialogs[d];
+
+		if (!has_flows(dg))
+			continue;
+		if (sending_lines(dg) == 0 && dg->state != SK_DIALOG_ENDING) {
+			n_kept++;
+			continue;
+		}
 		sk_dialog_drop_media(s, d);
-	sk_user_set_move(&s->tw, idx, NULL);
-	u->state = SK_USER_RELEASED;
+		if (dg->state != SK_DIALOG_ENDING) {
+			dg->media_released = true;
+			n_released++;
+		}
+	}
+	if (n_kept == 0)
+		sk_user_set_move(&s->tw, idx, NULL);
+	u->state = SK_USER_ACTIVE;
 	sk_session_count(s, SK_CCTR_handovers_expired);
 	SK_LOG(NOTICE,
-	       "user %s: no re-registration within %u ms of losing media; call media released",
-	       u->key.aor, (unsigned int)((now - u->suspended_at) / SK_NS_PER_MS));
+	       "user %s: no re-registration within %u ms of losing media; media of %u call(s) "
+	       "released, %u held call(s) kept",
+	       u->key.aor, (unsigned int)((now - u->suspended_at) / SK_NS_PER_MS), n_released,
+	       n_kept);
 }
 
 /*
@@ -81,12 +172,22 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 	for (n = 0; n < SK_PERSIST_SCAN_BATCH && n < s->users_hwm; n++) {
 		uint32_t i = s->persist_cursor++ % s->users_hwm;
 		struct sk_user *u = &s->users[i];
-		unsigned int n_flows;
+		struct media_view v;
 		sk_time_ns last;
 
-		if (!u->in_use || u->n_dialogs == 0 || u->state == SK_USER_RELEASED)
+		if (!u->in_use || u->n_dialogs == 0)
 			continue;
-		last = last_uplink(s, u, &n_flows);
+		look_at_media(s, u, true, now, &v);
+		if (v.n_judged == 0) {
+			/* Nothing should be sending (calls on hold, ended or released): no loss. */
+			if (u->state == SK_USER_SUSPENDED) {
+				u->state = SK_USER_ACTIVE;
+				SK_LOG(INFO, "user %s: no stream left that should send; active",
+				       u->key.aor);
+			}
+			continue;
+		}
+		last = v.last;
 		if (last == 0)
 			continue;
 		/* After a handover the new network gets its own media_silence_ms to start. */
@@ -144,24 +245,25 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 {
 	struct sk_user *u = &s->users[idx];
 	char old_a[64], new_a[64];
+	struct media_view v;
 	struct sk_move mv;
-	unsigned int n_flows, n_streams;
+	unsigned int n_streams;
 	sk_time_ns last;
 
 	sk_addr_key_str(&u->contact, old_a, sizeof(old_a));
 	sk_addr_key_str(new_contact, new_a, sizeof(new_a));
-	last = last_uplink(s, u, &n_flows);
-	if (u->state == SK_USER_RELEASED) {
-		/* The window ran out: its calls' media was released and stays so. */
+	look_at_media(s, u, false, now, &v);
+	last = v.last;
+	if (v.n_flows == 0 && v.n_released > 0) {
+		/* The window ran out: those calls' media was released and stays so. */
 		sk_session_count(s, SK_CCTR_handovers_refused_window);
 		SK_LOG(NOTICE,
 		       "user %s: re-registered from %s after the persistence window: media not "
 		       "moved",
 		       u->key.aor, new_a);
-		u->state = SK_USER_ACTIVE;
 		return;
 	}
-	if (n_flows == 0) {
+	if (v.n_flows == 0) {
 		/* No call to keep: the registration simply moves. */
 		SK_LOG(INFO, "user %s: re-registered from %s (was %s), no active media", u->key.aor,
 		       new_a, old_a);

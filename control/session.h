@@ -34,10 +34,14 @@
 /* Contact addresses a user keeps for redirecting core signalling (old ones and the current). */
 #define SK_USER_MAX_CONTACTS 4
 
+/*
+ * No "released" state: a window that runs out releases the media of the calls
+ * it judged (struct sk_dialog media_released) and the user is active again, so
+ * that its later calls start afresh (persist.c).
+ */
 enum sk_user_state {
 	SK_USER_ACTIVE = 0,
 	SK_USER_SUSPENDED, /* uplink silent: the persistence window runs */
-	SK_USER_RELEASED,  /* window over: media state dropped */
 };
 
 /* Hash keys are read a word at a time: keep them aligned wherever they sit. */
@@ -124,6 +128,10 @@ struct sk_dialog {
 	sk_time_ns end_at;
 	struct sk_dialog_sdp sdp[SK_SIDE_COUNT]; /* latest SDP from each side */
 	uint32_t flow[SK_EV_MAX_MEDIA][2];	 /* [media][rtp, rtcp] flow index */
+	/* persist.c: loss detection of this call's streams. */
+	bool media_released;	  /* its media was released when a persistence window ran out */
+	uint8_t sending_mask;	  /* m-lines the SDP let the access end send on, at the last scan */
+	sk_time_ns sending_since; /* when one of them last started to (silence counts from then) */
 	uint32_t next_of_user, prev_of_user;
 	/* On the session's list of dialogs with a deadline (early or ending). */
 	uint32_t next_timed, prev_timed;

@@ -14,7 +14,6 @@
 static const char *const user_state_names[] = {
 	[SK_USER_ACTIVE] = "active",
 	[SK_USER_SUSPENDED] = "suspended",
-	[SK_USER_RELEASED] = "released",
 };
 
 static const char *const dialog_state_names[] = {
@@ -130,11 +129,12 @@ static void json_flow(struct sk_session *s, struct sk_json *j, uint32_t f, const
 	sk_json_obj_begin(j, kind);
 	json_addr(j, "access", &fl->access);
 	json_addr(j, "core", &fl->core);
-	if (mv != NULL && SK_LATCH_GEN(latch) == (uint16_t)mv->generation &&
-	    SK_LATCH_PORT(latch) != 0)
+	if (mv != NULL && sk_latch_is_for(latch, mv->generation)) {
 		sk_json_u64(j, "latched_port", rte_be_to_cpu_16(SK_LATCH_PORT(latch)));
-	if (fl->kind == SK_FLOW_RTP)
-		sk_json_u64(j, "uplink_ssrc", __atomic_load_n(&fl->last_ssrc, __ATOMIC_RELAXED));
+		sk_json_bool(j, "latch_confirmed", (latch & SK_LATCH_CONFIRMED) != 0);
+	}
+	sk_json_u64(j, "uplink_ssrc", __atomic_load_n(&fl->last_ssrc, __ATOMIC_RELAXED));
+	sk_json_u64(j, "known_ssrc", __atomic_load_n(&fl->known_ssrc, __ATOMIC_RELAXED));
 	if (last != 0)
 		sk_json_u64(j, "uplink_silent_ms", ms_between(last, now));
 	else
@@ -163,6 +163,7 @@ int sk_session_json_calls(struct sk_session *s, struct sk_json *j, uint32_t limi
 		sk_json_str(j, "user", s->users[dg->user].key.aor);
 		sk_json_str(j, "caller", sk_side_name((enum sk_side)dg->caller_side));
 		sk_json_str(j, "state", dialog_state_names[dg->state]);
+		sk_json_bool(j, "media_released", dg->media_released);
 		sk_json_u64(j, "age_ms", ms_between(dg->created_at, now));
 		sk_json_arr_begin(j, "streams");
 		for (i = 0; i < SK_EV_MAX_MEDIA; i++) {

@@ -61,7 +61,8 @@ enum sk_port_counter {
 				      "address than the flow's: not its call's, passed unchanged") \
 	X(rtp_rewritten_uplink, "RTP/RTCP from a moved user, source rewritten to the old address") \
 	X(rtp_latched, "new media ports latched after a handover")                                 \
-	X(latch_refused, "uplink media to a tracked core address from an address not committed")   \
+	X(rtp_relatched, "latches moved to the port whose packets carry the stream's known SSRC")  \
+	X(latch_refused, "uplink media refused: not the committed IP, or not its latched port")    \
 	X(media_family_mismatch, "handover across IPv4/IPv6: media cannot be rewritten, passed")
 
 enum sk_worker_counter {

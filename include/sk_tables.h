@@ -28,9 +28,10 @@
  *    Each of the user's flows carries a copy (address, generation) under a
  *    seqcount, rewritten by the control thread whenever the move changes, so
  *    that a media frame reads its flow's first line and nothing else.
- *  - The few fields a worker writes (a flow's latched port, its last uplink
- *    time and SSRC) are single atomics: last writer wins, which is what they
- *    mean.
+ *  - The few fields a worker writes are single atomics: a flow's last uplink
+ *    time and SSRCs (last writer wins, which is what they mean) and its latch
+ *    word (port, move generation, confirmed), changed only by compare-and-swap
+ *    so that racing workers agree on one port.
  */
 #ifndef SK_TABLES_H
 #define SK_TABLES_H
@@ -92,7 +93,13 @@ struct sk_flow {
 	/* Second line: the core side (uplink). */
 	struct sk_addr_key core; /* set before publication, constant afterwards */
 	/* Written by workers (atomics). */
-	uint32_t last_ssrc;	 /* last uplink SSRC seen (RTP only) */
+	uint32_t last_ssrc; /* last uplink SSRC seen (RTCP: the sender's) */
+	/*
+	 * The stream's own SSRC (0: not known yet): learned from the SDP address
+	 * before a move and from a confirmed latch's port afterwards, never from
+	 * a tentative one. It decides who may hold the latch (SK_LATCH_CONFIRMED).
+	 */
+	uint32_t known_ssrc;
 	uint64_t last_uplink_ns; /* trace/TSC time of the last uplink packet */
 } __rte_cache_aligned;
 
@@ -171,12 +178,29 @@ struct sk_user_rt {
 
 /*
  * A latched port belongs to one handover: tagging it with the move's
- * generation means a port latched for an earlier move is never used for a
- * later one, without a second atomic.
+ * generation (its low 15 bits) means a port latched for an earlier move is
+ * never used for a later one, without a second atomic. Bit 16 says the latch
+ * is confirmed: its port's packets carried the stream's known SSRC. A
+ * tentative latch (an unknown SSRC, or none known) gives way to the first
+ * port whose packets carry the known SSRC; a confirmed one never gives way
+ * for the rest of that move (docs/PERSISTENCY.md, "Who may latch").
  */
-#define SK_LATCH(gen, port_be) (((uint32_t)(gen) << 16) | (uint16_t)(port_be))
-#define SK_LATCH_GEN(latch) ((uint16_t)((latch) >> 16))
+#define SK_LATCH_GEN_MASK 0x7fffu
+#define SK_LATCH_CONFIRMED (UINT32_C(1) << 16)
+#define SK_LATCH(gen, port_be) ((((uint32_t)(gen)&SK_LATCH_GEN_MASK) << 17) | (uint16_t)(port_be))
 #define SK_LATCH_PORT(latch) ((uint16_t)(latch))
+
+/* Does LATCH hold a port for the move of generation GEN? */
+static inline bool sk_latch_is_for(uint32_t latch, uint32_t gen)
+{
+	return (latch >> 17) == (gen & SK_LATCH_GEN_MASK) && SK_LATCH_PORT(latch) != 0;
+}
+
+/* The port (network order) latched for the move of generation GEN, 0 if none yet. */
+static inline uint16_t sk_latch_port(uint32_t latch, uint32_t gen)
+{
+	return sk_latch_is_for(latch, gen) ? SK_LATCH_PORT(latch) : 0;
+}
 
 struct sk_tables {
 	struct sk_ftab by_access;  /* flows' access keys -> flow index */
