@@ -96,11 +96,13 @@ def same_multiset(inp, out, rules=None, what="every frame"):
 
 
 def flood_first_fragments(s, t0, t1, n, sources, dst=REGISTRAR.ip, pieces=1):
-    """N datagrams that never complete: PIECES fragments each (first + middles, no last)."""
+    """N datagrams that never complete: a first fragment alone (PIECES 1), or PIECES
+    fragments of PIECES + 1, one middle fragment missing (8: all rte_ip_frag holds)."""
     for k in range(n):
         src = sources[k % len(sources)]
         l4 = udp_bytes(src, dst, 5060, 5060, b"x" * (1000 * pieces + 200))
-        frs = fragments(src, dst, l4, 0x4000 + k, sizes=[1000] * pieces)[:pieces]
+        frs = fragments(src, dst, l4, 0x4000 + k, sizes=[1000] * pieces)
+        frs = frs[:1] if pieces == 1 else frs[:pieces - 1] + frs[pieces:]
         add(s, t0 + (t1 - t0) * k / n, frs, step=0.000001)
 
 
@@ -130,13 +132,13 @@ def handover_after_flood(sipkeep, sources, n=1100):
     invite_handover_scenario(s)
     inp, out, st, tmp = run_replay(sipkeep, s)
     rules = model(Move(LTE, 5060, WIFI, 5062, commit_index(inp, 2), [(4000, MEDIA.ip, 20000)]))
-    same_multiset(inp, out, rules)
     check(ctr(st, "frag_reassembled") == 1, "the INVITE is reassembled under the flood (frag_reassembled=%d)"
           % ctr(st, "frag_reassembled"))
     check(ctr(st, "dialogs_created") == 1 and ctr(st, "handovers_committed") == 1,
           "its call is tracked and handed over (dialogs_created=%d, handovers_committed=%d)"
           % (ctr(st, "dialogs_created"), ctr(st, "handovers_committed")))
     check(ctr(st, "frag_passed_unreassembled") == n, "the %d flood fragments left unchanged, counted" % n)
+    same_multiset(inp, out, rules)
     return st
 
 
@@ -172,8 +174,8 @@ def case_flood_never_starves_rtp_of_mbufs(sipkeep):
     check(st["counters"].get("replay_alloc_failed", 0) == 0, "no frame lost for want of an mbuf "
           "(replay_alloc_failed=%d)" % st["counters"].get("replay_alloc_failed", 0))
     same_multiset(inp, out)
-    check(ctr(st, "frag_evicted") > 0, "the hold is bounded by evicting the oldest (frag_evicted=%d)"
-          % ctr(st, "frag_evicted"))
+    check(st["counters"].get("frag_evicted", 0) > 0, "the hold is bounded by evicting the oldest "
+          "(frag_evicted=%d)" % st["counters"].get("frag_evicted", 0))
 
 
 LIVE_EAL = ["--no-huge", "-m", "512", "--no-pci", "--lcores", "0@0,1@1,2@1"]
@@ -276,10 +278,11 @@ def case_duplicate_middle_fragment_every_fragment_leaves(sipkeep):
         # 3 s apart: a duplicate coming after its datagram is held until frag_timeout_ms
         add(s, 1.0 + 3 * k, [frs[i] for i in order], step=0.001)
     inp, out, st, tmp = run_replay(sipkeep, s)
-    pc.compare(inp, out, lambda i, t, p: None)
     check(ctr(st, "frag_reassembled") == 3 and ctr(st, "sip_messages") == 3,
           "each INVITE reassembled and parsed once (frag_reassembled=%d, sip_messages=%d)"
           % (ctr(st, "frag_reassembled"), ctr(st, "sip_messages")))
+    same_multiset(inp, out)
+    pc.compare(inp, out, lambda i, t, p: None)
     check(ctr(st, "frag_sent") == 10 and ctr(st, "frag_passed_unreassembled") == 2,
           "a duplicate before completion left with its datagram, the two after it on their own "
           "(frag_sent=%d, frag_passed_unreassembled=%d)" % (ctr(st, "frag_sent"), ctr(st, "frag_passed_unreassembled")))
