@@ -131,10 +131,11 @@ static int size_pool(void)
 
 	if (c->mbufs < fixed + n * SK_FRAG_MAX_PIECES) {
 		SK_LOG(ERR,
-		       "mbufs = %u cannot work with %" PRIu64 " worker(s): it needs at least %" PRIu64
-		       " = RX rings %" PRIu64 " (rx_descriptors %u x %" PRIu64
-		       " queue(s) x 2 ports) + TX rings %" PRIu64 " (tx_descriptors %u x %" PRIu64
-		       " x 2) + mempool caches %" PRIu64 " + bursts in hand %" PRIu64
+		       "mbufs = %u cannot work with %" PRIu64
+		       " worker(s): it needs at least %" PRIu64 " = RX rings %" PRIu64
+		       " (rx_descriptors %u x %" PRIu64 " queue(s) x 2 ports) + TX rings %" PRIu64
+		       " (tx_descriptors %u x %" PRIu64 " x 2) + mempool caches %" PRIu64
+		       " + bursts in hand %" PRIu64
 		       " + reassembly of one datagram per worker %" PRIu64
 		       "; raise 'mbufs', or lower 'rx_descriptors', 'tx_descriptors' or --workers",
 		       c->mbufs, n, fixed + n * SK_FRAG_MAX_PIECES, rx, c->rx_descriptors, n, tx,
