@@ -4,6 +4,7 @@
  * on the main lcore. Replay mode (--replay) is handed to replay.c before the
  * EAL sees any argument.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,64 @@ static int setup_workers(const struct sk_options *o)
 	return 0;
 }
 
+/*
+ * Mbufs one worker may have in hand besides its rings: a received burst, the
+ * frames collected for the other side, and a changed jumbo frame rebuilt in
+ * 2 KB segments.
+ */
+#define SK_WORKER_IN_FLIGHT (SK_BURST + SK_OUT_MAX + 33)
+
+/*
+ * Item by item, what may hold mbufs at once, so that reassembly cannot starve
+ * the RX rings (rx_nombuf): the rings of every queue, the mempool caches
+ * (DPDK lets each lcore's cache grow to 1.5 times its size), the bursts in
+ * the workers' hands, and the fragments reassembly holds. A pool too small for
+ * all but reassembly is refused; reassembly's hold is capped to what is left.
+ */
+static int size_pool(void)
+{
+	const struct sk_config *c = &app.cfg;
+	uint64_t n = app.n_workers;
+	uint64_t rx = (uint64_t)c->rx_descriptors * n * SK_SIDE_COUNT;
+	uint64_t tx = (uint64_t)c->tx_descriptors * n * SK_SIDE_COUNT;
+	uint64_t caches = (uint64_t)SK_MEMPOOL_CACHE * 3 / 2 * (n + 1);
+	uint64_t burst = n * SK_WORKER_IN_FLIGHT;
+	uint64_t fixed = rx + tx + caches + burst;
+	uint64_t want = RTE_MIN((uint64_t)c->frag_max_held,
+				(uint64_t)c->frag_max_flows * SK_FRAG_MAX_PIECES);
+	uint64_t hold;
+	unsigned int i;
+
+	if (c->mbufs < fixed + n * SK_FRAG_MAX_PIECES) {
+		SK_LOG(ERR,
+		       "mbufs = %u cannot work with %" PRIu64
+		       " worker(s): it needs at least %" PRIu64 " = RX rings %" PRIu64
+		       " (rx_descriptors %u x %" PRIu64 " queue(s) x 2 ports) + TX rings %" PRIu64
+		       " (tx_descriptors %u x %" PRIu64 " x 2) + mempool caches %" PRIu64
+		       " + bursts in hand %" PRIu64
+		       " + reassembly of one datagram per worker %" PRIu64
+		       "; raise 'mbufs', or lower 'rx_descriptors', 'tx_descriptors' or --workers",
+		       c->mbufs, n, fixed + n * SK_FRAG_MAX_PIECES, rx, c->rx_descriptors, n, tx,
+		       c->tx_descriptors, n, caches, burst, n * SK_FRAG_MAX_PIECES);
+		return -1;
+	}
+	hold = RTE_MIN(want, (c->mbufs - fixed) / n);
+	if (hold < want)
+		SK_LOG(WARNING,
+		       "reassembly capped at %" PRIu64 " fragments per worker (frag_max_held %u): "
+		       "mbufs = %u leaves no more after rings, caches and bursts (%" PRIu64
+		       "); 'mbufs' = %" PRIu64 " would hold all",
+		       hold, c->frag_max_held, c->mbufs, fixed, fixed + n * want);
+	for (i = 0; i < app.n_workers; i++)
+		app.workers[i].frag_max_held = (uint32_t)hold;
+	SK_LOG(INFO,
+	       "mbuf pool: %u = RX rings %" PRIu64 " + TX rings %" PRIu64 " + caches %" PRIu64
+	       " + bursts %" PRIu64 " + reassembly %" PRIu64 " x %" PRIu64 " worker(s) + %" PRIu64
+	       " spare",
+	       c->mbufs, rx, tx, caches, burst, hold, n, c->mbufs - fixed - hold * n);
+	return 0;
+}
+
 static int create_pool(void)
 {
 	app.pool = rte_pktmbuf_pool_create("sk_mbufs", app.cfg.mbufs, SK_MEMPOOL_CACHE, 0,
@@ -128,7 +187,7 @@ static int run_live(const struct sk_options *o)
 	app.port_id[SK_SIDE_ACCESS] = o->access_port;
 	app.port_id[SK_SIDE_CORE] = o->core_port;
 	log_allocator();
-	if (setup_workers(o) < 0 || create_pool() < 0)
+	if (setup_workers(o) < 0 || size_pool() < 0 || create_pool() < 0)
 		return -1;
 	if (sk_port_start(&app, o->access_port, (uint16_t)app.n_workers) < 0 ||
 	    sk_port_start(&app, o->core_port, (uint16_t)app.n_workers) < 0) {

@@ -5,15 +5,15 @@
  * Every frame received on one side leaves on the other. The hot path is a
  * single-segment UDP frame: parse L2-L4, then either SIP (parse, post an
  * event, maybe redirect) or media (one hash lookup, maybe a rewrite).
- * Fragments are reassembled and fragmented again; frames that span segments
- * are flattened into the worker's buffer to be parsed and rewritten.
+ * Fragments are held until their datagram is complete (frag.c), which is
+ * handled flat; frames that span segments are flattened into the worker's
+ * buffer to be parsed and rewritten.
  */
 #include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_ip_frag.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -27,28 +27,17 @@
 #define SK_TX_RETRIES 8
 /* Upper bound on the polls a stopping worker spends emptying its RX queues. */
 #define SK_DRAIN_POLLS 256
-/* Indirect mbufs for re-fragmentation: a burst of the largest reassembled datagrams. */
-#define SK_INDIRECT_MBUFS 1023
 
-/* Frames leaving on one side, collected during a burst. */
-struct out_q {
-	struct rte_mbuf **pkts;
-	uint16_t n;
-	enum sk_side to;
-};
-
-static inline void out_push(struct sk_worker *w, struct out_q *q, struct rte_mbuf *m)
+void sk_out_send(struct sk_worker *w, struct sk_out_q *q, enum sk_side to, struct rte_mbuf *m)
 {
-	if (unlikely(q->n == SK_OUT_MAX)) {
-		if (w->emit != NULL) {
-			w->emit(w, q->to, q->pkts, q->n);
-		} else {
-			sk_ctr_add(&w->port_ctr[q->to][SK_PCTR_tx_dropped], q->n);
-			rte_pktmbuf_free_bulk(q->pkts, q->n);
-		}
-		q->n = 0;
+	if (q != NULL && q->to == to) {
+		sk_out_push(w, q, m);
+	} else if (w->emit != NULL) {
+		w->emit(w, to, &m, 1);
+	} else {
+		sk_ctr_add(&w->port_ctr[to][SK_PCTR_tx_dropped], 1);
+		rte_pktmbuf_free(m);
 	}
-	q->pkts[q->n++] = m;
 }
 
 static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *meta)
@@ -131,31 +120,22 @@ static struct rte_mbuf *rebuild(struct rte_mbuf *m, const uint8_t *flat, uint32_
 }
 
 /*
- * A frame in several segments: flatten, handle, and write the result back
- * only if the handler changed it. A reassembled datagram is then fragmented
- * again at the size its first fragment had (and so, normally, as it came).
+ * A frame in several segments (not a fragment): flatten, handle, and write the
+ * result back only if the handler changed it.
  */
 static __rte_noinline void handle_multiseg(struct sk_worker *w, enum sk_side from,
 					   struct rte_mbuf *m, const struct sk_pkt_meta *first_seg,
-					   bool reassembled, uint32_t v6_id, sk_time_ns now,
-					   struct out_q *q)
+					   sk_time_ns now, struct sk_out_q *q)
 {
-	struct rte_mbuf *frags[RTE_LIBRTE_IP_FRAG_MAX_FRAG * 8];
 	uint32_t len = rte_pktmbuf_pkt_len(m);
-	uint16_t mtu = (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len);
 	struct sk_pkt_meta meta;
 	uint8_t *flat = w->flat + RTE_PKTMBUF_HEADROOM;
-	int n, i;
-
-	/* IPv6 reassembly removed the first fragment's fragment header: count it back in. */
-	if ((rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len)[0] >> 4) == 6)
-		mtu += sizeof(struct rte_ipv6_fragment_ext);
 
 	if (len <= 65535 && rte_pktmbuf_read(m, 0, len, flat) == flat) {
 		enum sk_verdict v;
 
 		sk_pkt_parse(flat, len, &meta);
-		v = dispatch(w, from, flat, &len, &meta, NULL, !reassembled, now);
+		v = dispatch(w, from, flat, &len, &meta, NULL, true, now);
 		if (v == SK_DROP) {
 			rte_pktmbuf_free(m);
 			return;
@@ -166,23 +146,38 @@ static __rte_noinline void handle_multiseg(struct sk_worker *w, enum sk_side fro
 			if (copy != NULL)
 				m = copy; /* else: the frame leaves as it came */
 		}
-	} else if (!reassembled) {
+	} else {
 		/* Too large to be one IP datagram: counted by what its first bytes say, passed. */
 		count_class(w, first_seg, is_sip(w, first_seg));
 	}
-	if (!reassembled) {
-		out_push(w, q, m);
-		return;
-	}
-	n = sk_frag_split(w, m, mtu, v6_id, frags, RTE_DIM(frags));
-	if (unlikely(n < 0)) {
-		sk_count(w, SK_WCTR_frag_split_failed);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	sk_ctr_add(&w->ctr[SK_WCTR_frag_sent], (uint64_t)n);
-	for (i = 0; i < n; i++)
-		out_push(w, q, frags[i]);
+	sk_out_push(w, q, m);
+}
+
+/*
+ * A fragment: held until its datagram is complete. The datagram is handled as
+ * one flat frame; its original fragments then leave as they came, rewritten in
+ * place if the handler changed the message (frag.c).
+ */
+static __rte_noinline void handle_fragment(struct sk_worker *w, enum sk_side from,
+					   struct rte_mbuf *m, const struct sk_pkt_meta *meta,
+					   sk_time_ns now, struct sk_out_q *q)
+{
+	uint8_t *flat = w->flat + RTE_PKTMBUF_HEADROOM;
+	struct sk_frag_entry *d;
+	struct sk_pkt_meta dmeta;
+	enum sk_verdict v;
+	uint32_t len;
+
+	sk_count(w, SK_WCTR_frames_ip_fragment);
+	d = sk_frag_add(w, from, m, meta, now, q);
+	if (d == NULL)
+		return; /* held, or forwarded as it came */
+	sk_count(w, SK_WCTR_frag_reassembled);
+	len = sk_frag_flatten(d, flat);
+	sk_pkt_parse(flat, len, &dmeta);
+	/* The fragments were counted as such: the datagram is not counted again. */
+	v = dispatch(w, from, flat, &len, &dmeta, NULL, false, now);
+	sk_frag_done(w, d, v, flat, len, q);
 }
 
 /*
@@ -191,12 +186,10 @@ static __rte_noinline void handle_multiseg(struct sk_worker *w, enum sk_side fro
  */
 static inline void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
 			  struct sk_pkt_meta *meta, const struct sk_media_pre *pre, sk_time_ns now,
-			  struct out_q *q)
+			  struct sk_out_q *q)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
-	struct rte_mbuf *datagram;
-	uint32_t v6_id = 0;
 
 	if (likely(m->nb_segs == 1 && meta->cls != SK_PKT_IP_FRAGMENT)) {
 		enum sk_verdict v = dispatch(w, from, frame, &len, meta, pre, true, now);
@@ -207,99 +200,32 @@ static inline void handle(struct sk_worker *w, enum sk_side from, struct rte_mbu
 		}
 		if (len < rte_pktmbuf_data_len(m))
 			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - len));
-		out_push(w, q, m);
+		sk_out_push(w, q, m);
 		return;
 	}
-	if (meta->cls != SK_PKT_IP_FRAGMENT) {
-		handle_multiseg(w, from, m, meta, false, 0, now, q);
-		return;
-	}
-	sk_count(w, SK_WCTR_frames_ip_fragment);
-	/* A fragment given up on later leaves from the death row: it must know its way. */
-	m->port = w->port_id[from];
-	switch (sk_frag_reassemble(w, m, meta, now, &datagram, &v6_id)) {
-	case 1:
-		sk_count(w, SK_WCTR_frag_reassembled);
-		handle_multiseg(w, from, datagram, meta, true, v6_id, now, q);
-		break;
-	case 0:
-		break; /* held until the datagram is complete (or given up: death row) */
-	default:
-		sk_count(w, SK_WCTR_frag_passed_unreassembled);
-		out_push(w, q, m);
-		break;
-	}
-}
-
-/* Hand frames to the emit path of side TO, or count them dropped when there is none. */
-static void emit_or_drop(struct sk_worker *w, enum sk_side to, struct rte_mbuf **pkts, uint16_t n)
-{
-	if (n == 0)
-		return;
-	if (w->emit != NULL) {
-		w->emit(w, to, pkts, n);
-		return;
-	}
-	sk_ctr_add(&w->port_ctr[to][SK_PCTR_tx_dropped], n);
-	rte_pktmbuf_free_bulk(pkts, n);
-}
-
-/*
- * Fragments the table gave up on go out unchanged, each toward the side it
- * did not come from: fail open, and counted. Those going Q's way join Q.
- */
-static void release_death_row(struct sk_worker *w, struct out_q *q)
-{
-	struct rte_mbuf *other[RTE_IP_FRAG_DEATH_ROW_MBUF_LEN];
-	uint16_t n_other = 0;
-	uint32_t i;
-
-	for (i = 0; i < w->death_row.cnt; i++) {
-		struct rte_mbuf *m = w->death_row.row[i];
-		enum sk_side to =
-			m->port == w->port_id[SK_SIDE_ACCESS] ? SK_SIDE_CORE : SK_SIDE_ACCESS;
-
-		if (q != NULL && to == q->to)
-			out_push(w, q, m);
-		else
-			other[n_other++] = m;
-	}
-	sk_ctr_add(&w->ctr[SK_WCTR_frag_passed_unreassembled], w->death_row.cnt);
-	w->death_row.cnt = 0;
-	if (q != NULL)
-		emit_or_drop(w, sk_side_other(q->to), other, n_other);
+	if (meta->cls != SK_PKT_IP_FRAGMENT)
+		handle_multiseg(w, from, m, meta, now, q);
 	else
-		for (i = 0; i < n_other; i++)
-			emit_or_drop(w,
-				     other[i]->port == w->port_id[SK_SIDE_ACCESS] ? SK_SIDE_CORE
-										  : SK_SIDE_ACCESS,
-				     &other[i], 1);
+		handle_fragment(w, from, m, meta, now, q);
 }
 
 void sk_worker_expire(struct sk_worker *w, sk_time_ns now)
 {
-	if (w->frag_tbl == NULL)
-		return;
-	/* The death row holds a bounded number of datagrams: empty it until nothing is left. */
-	for (;;) {
-		rte_ip_frag_table_del_expired_entries(w->frag_tbl, &w->death_row, now);
-		if (likely(w->death_row.cnt == 0))
-			return;
-		release_death_row(w, NULL);
-	}
+	sk_frag_expire(w, now, NULL);
 }
 
 uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mbuf **pkts,
 			   uint16_t n, struct rte_mbuf **out, sk_time_ns now)
 {
-	struct out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
+	struct sk_out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
 	struct sk_pkt_meta meta[SK_BURST];
 	struct sk_media_pre pre[SK_BURST];
 	struct sk_media_burst mb;
 	uint16_t i, base, chunk;
 
-	if (w->frag_tbl != NULL)
-		rte_ip_frag_table_del_expired_entries(w->frag_tbl, &w->death_row, now);
+	/* Fragments held too long leave first: they came before this burst. */
+	if (unlikely(now >= w->frag_next_expiry))
+		sk_frag_expire(w, now, &q);
 	for (base = 0; base < n; base += chunk) {
 		chunk = (uint16_t)RTE_MIN(n - base, SK_BURST);
 		for (i = 0; i < chunk; i++)
@@ -320,8 +246,6 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 		for (i = 0; i < chunk; i++)
 			handle(w, from, pkts[base + i], &meta[i], &pre[i], now, &q);
 	}
-	if (unlikely(w->death_row.cnt != 0))
-		release_death_row(w, &q);
 	return q.n;
 }
 
@@ -344,15 +268,13 @@ void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, u
 
 int sk_worker_setup(struct sk_worker *w, int socket)
 {
-	char name[RTE_MEMPOOL_NAMESIZE];
+	uint32_t held = w->frag_max_held ? w->frag_max_held : w->cfg->frag_max_held;
 
-	w->frag_tbl = sk_frag_table_create(w->cfg->frag_max_flows, w->cfg->frag_timeout_ms, socket);
-	snprintf(name, sizeof(name), "sk_indirect_%u", w->index);
-	w->indirect_pool = rte_pktmbuf_pool_create(name, SK_INDIRECT_MBUFS, 32, 0, 0, socket);
-	if (w->frag_tbl == NULL || w->indirect_pool == NULL) {
+	w->frag_next_expiry = UINT64_MAX;
+	w->frag = sk_frag_table_create(w->cfg, held, socket);
+	if (w->frag == NULL) {
 		SK_LOG(ERR, "worker %u: cannot allocate the IP reassembly table (%u flows): %s",
 		       w->index, w->cfg->frag_max_flows, rte_strerror(rte_errno));
-		sk_worker_teardown(w);
 		return -1;
 	}
 	return 0;
@@ -360,14 +282,9 @@ int sk_worker_setup(struct sk_worker *w, int socket)
 
 void sk_worker_teardown(struct sk_worker *w)
 {
-	if (w->frag_tbl != NULL) {
-		rte_ip_frag_table_destroy(w->frag_tbl);
-		w->frag_tbl = NULL;
-	}
-	/* Anything still on the death row was already forwarded or is freed here. */
-	rte_ip_frag_free_death_row(&w->death_row, 0);
-	rte_mempool_free(w->indirect_pool);
-	w->indirect_pool = NULL;
+	/* Fragments still held were forwarded by sk_worker_expire, or are freed here. */
+	sk_frag_table_free(w->frag);
+	w->frag = NULL;
 }
 
 /* Receive one burst on each side and forward it; true if any frame moved. */

@@ -3,6 +3,7 @@
 #ifndef SK_WORKER_INTERNAL_H
 #define SK_WORKER_INTERNAL_H
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -106,24 +107,64 @@ bool sk_callinfo_has_remotecc(const char *buf, const struct sk_sip_msg *msg);
 int sk_callinfo_strip(char *buf, uint32_t len, uint32_t tail, const struct sk_sip_msg *msg,
 		      unsigned int *n_removed);
 
+/* Frames leaving on one side, collected during a burst (worker.c). */
+struct sk_out_q {
+	struct rte_mbuf **pkts;
+	uint16_t n;
+	enum sk_side to;
+};
+
+/* Append M to Q; a full Q goes to w->emit first (or is dropped and counted without one). */
+static inline void sk_out_push(struct sk_worker *w, struct sk_out_q *q, struct rte_mbuf *m)
+{
+	if (unlikely(q->n == SK_OUT_MAX)) {
+		if (w->emit != NULL) {
+			w->emit(w, q->to, q->pkts, q->n);
+		} else {
+			sk_ctr_add(&w->port_ctr[q->to][SK_PCTR_tx_dropped], q->n);
+			rte_pktmbuf_free_bulk(q->pkts, q->n);
+		}
+		q->n = 0;
+	}
+	q->pkts[q->n++] = m;
+}
+
+/* M leaves toward side TO: on Q when Q (not NULL) goes there, else through w->emit. */
+void sk_out_send(struct sk_worker *w, struct sk_out_q *q, enum sk_side to, struct rte_mbuf *m);
+
 /* --- IP fragments (frag.c) --- */
 
-struct rte_ip_frag_tbl *sk_frag_table_create(uint32_t max_flows, uint32_t timeout_ms, int socket);
+/* A datagram whose fragments are all held (sk_frag_add); the table keeps it until sk_frag_done. */
+struct sk_frag_entry;
+
+struct sk_frag_table *sk_frag_table_create(const struct sk_config *cfg, uint32_t max_held,
+					   int socket);
+/* Free the table; fragments still held are freed (sk_worker_expire forwards them first). */
+void sk_frag_table_free(struct sk_frag_table *t);
 
 /*
- * Add fragment M to the reassembly table. 1: *DATAGRAM is the whole datagram
- * (chained mbufs); 0: held; -1: not reassemblable here, forward M unchanged.
- * For IPv6, *V6_ID gets the fragment identification (DPDK drops it).
+ * Fragment M, parsed into META, received on FROM. Returns the datagram when M
+ * completed it: its fragments are held, in arrival order, until sk_frag_done.
+ * NULL otherwise: M is held, or was forwarded unchanged and counted (with any
+ * fragments that had to leave to make room: evicted, given up).
  */
-int sk_frag_reassemble(struct sk_worker *w, struct rte_mbuf *m, const struct sk_pkt_meta *meta,
-		       sk_time_ns now, struct rte_mbuf **datagram, uint32_t *v6_id);
+struct sk_frag_entry *sk_frag_add(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+				  const struct sk_pkt_meta *meta, sk_time_ns now,
+				  struct sk_out_q *q);
+
+/* Copy the datagram of D into FLAT as one frame (first fragment's headers); returns its length. */
+uint32_t sk_frag_flatten(const struct sk_frag_entry *d, uint8_t *flat);
 
 /*
- * Fragment datagram M (L2 header included, m->l2_len set) into pieces of at
- * most MTU bytes of IP; the L2 header is copied onto each. Consumes M on
- * success; returns the number of fragments, or -1 (M untouched).
+ * The handler's verdict V on D's flattened frame (FLAT, LEN bytes after it
+ * ran): SK_FORWARD sends the original fragments, SK_FORWARD_CHANGED writes the
+ * new datagram into them along their own boundaries (or sends them unchanged
+ * when it does not fit, counted), SK_DROP frees them. D is then forgotten.
  */
-int sk_frag_split(struct sk_worker *w, struct rte_mbuf *m, uint16_t mtu, uint32_t v6_id,
-		  struct rte_mbuf **frags, uint16_t max);
+void sk_frag_done(struct sk_worker *w, struct sk_frag_entry *d, enum sk_verdict v,
+		  const uint8_t *flat, uint32_t len, struct sk_out_q *q);
+
+/* Forward, unchanged and counted, the fragments of datagrams timed out by NOW. */
+void sk_frag_expire(struct sk_worker *w, sk_time_ns now, struct sk_out_q *q);
 
 #endif /* SK_WORKER_INTERNAL_H */

@@ -28,6 +28,11 @@
 	  "media streams (m= lines) tracked; each has an RTP and an RTCP flow")                    \
 	X(frag_max_flows, 1024, 16, 65536, "concurrent IP reassemblies per worker")                \
 	X(frag_timeout_ms, 2000, 100, 60000, "give up on an incomplete IP datagram after this")    \
+	X(frag_max_per_source, 64, 1, 65536,                                                       \
+	  "incomplete IP datagrams one source (address, ingress port, VLAN tags) may have per "    \
+	  "worker")                                                                                \
+	X(frag_max_held, 2048, 16, 1048576,                                                        \
+	  "fragments (mbufs) held for reassembly per worker; capped to what the pool can spare")   \
 	X(rx_descriptors, 1024, 64, 16384, "RX ring size per queue")                               \
 	X(tx_descriptors, 1024, 64, 16384, "TX ring size per queue")                               \
 	X(mbufs, 16383, 1023, 4194303, "packet buffers in the mempool (all workers)")              \

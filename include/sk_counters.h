@@ -35,10 +35,21 @@ enum sk_port_counter {
 	X(frames_ip_other, "IP frames that are not UDP, passed")                                   \
 	X(frames_ip_fragment, "IP fragments")                                                      \
 	X(frag_reassembled, "IP datagrams reassembled from fragments")                             \
-	X(frag_sent, "fragments sent for reassembled datagrams")                                   \
-	X(frag_passed_unreassembled, "fragments forwarded as they came: reassembly gave up "       \
-				     "(timeout, table full, too many pieces) or not possible")     \
-	X(frag_split_failed, "reassembled datagrams that could not be fragmented again: dropped")  \
+	X(frag_sent,                                                                               \
+	  "fragments sent for reassembled datagrams (the originals, rewritten in place "           \
+	  "when the message changed)")                                                             \
+	X(frag_passed_unreassembled,                                                               \
+	  "fragments forwarded as they came, not reassembled (timeout, "                           \
+	  "eviction, per-source bound, inconsistent, not UDP, ...)")                               \
+	X(frag_evicted,                                                                            \
+	  "incomplete datagrams evicted, oldest first, to make room (frag_max_flows "              \
+	  "or frag_max_held reached): their fragments forwarded unchanged")                        \
+	X(frag_source_limited, "fragments not held: their source had frag_max_per_source "         \
+			       "incomplete datagrams; forwarded unchanged")                        \
+	X(frag_inconsistent, "datagrams given up: fragments overlapped or disagreed, or more "     \
+			     "than 16 pieces; their fragments forwarded unchanged")                \
+	X(frag_split_failed, "changed datagrams that could not be fragmented again: the rewrite "  \
+			     "skipped, the original fragments forwarded unchanged")                \
 	X(frames_udp_other, "UDP frames not to or from a SIP port")                                \
 	X(frames_sip, "UDP frames to or from a SIP port")                                          \
 	X(sip_messages, "SIP messages parsed")                                                     \

@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include <rte_common.h>
-#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "sdp_parse.h"
@@ -32,6 +31,10 @@ struct rte_mempool;
 #define SK_BURST 32
 /* Frames one call of sk_worker_process may emit (room for re-fragmentation). */
 #define SK_OUT_MAX (SK_BURST * 4)
+/* Fragments (duplicates included) one datagram may have while held for reassembly. */
+#define SK_FRAG_MAX_PIECES 16
+
+struct sk_frag_table;
 
 struct sk_worker {
 	/* Read-mostly: set up by the control thread before launch. */
@@ -60,9 +63,15 @@ struct sk_worker {
 	/* SIP scanner signatures (shared, immutable). NULL: off. */
 	const struct sk_scanner *scanner;
 
-	/* IP reassembly: owned by this worker (sk_worker_setup). */
-	struct rte_ip_frag_tbl *frag_tbl;
-	struct rte_mempool *indirect_pool; /* for re-fragmentation */
+	/*
+	 * IP reassembly (frag.c): owned by this worker (sk_worker_setup), NULL when
+	 * off. frag_max_held: fragments it may hold, set before sk_worker_setup
+	 * (0: cfg->frag_max_held); frag_next_expiry: when the oldest incomplete
+	 * datagram times out (UINT64_MAX: none held), checked once per burst.
+	 */
+	struct sk_frag_table *frag;
+	uint32_t frag_max_held;
+	sk_time_ns frag_next_expiry;
 
 	/* Written by this worker only. */
 	uint64_t port_ctr[SK_SIDE_COUNT][SK_PCTR_COUNT] __rte_cache_aligned;
@@ -75,16 +84,14 @@ struct sk_worker {
 	/* Scratch space for the message being handled; too big for the stack. */
 	struct sk_sip_msg sip;
 	struct sk_sdp sdp;
-	/* Frames the reassembly table gave up on, forwarded after each burst. */
-	struct rte_ip_frag_death_row death_row;
 	/* A frame that spans mbuf segments (a reassembled datagram) is flattened here. */
 	uint8_t flat[RTE_PKTMBUF_HEADROOM + 65536 + 64];
 } __rte_cache_aligned;
 
 /*
  * Set up what the worker owns beyond its counters: the IP reassembly table
- * (cfg->frag_max_flows, frag_timeout_ms) and the pool of indirect mbufs used
- * to fragment again. -1 on error (logged).
+ * (cfg->frag_max_flows, frag_timeout_ms, frag_max_per_source, and
+ * w->frag_max_held fragments). -1 on error (logged).
  */
 int sk_worker_setup(struct sk_worker *w, int socket);
 void sk_worker_teardown(struct sk_worker *w);
