@@ -491,6 +491,13 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		}
 	}
 	u = &s->users[idx];
+	/*
+	 * A device that registers from a new source address is no longer at the
+	 * old one: the bindings it made from there are dropped (the registrar
+	 * keeps them until they expire, but nothing reaches the device there).
+	 */
+	if (n_live > 0 && u->registered && !sk_addr_key_eq(&u->contact, &p->src))
+		u->n_bindings = 0;
 	n_live = bindings_update(u, p, now);
 	if (u->n_bindings == 0) {
 		/* Unregister only when no binding of the device is left. */
