@@ -88,6 +88,11 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 	s->n_free_pending = np;
 	s->n_free_dialogs = nd;
 	s->first_timed = SK_NO_INDEX;
+	if (cfg->max_pending_per_source >= np)
+		SK_LOG(WARNING,
+		       "max_pending_per_source (%u) is not below max_pending_registers (%u): one "
+		       "source can hold every pending REGISTER",
+		       cfg->max_pending_per_source, np);
 	s->pending_oldest = s->pending_newest = SK_NO_INDEX;
 	s->user_index = control_hash("sk_user_idx", nu + nu / 4, sizeof(struct sk_user_key));
 	s->pending_index =
@@ -100,8 +105,7 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 					   64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	if (!s->users || !s->free_users || !s->pending || !s->free_pending || !s->dialogs ||
 	    !s->free_dialogs || !s->user_index || !s->pending_index || !s->pending_by_source ||
-	    !s->dialog_index ||
-	    !s->events || !s->event_pool) {
+	    !s->dialog_index || !s->events || !s->event_pool) {
 		SK_LOG(ERR, "cannot allocate session state (%u users, %u dialogs): %s", nu, nd,
 		       rte_strerror(rte_errno));
 		sk_session_destroy(s);
@@ -555,7 +559,8 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 	/* The answer is matched where it goes: only the REGISTER sent from there is answered. */
 	pending_key(&key, ev, ev->dst, ev->dport);
 	if (rte_hash_lookup_data(s->pending_index, &key, &data) < 0) {
-		/* A late or retransmitted answer, or one to another CSeq or host: commits nothing. */
+		/* A late or retransmitted answer, or one to another CSeq or host: commits nothing.
+		 */
 		if (ev->status >= 200)
 			sk_session_count(s, SK_CCTR_registrations_stale_response);
 		return;

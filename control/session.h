@@ -159,13 +159,13 @@ struct sk_session {
 	uint32_t n_free_users;
 	uint32_t users_in_use;
 	struct rte_hash *user_index; /* sk_user_key -> user */
-	struct sk_pending *pending; /* max_pending_registers */
+	struct sk_pending *pending;  /* max_pending_registers */
 	uint32_t *free_pending;
 	uint32_t n_free_pending;
-	struct rte_hash *pending_index;	    /* sk_pending_key -> pending */
-	struct rte_hash *pending_by_source; /* sk_source_key -> pending count */
+	struct rte_hash *pending_index;		 /* sk_pending_key -> pending */
+	struct rte_hash *pending_by_source;	 /* sk_source_key -> pending count */
 	uint32_t pending_oldest, pending_newest; /* the timeout list */
-	struct sk_dialog *dialogs;	/* max_dialogs */
+	struct sk_dialog *dialogs;		 /* max_dialogs */
 	uint32_t *free_dialogs;
 	uint32_t n_free_dialogs;
 	uint32_t dialogs_in_use;

@@ -68,7 +68,8 @@ static struct rte_hash *create_hash(const char *name, uint32_t entries)
 		.hash_func_init_val = 0,
 		.socket_id = (int)rte_socket_id(),
 		/* One writer (this thread), lock-free readers (the workers). */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+		.extra_flag =
+			RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
 	return rte_hash_create(&p);
@@ -101,8 +102,8 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	 * keys deleted but not yet reclaimed (their position is freed only after
 	 * a grace period, at the end of the tick that deleted them).
 	 */
-	t->contacts = create_hash("sk_contacts", t->max_users * SK_USER_MAX_CONTACTS +
-							 t->max_users / 2 + 1024);
+	t->contacts = create_hash("sk_contacts",
+				  t->max_users * SK_USER_MAX_CONTACTS + t->max_users / 2 + 1024);
 	t->flow = rte_zmalloc("sk_flow", sizeof(*t->flow) * t->max_flows, RTE_CACHE_LINE_SIZE);
 	t->user = rte_zmalloc("sk_user", sizeof(*t->user) * t->max_users, RTE_CACHE_LINE_SIZE);
 	t->moves =

@@ -109,7 +109,7 @@ static void contact_addr(struct sk_ev_contact *ec, const char *buf, uint32_t buf
 		ec->family = 4;
 	}
 	ec->port = rte_cpu_to_be_16(uri.has_port ? uri.port
-					   : (uri.scheme == SK_URI_SIPS ? 5061 : 5060));
+						 : (uri.scheme == SK_URI_SIPS ? 5061 : 5060));
 }
 
 /*
@@ -238,7 +238,7 @@ static bool redirect(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 		return false;
 	/* An old Contact address maps to the new Contact, an old source to the new source. */
 	port = (ref & SK_CONTACT_FROM_HDR) && mv->contact_port != 0 ? mv->contact_port
-								      : mv->sip_port;
+								    : mv->sip_port;
 	if (memcmp(mv->addr, meta->dst, mv->family == 4 ? 4 : 16) == 0 &&
 	    port == rte_cpu_to_be_16(meta->dport))
 		return false; /* already addressed to the new contact */

@@ -77,7 +77,7 @@ enum sk_worker_counter {
 	X(registrations_unregistered, "registrations ended by Expires 0")                          \
 	X(registrations_pending_refused, "REGISTERs not tracked: pending table full")              \
 	X(registrations_pending_source_refused, "REGISTERs not tracked: their source IP already "  \
-						"has max_pending_per_source pending")      \
+						"has max_pending_per_source pending")              \
 	X(registrations_pending_expired, "REGISTER transactions forgotten unanswered "             \
 					 "(register_timeout_ms)")                                  \
 	X(registrations_conflicting, "2xx for a REGISTER sent from two source ports that share "   \

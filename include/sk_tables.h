@@ -163,8 +163,8 @@ static inline uint32_t sk_ftab_b2(const struct sk_ftab *ft, const struct sk_ftab
 /* Where a user's media and signalling go now (after a handover). Immutable once published. */
 struct sk_move {
 	uint8_t family;
-	uint8_t addr[16];    /* the committed new IP */
-	uint16_t sip_port;   /* network order: the new contact's source port */
+	uint8_t addr[16];  /* the committed new IP */
+	uint16_t sip_port; /* network order: the new contact's source port */
 	/*
 	 * Network order: the port of the new REGISTER's Contact when it names
 	 * the new IP (a phone that sends from a high port and listens on 5060);
