@@ -289,6 +289,7 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	mv.family = new_contact->family;
 	memcpy(mv.addr, new_contact->addr, 16);
 	mv.sip_port = new_contact->port;
+	mv.contact_port = u->move_contact_port; /* the new Contact's port on that IP */
 	mv.generation = ++u->move_generation;
 	if (sk_user_set_move(&s->tw, idx, &mv) < 0) {
 		SK_LOG(ERR, "user %s: no free handover record; media not moved", u->key.aor);

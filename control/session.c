@@ -70,7 +70,7 @@ static uint32_t *index_stack(uint32_t n)
 
 int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigned int n_workers)
 {
-	uint32_t nu = cfg->max_users, nd = cfg->max_dialogs;
+	uint32_t nu = cfg->max_users, nd = cfg->max_dialogs, np = cfg->max_pending_registers;
 	/* Events in flight: room for bursts of SIP while the control thread sleeps a tick. */
 	uint32_t n_events = 8191;
 
@@ -80,23 +80,32 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 		return -1;
 	s->users = calloc(nu, sizeof(*s->users));
 	s->free_users = index_stack(nu);
-	s->pending = calloc(nu, sizeof(*s->pending));
-	s->free_pending = index_stack(nu);
+	s->pending = calloc(np, sizeof(*s->pending));
+	s->free_pending = index_stack(np);
 	s->dialogs = calloc(nd, sizeof(*s->dialogs));
 	s->free_dialogs = index_stack(nd);
-	s->n_free_users = s->n_free_pending = nu;
+	s->n_free_users = nu;
+	s->n_free_pending = np;
 	s->n_free_dialogs = nd;
 	s->first_timed = SK_NO_INDEX;
+	if (cfg->max_pending_per_source >= np)
+		SK_LOG(WARNING,
+		       "max_pending_per_source (%u) is not below max_pending_registers (%u): one "
+		       "source can hold every pending REGISTER",
+		       cfg->max_pending_per_source, np);
+	s->pending_oldest = s->pending_newest = SK_NO_INDEX;
 	s->user_index = control_hash("sk_user_idx", nu + nu / 4, sizeof(struct sk_user_key));
 	s->pending_index =
-		control_hash("sk_pending_idx", nu + nu / 4, sizeof(struct sk_pending_key));
+		control_hash("sk_pending_idx", np + np / 4, sizeof(struct sk_pending_key));
+	s->pending_by_source =
+		control_hash("sk_pending_src", np + np / 4, sizeof(struct sk_source_key));
 	s->dialog_index = control_hash("sk_dialog_idx", nd + nd / 4, sizeof(struct sk_dialog_key));
 	s->events = rte_ring_create("sk_events", n_events + 1, (int)rte_socket_id(), RING_F_SC_DEQ);
 	s->event_pool = rte_mempool_create("sk_event_pool", n_events, sizeof(struct sk_sip_event),
 					   64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	if (!s->users || !s->free_users || !s->pending || !s->free_pending || !s->dialogs ||
-	    !s->free_dialogs || !s->user_index || !s->pending_index || !s->dialog_index ||
-	    !s->events || !s->event_pool || sk_dialogs_create(s) < 0) {
+	    !s->free_dialogs || !s->user_index || !s->pending_index || !s->pending_by_source ||
+	    !s->dialog_index || !s->events || !s->event_pool || sk_dialogs_create(s) < 0) {
 		SK_LOG(ERR, "cannot allocate session state (%u users, %u dialogs): %s", nu, nd,
 		       rte_strerror(rte_errno));
 		sk_session_destroy(s);
@@ -117,6 +126,7 @@ void sk_session_destroy(struct sk_session *s)
 	rte_mempool_free(s->event_pool);
 	rte_hash_free(s->user_index);
 	rte_hash_free(s->pending_index);
+	rte_hash_free(s->pending_by_source);
 	rte_hash_free(s->dialog_index);
 	sk_dialogs_destroy(s);
 	free(s->users);
@@ -168,21 +178,48 @@ static uint32_t user_create(struct sk_session *s, const struct sk_user_key *key)
 	return idx;
 }
 
-static void user_add_contact(struct sk_session *s, uint32_t idx, const struct sk_addr_key *k)
+/*
+ * Publish signalling address K for user IDX. A REGISTER's source is the
+ * user's whoever had it before (the registrar accepted a REGISTER from it);
+ * a Contact header's address (FROM_HDR) is taken only when no other user
+ * holds it, so a host cannot claim a co-tenant's port by naming it.
+ */
+static void user_add_contact(struct sk_session *s, uint32_t idx, const struct sk_addr_key *k,
+			     bool from_hdr)
 {
 	struct sk_user *u = &s->users[idx];
+	uint32_t ref = sk_contact_lookup_ref(&s->tw.t, k);
+	uint32_t want = idx | (from_hdr ? SK_CONTACT_FROM_HDR : 0);
 	unsigned int i;
 
+	if (ref != SK_NO_INDEX && (ref & ~SK_CONTACT_FROM_HDR) != idx && from_hdr) {
+		sk_session_count(s, SK_CCTR_contacts_foreign);
+		return;
+	}
+	/* An address both the source and a Contact stays a Contact address. */
+	if (ref == (idx | SK_CONTACT_FROM_HDR))
+		want = ref;
 	for (i = 0; i < u->n_contacts; i++)
-		if (memcmp(&u->contacts[i], k, sizeof(*k)) == 0)
-			return;
-	if (u->n_contacts == SK_USER_MAX_CONTACTS) {
+		if (sk_addr_key_eq(&u->contacts[i], k))
+			break;
+	if (i == u->n_contacts && u->n_contacts == SK_USER_MAX_CONTACTS) {
 		/* Forget the oldest address: core signalling to it is no longer redirected. */
-		sk_contact_del(&s->tw, &u->contacts[0]);
+		if (sk_contact_lookup(&s->tw.t, &u->contacts[0]) == idx)
+			sk_contact_del(&s->tw, &u->contacts[0]);
 		memmove(&u->contacts[0], &u->contacts[1], sizeof(*k) * (SK_USER_MAX_CONTACTS - 1));
 		u->n_contacts--;
+		i = u->n_contacts;
 	}
-	if (sk_contact_add(&s->tw, k, idx) == 0)
+	if (ref != want && sk_contact_add(&s->tw, k, want) < 0) {
+		sk_session_count(s, SK_CCTR_contacts_refused);
+		if (i < u->n_contacts && ref == SK_NO_INDEX) {
+			memmove(&u->contacts[i], &u->contacts[i + 1],
+				sizeof(*k) * (u->n_contacts - i - 1));
+			u->n_contacts--;
+		}
+		return;
+	}
+	if (i == u->n_contacts)
 		u->contacts[u->n_contacts++] = *k;
 }
 
@@ -222,6 +259,7 @@ void sk_user_unregister(struct sk_session *s, uint32_t idx)
 	struct sk_user *u = &s->users[idx];
 
 	u->registered = false;
+	u->n_bindings = 0;
 	__atomic_store_n(&s->tw.t.user[idx].registered, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->tw.t.user[idx].callinfo_ok, 0, __ATOMIC_RELEASE);
 	sk_user_maybe_free(s, idx);
@@ -229,75 +267,228 @@ void sk_user_unregister(struct sk_session *s, uint32_t idx)
 
 /* --- REGISTER transactions --- */
 
-static void pending_key(struct sk_pending_key *k, const struct sk_sip_event *ev)
+static void source_key(struct sk_source_key *k, const struct sk_addr_key *src)
+{
+	memset(k, 0, sizeof(*k));
+	k->ip.family = src->family;
+	memcpy(k->ip.addr, src->addr, sizeof(k->ip.addr));
+}
+
+static uint32_t source_pending(struct sk_session *s, const struct sk_source_key *k)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(s->pending_by_source, k, &data) < 0)
+		return 0;
+	return (uint32_t)(uintptr_t)data;
+}
+
+static void pending_key(struct sk_pending_key *k, const struct sk_sip_event *ev, const uint8_t *ip,
+			uint16_t port_be)
 {
 	memset(k, 0, sizeof(*k));
 	/* Hash keys: the string and zeros, never what an event slot held before. */
 	memcpy(k->call_id, ev->call_id, strnlen(ev->call_id, sizeof(k->call_id) - 1));
+	memcpy(k->aor, ev->aor, strnlen(ev->aor, sizeof(k->aor) - 1));
+	sk_addr_key_set(&k->reply, ev->family, ip, port_be);
 	k->cseq = ev->cseq;
 }
 
 static void pending_free(struct sk_session *s, uint32_t idx)
 {
-	rte_hash_del_key(s->pending_index, &s->pending[idx].key);
-	s->pending[idx].in_use = false;
+	struct sk_pending *p = &s->pending[idx];
+	struct sk_source_key sk;
+	uint32_t n;
+
+	source_key(&sk, &p->src);
+	n = source_pending(s, &sk);
+	if (n <= 1)
+		rte_hash_del_key(s->pending_by_source, &sk);
+	else
+		rte_hash_add_key_data(s->pending_by_source, &sk, (void *)(uintptr_t)(n - 1));
+	if (p->older != SK_NO_INDEX)
+		s->pending[p->older].newer = p->newer;
+	else
+		s->pending_oldest = p->newer;
+	if (p->newer != SK_NO_INDEX)
+		s->pending[p->newer].older = p->older;
+	else
+		s->pending_newest = p->older;
+	rte_hash_del_key(s->pending_index, &p->key);
+	p->in_use = false;
 	s->free_pending[s->n_free_pending++] = idx;
 }
 
 static void register_request(struct sk_session *s, const struct sk_sip_event *ev)
 {
+	struct sk_source_key sk;
 	struct sk_pending_key key;
+	struct sk_addr_key src;
 	struct sk_pending *p;
-	uint32_t idx;
+	uint32_t idx, n_src;
 	void *data;
 
-	pending_key(&key, ev);
-	if (rte_hash_lookup_data(s->pending_index, &key, &data) >= 0)
-		return; /* a retransmission of a REGISTER already pending */
+	sk_addr_key_set(&src, ev->family, ev->src, ev->sport);
+	pending_key(&key, ev, ev->src, ev->reply_port);
+	if (rte_hash_lookup_data(s->pending_index, &key, &data) >= 0) {
+		p = &s->pending[(uint32_t)(uintptr_t)data];
+		/*
+		 * A retransmission comes from where the first copy did. The same
+		 * transaction from another port with the same reply address (no
+		 * rport, same Via port) cannot be told apart: its answer commits
+		 * neither.
+		 */
+		if (!sk_addr_key_eq(&p->src, &src))
+			p->conflicting = true;
+		return;
+	}
+	source_key(&sk, &src);
+	n_src = source_pending(s, &sk);
+	if (n_src >= s->cfg->max_pending_per_source) {
+		sk_session_count(s, SK_CCTR_registrations_pending_source_refused);
+		return;
+	}
 	if (s->n_free_pending == 0) {
 		sk_session_count(s, SK_CCTR_registrations_pending_refused);
 		return;
 	}
 	idx = s->free_pending[s->n_free_pending - 1];
-	if (rte_hash_add_key_data(s->pending_index, &key, (void *)(uintptr_t)idx) < 0) {
+	if (rte_hash_add_key_data(s->pending_index, &key, (void *)(uintptr_t)idx) < 0 ||
+	    rte_hash_add_key_data(s->pending_by_source, &sk, (void *)(uintptr_t)(n_src + 1)) < 0) {
+		rte_hash_del_key(s->pending_index, &key);
 		sk_session_count(s, SK_CCTR_registrations_pending_refused);
 		return;
 	}
 	s->n_free_pending--;
-	if (idx >= s->users_hwm)
-		s->users_hwm = idx + 1; /* pending slots are scanned with the users */
 	p = &s->pending[idx];
 	memset(p, 0, sizeof(*p));
 	p->in_use = true;
 	p->key = key;
 	memcpy(p->user.aor, ev->aor, strnlen(ev->aor, sizeof(p->user.aor) - 1));
-	memcpy(p->user.instance, ev->instance, strnlen(ev->instance, sizeof(p->user.instance) - 1));
-	sk_addr_key_set(&p->src, ev->family, ev->src, ev->sport);
+	if (ev->instance[0] != '\0')
+		memcpy(p->user.instance, ev->instance,
+		       strnlen(ev->instance, sizeof(p->user.instance) - 1));
+	else
+		memcpy(p->user.call_id, ev->call_id,
+		       strnlen(ev->call_id, sizeof(p->user.call_id) - 1));
+	p->src = src;
 	memcpy(p->contact_uri, ev->contact, sizeof(p->contact_uri));
+	p->n_contacts = RTE_MIN(ev->n_contacts, (uint8_t)SK_EV_MAX_CONTACTS);
+	memcpy(p->contacts, ev->contacts, sizeof(p->contacts[0]) * p->n_contacts);
 	p->opts = ev->opts;
-	p->expires = ev->expires;
-	p->has_expires = ev->has_expires;
 	p->contact_star = ev->contact_star;
 	p->seen_at = ev->ts;
+	/* Events arrive in time order: the newest is the last to time out. */
+	p->newer = SK_NO_INDEX;
+	p->older = s->pending_newest;
+	if (p->older != SK_NO_INDEX)
+		s->pending[p->older].newer = idx;
+	else
+		s->pending_oldest = idx;
+	s->pending_newest = idx;
+}
+
+static uint32_t contact_expires(const struct sk_ev_contact *c)
+{
+	return c->has_expires ? c->expires : SK_DEFAULT_EXPIRES_S;
+}
+
+/* A Contact naming the REGISTER's own source IP: a signalling address of the same host. */
+static bool contact_on_source(const struct sk_ev_contact *c, const struct sk_addr_key *src)
+{
+	return c->port != 0 && c->family == src->family &&
+	       memcmp(c->addr, src->addr, sizeof(c->addr)) == 0;
+}
+
+/*
+ * Each Contact is judged with its own expiry (RFC 3261 10.3): 0 removes the
+ * binding of that URI, anything else adds or refreshes it. Bindings that ran
+ * out meanwhile go first. Returns how many of P's Contacts stay.
+ */
+static unsigned int bindings_update(struct sk_user *u, const struct sk_pending *p, sk_time_ns now)
+{
+	unsigned int i, k, n_live = 0;
+
+	for (k = 0; k < u->n_bindings;)
+		if (u->bindings[k].expires_at <= now)
+			u->bindings[k] = u->bindings[--u->n_bindings];
+		else
+			k++;
+	for (i = 0; i < p->n_contacts; i++) {
+		const struct sk_ev_contact *c = &p->contacts[i];
+		uint32_t exp = contact_expires(c);
+
+		for (k = 0; k < u->n_bindings; k++)
+			if (u->bindings[k].uri_hash == c->uri_hash)
+				break;
+		if (exp == 0) {
+			if (k < u->n_bindings)
+				u->bindings[k] = u->bindings[--u->n_bindings];
+			continue;
+		}
+		n_live++;
+		if (k == u->n_bindings) {
+			if (u->n_bindings == SK_USER_MAX_BINDINGS) {
+				unsigned int j;
+
+				/* Full: the binding that runs out first gives way. */
+				for (k = 0, j = 1; j < u->n_bindings; j++)
+					if (u->bindings[j].expires_at < u->bindings[k].expires_at)
+						k = j;
+			} else {
+				k = u->n_bindings++;
+			}
+		}
+		u->bindings[k].uri_hash = c->uri_hash;
+		u->bindings[k].expires_at = now + (sk_time_ns)exp * 1000 * SK_NS_PER_MS;
+	}
+	u->expires_at = 0;
+	for (k = 0; k < u->n_bindings; k++)
+		if (u->bindings[k].expires_at > u->expires_at)
+			u->expires_at = u->bindings[k].expires_at;
+	return n_live;
+}
+
+static void unregister(struct sk_session *s, uint32_t idx)
+{
+	struct sk_user *u = &s->users[idx];
+
+	sk_session_count(s, SK_CCTR_registrations_unregistered);
+	SK_LOG(INFO, "user %s%s%s: unregistered", u->key.aor,
+	       u->key.instance[0] ? " instance " : "", u->key.instance);
+	sk_user_unregister(s, idx);
+}
+
+/* "Contact: *" (with Expires 0) removes every binding of the AOR: every device of it. */
+static void unregister_aor(struct sk_session *s, const char *aor)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->users_hwm; i++)
+		if (s->users[i].in_use && s->users[i].registered &&
+		    strcmp(s->users[i].key.aor, aor) == 0)
+			unregister(s, i);
 }
 
 static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns now)
 {
-	uint32_t expires = p->has_expires ? p->expires : SK_DEFAULT_EXPIRES_S;
 	uint32_t idx = user_find(s, &p->user);
+	uint16_t hdr_port = 0;
+	unsigned int i, n_live = 0;
 	char a[64];
 	struct sk_user *u;
 
 	sk_session_count(s, SK_CCTR_registrations_committed);
-	if (expires == 0) {
-		if (idx != SK_NO_INDEX && s->users[idx].registered) {
-			sk_session_count(s, SK_CCTR_registrations_unregistered);
-			SK_LOG(INFO, "user %s: unregistered", p->user.aor);
-			sk_user_unregister(s, idx);
-		}
+	if (p->contact_star) {
+		unregister_aor(s, p->user.aor);
 		return;
 	}
+	for (i = 0; i < p->n_contacts; i++)
+		if (contact_expires(&p->contacts[i]) != 0)
+			n_live++;
 	if (idx == SK_NO_INDEX) {
+		if (n_live == 0)
+			return; /* removes bindings of a device not tracked, or only asks */
 		idx = user_create(s, &p->user);
 		if (idx == SK_NO_INDEX) {
 			sk_session_count(s, SK_CCTR_users_refused);
@@ -305,22 +496,56 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		}
 	}
 	u = &s->users[idx];
-	if (u->registered && memcmp(&u->contact, &p->src, sizeof(p->src)) != 0)
+	/*
+	 * A device that registers from a new source address is no longer at the
+	 * old one: the bindings it made from there are dropped (the registrar
+	 * keeps them until they expire, but nothing reaches the device there).
+	 */
+	if (n_live > 0 && u->registered && !sk_addr_key_eq(&u->contact, &p->src))
+		u->n_bindings = 0;
+	n_live = bindings_update(u, p, now);
+	if (u->n_bindings == 0) {
+		/* Unregister only when no binding of the device is left. */
+		if (u->registered)
+			unregister(s, idx);
+		else
+			sk_user_maybe_free(s, idx);
+		return;
+	}
+	if (n_live == 0)
+		return; /* only removed some bindings: the device stays where it is */
+	for (i = 0; i < p->n_contacts && hdr_port == 0; i++)
+		if (contact_expires(&p->contacts[i]) != 0 &&
+		    contact_on_source(&p->contacts[i], &p->src))
+			hdr_port = p->contacts[i].port;
+	if (u->registered && !sk_addr_key_eq(&u->contact, &p->src)) {
+		u->move_contact_port = hdr_port != 0 ? hdr_port : p->src.port;
 		sk_persist_reregistered(s, idx, &p->src, p->opts, now);
-	else if (!u->registered)
+	} else if (!u->registered) {
 		SK_LOG(INFO, "user %s%s%s: registered from %s, expires %us%s%s", p->user.aor,
 		       p->user.instance[0] ? " instance " : "", p->user.instance,
-		       sk_addr_key_str(&p->src, a, sizeof(a)), expires,
+		       sk_addr_key_str(&p->src, a, sizeof(a)),
+		       (unsigned int)((u->expires_at - now) / (1000 * SK_NS_PER_MS)),
 		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST)) ? ", sessionpersist"
 									     : "",
 		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) ? ", callinfo" : "");
+	}
 	u->registered = true;
 	u->contact = p->src;
 	memcpy(u->contact_uri, p->contact_uri, sizeof(u->contact_uri));
 	u->opts = p->opts;
 	u->registered_at = now;
-	u->expires_at = now + (sk_time_ns)expires * 1000 * SK_NS_PER_MS;
-	user_add_contact(s, idx, &p->src);
+	user_add_contact(s, idx, &p->src, false);
+	/* The Contact's own address on the same host (a phone sending from a high port). */
+	for (i = 0; i < p->n_contacts; i++) {
+		const struct sk_ev_contact *c = &p->contacts[i];
+		struct sk_addr_key k;
+
+		if (contact_expires(c) == 0 || !contact_on_source(c, &p->src))
+			continue;
+		sk_addr_key_set(&k, c->family, c->addr, c->port);
+		user_add_contact(s, idx, &k, true);
+	}
 	__atomic_store_n(&s->tw.t.user[idx].callinfo_ok,
 			 (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) ? 1 : 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->tw.t.user[idx].registered, 1, __ATOMIC_RELEASE);
@@ -332,9 +557,11 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 	void *data;
 	uint32_t idx;
 
-	pending_key(&key, ev);
+	/* The answer is matched where it goes: only the REGISTER sent from there is answered. */
+	pending_key(&key, ev, ev->dst, ev->dport);
 	if (rte_hash_lookup_data(s->pending_index, &key, &data) < 0) {
-		/* A late or retransmitted answer, or one to another CSeq: commits nothing. */
+		/* A late or retransmitted answer, or one to another CSeq or host: commits nothing.
+		 */
 		if (ev->status >= 200)
 			sk_session_count(s, SK_CCTR_registrations_stale_response);
 		return;
@@ -342,7 +569,9 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 	idx = (uint32_t)(uintptr_t)data;
 	if (ev->status < 200)
 		return;
-	if (ev->status < 300)
+	if (s->pending[idx].conflicting)
+		sk_session_count(s, SK_CCTR_registrations_conflicting);
+	else if (ev->status < 300)
 		commit(s, &s->pending[idx], ev->ts);
 	else
 		sk_session_count(s, SK_CCTR_registrations_rejected);
@@ -362,6 +591,18 @@ static void apply(struct sk_session *s, const struct sk_sip_event *ev)
 	sk_dialog_event(s, ev);
 }
 
+/* REGISTER transactions unanswered for register_timeout_ms, oldest first. */
+static void expire_pending(struct sk_session *s, sk_time_ns now)
+{
+	sk_time_ns timeout = (sk_time_ns)s->cfg->register_timeout_ms * SK_NS_PER_MS;
+
+	while (s->pending_oldest != SK_NO_INDEX &&
+	       now >= s->pending[s->pending_oldest].seen_at + timeout) {
+		sk_session_count(s, SK_CCTR_registrations_pending_expired);
+		pending_free(s, s->pending_oldest);
+	}
+}
+
 static void scan_registrations(struct sk_session *s, sk_time_ns now)
 {
 	uint32_t i;
@@ -374,8 +615,6 @@ static void scan_registrations(struct sk_session *s, sk_time_ns now)
 			SK_LOG(INFO, "user %s: registration expired", u->key.aor);
 			sk_user_unregister(s, i);
 		}
-		if (s->pending[i].in_use && now >= s->pending[i].seen_at + SK_PENDING_TIMEOUT_NS)
-			pending_free(s, i);
 	}
 }
 
@@ -392,6 +631,7 @@ void sk_session_tick(struct sk_session *s, sk_time_ns now)
 			rte_mempool_put_bulk(s->event_pool, evs, n);
 		total += n;
 	} while (n > 0 && total < SK_EVENTS_PER_TICK);
+	expire_pending(s, now);
 	if (now >= s->next_reg_scan_ns) {
 		scan_registrations(s, now);
 		s->next_reg_scan_ns = now + SK_REG_SCAN_PERIOD_NS;

@@ -27,12 +27,10 @@
 
 /* RFC 3261 10.2.1: a REGISTER without any expiry asks for the registrar's default. */
 #define SK_DEFAULT_EXPIRES_S 3600
-/* A REGISTER transaction unanswered this long is forgotten (64*T1, Timer F). */
-#define SK_PENDING_TIMEOUT_NS (32ULL * 1000 * SK_NS_PER_MS)
 /* An INVITE left without a final answer this long is dropped (Timer C is > 3 min). */
 #define SK_EARLY_DIALOG_TIMEOUT_NS (180ULL * 1000 * SK_NS_PER_MS)
-/* Contact addresses a user keeps for redirecting core signalling (old ones and the current). */
-#define SK_USER_MAX_CONTACTS 4
+/* Bindings (Contacts with their own expiry) a user keeps; see struct sk_binding. */
+#define SK_USER_MAX_BINDINGS 4
 
 /*
  * No "released" state: a window that runs out releases the media of the calls
@@ -44,11 +42,24 @@ enum sk_user_state {
 	SK_USER_SUSPENDED, /* uplink silent: the persistence window runs */
 };
 
-/* Hash keys are read a word at a time: keep them aligned wherever they sit. */
+/*
+ * A user is one device registering an AOR: the AOR and its +sip.instance,
+ * or, without an instance, the AOR and the REGISTER's Call-ID (RFC 3261
+ * 10.2: a UA keeps one Call-ID toward a registrar), so that two devices
+ * sharing a line without instances are two users.
+ * Hash keys are read a word at a time: keep them aligned wherever they sit.
+ */
 struct sk_user_key {
 	char aor[SK_EV_AOR_MAX];
 	char instance[SK_EV_INSTANCE_MAX];
+	char call_id[SK_EV_CALL_ID_MAX]; /* empty when instance is set */
 } __rte_aligned(8);
+
+/* One Contact of the device's registration, named by its URI, with its own expiry. */
+struct sk_binding {
+	uint64_t uri_hash;
+	sk_time_ns expires_at;
+};
 
 struct sk_user {
 	bool in_use;
@@ -56,8 +67,13 @@ struct sk_user {
 	uint8_t state; /* enum sk_user_state */
 	uint8_t n_contacts;
 	struct sk_user_key key;
+	uint8_t n_bindings;
 	struct sk_addr_key contact; /* where the committed REGISTER came from */
-	struct sk_addr_key contacts[SK_USER_MAX_CONTACTS]; /* in the contact table */
+	/* Signalling addresses in the contact table: sources and Contact addresses. */
+	struct sk_addr_key contacts[SK_USER_MAX_CONTACTS];
+	struct sk_binding bindings[SK_USER_MAX_BINDINGS];
+	/* For sk_persist_reregistered: the new Contact's port on the new IP (network order). */
+	uint16_t move_contact_port;
 	char contact_uri[SK_EV_CONTACT_MAX];
 	uint32_t opts;
 	sk_time_ns registered_at;
@@ -73,23 +89,39 @@ struct sk_user {
 	uint32_t n_unanswered;
 };
 
+/*
+ * A REGISTER transaction is keyed by its Call-ID, CSeq, user (the To AOR)
+ * and the address its answer must go to (the source IP; the source port with
+ * rport, else the top Via's port): a 2xx commits only the REGISTER whose
+ * source it is addressed to, never another host's with the same Call-ID and
+ * CSeq.
+ */
 struct sk_pending_key {
 	char call_id[SK_EV_CALL_ID_MAX];
+	char aor[SK_EV_AOR_MAX];
+	struct sk_addr_key reply;
 	uint32_t cseq;
 	uint32_t pad; /* zero */
 } __rte_aligned(8);
 
+/* Pending REGISTERs are counted per source IP (family and address; port zero). */
+struct sk_source_key {
+	struct sk_addr_key ip;
+};
+
 struct sk_pending {
 	bool in_use;
+	bool contact_star;
+	bool conflicting; /* the same key came from a second source port */
+	uint8_t n_contacts;
 	struct sk_pending_key key;
 	struct sk_user_key user;
 	struct sk_addr_key src;
 	char contact_uri[SK_EV_CONTACT_MAX];
+	struct sk_ev_contact contacts[SK_EV_MAX_CONTACTS];
 	uint32_t opts;
-	uint32_t expires;
-	bool has_expires;
-	bool contact_star;
 	sk_time_ns seen_at;
+	uint32_t older, newer; /* the timeout list, oldest first */
 };
 
 enum sk_dialog_state {
@@ -145,11 +177,13 @@ struct sk_session {
 	uint32_t n_free_users;
 	uint32_t users_in_use;
 	struct rte_hash *user_index; /* sk_user_key -> user */
-	struct sk_pending *pending;  /* max_users */
+	struct sk_pending *pending;  /* max_pending_registers */
 	uint32_t *free_pending;
 	uint32_t n_free_pending;
-	struct rte_hash *pending_index; /* sk_pending_key -> pending */
-	struct sk_dialog *dialogs;	/* max_dialogs */
+	struct rte_hash *pending_index;		 /* sk_pending_key -> pending */
+	struct rte_hash *pending_by_source;	 /* sk_source_key -> pending count */
+	uint32_t pending_oldest, pending_newest; /* the timeout list */
+	struct sk_dialog *dialogs;		 /* max_dialogs */
 	uint32_t *free_dialogs;
 	uint32_t n_free_dialogs;
 	uint32_t dialogs_in_use;

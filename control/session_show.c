@@ -54,6 +54,9 @@ static void json_user(struct sk_session *s, struct sk_json *j, uint32_t idx, sk_
 	sk_json_obj_begin(j, NULL);
 	sk_json_str(j, "aor", u->key.aor);
 	sk_json_str(j, "instance", u->key.instance);
+	/* Without an instance, the device is told apart by its REGISTER Call-ID. */
+	if (u->key.instance[0] == '\0')
+		sk_json_str(j, "call_id", u->key.call_id);
 	sk_json_bool(j, "registered", u->registered);
 	sk_json_str(j, "state", user_state_names[u->state]);
 	if (u->registered) {
@@ -106,7 +109,7 @@ int sk_session_json_user(struct sk_session *s, struct sk_json *j, const char *ao
 {
 	uint32_t i, n = 0;
 
-	/* One AOR may be registered by several instances (+sip.instance): show them all. */
+	/* One AOR may be registered by several devices (instances, Call-IDs): show them all. */
 	sk_json_arr_begin(j, "users");
 	for (i = 0; i < s->users_hwm; i++) {
 		if (!s->users[i].in_use || strcmp(s->users[i].key.aor, aor) != 0)

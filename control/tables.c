@@ -56,6 +56,10 @@ static void defer(struct sk_tables_writer *tw, enum dq_kind kind, uint32_t idx)
 
 static struct rte_hash *create_hash(const char *name, uint32_t entries)
 {
+	/*
+	 * Extendable buckets: the table takes every key up to ENTRIES, whatever
+	 * their hashes (a cuckoo table alone may refuse one earlier).
+	 */
 	struct rte_hash_parameters p = {
 		.name = name,
 		.entries = entries,
@@ -64,7 +68,8 @@ static struct rte_hash *create_hash(const char *name, uint32_t entries)
 		.hash_func_init_val = 0,
 		.socket_id = (int)rte_socket_id(),
 		/* One writer (this thread), lock-free readers (the workers). */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+		.extra_flag =
+			RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
 	return rte_hash_create(&p);
@@ -92,7 +97,13 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	t->by_core.b =
 		rte_zmalloc("sk_flows_by_core", sizeof(*t->by_core.b) * (t->by_core.mask + 1),
 			    RTE_CACHE_LINE_SIZE);
-	t->contacts = create_hash("sk_contacts", t->max_users * 2 + t->max_users / 2);
+	/*
+	 * Every address every user may keep (SK_USER_MAX_CONTACTS each), plus
+	 * keys deleted but not yet reclaimed (their position is freed only after
+	 * a grace period, at the end of the tick that deleted them).
+	 */
+	t->contacts = create_hash("sk_contacts",
+				  t->max_users * SK_USER_MAX_CONTACTS + t->max_users / 2 + 1024);
 	t->flow = rte_zmalloc("sk_flow", sizeof(*t->flow) * t->max_flows, RTE_CACHE_LINE_SIZE);
 	t->user = rte_zmalloc("sk_user", sizeof(*t->user) * t->max_users, RTE_CACHE_LINE_SIZE);
 	t->moves =
@@ -119,7 +130,8 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 		tw->free_moves[i] = t->max_users * 2 - 1 - i;
 	tw->n_free_moves = t->max_users * 2;
 
-	dq_size = t->max_flows * 3 + t->max_users * 5 + 64;
+	/* Every slot and key that can be deleted: flows, moves (2 per user), contact keys. */
+	dq_size = t->max_flows * 3 + t->max_users * (SK_USER_MAX_CONTACTS + 3) + 2048;
 	memset(&dqp, 0, sizeof(dqp));
 	dqp.name = "sk_reclaim";
 	dqp.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE; /* only this thread enqueues and reclaims */
@@ -265,16 +277,10 @@ void sk_flow_retire(struct sk_tables_writer *tw, uint32_t idx)
 	defer(tw, DQ_FLOW_SLOT, idx);
 }
 
-int sk_contact_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t user)
+int sk_contact_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref)
 {
-	void *data;
-
-	if (rte_hash_lookup_data(tw->t.contacts, k, &data) >= 0) {
-		if ((uint32_t)(uintptr_t)data == user)
-			return 0;
-		sk_contact_del(tw, k); /* the address now belongs to another registration */
-	}
-	return rte_hash_add_key_data(tw->t.contacts, k, (void *)(uintptr_t)user) < 0 ? -1 : 0;
+	/* A key already there changes its data in place (one atomic store): no reader misses it. */
+	return rte_hash_add_key_data(tw->t.contacts, k, (void *)(uintptr_t)ref) < 0 ? -1 : 0;
 }
 
 void sk_contact_del(struct sk_tables_writer *tw, const struct sk_addr_key *k)

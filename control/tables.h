@@ -35,7 +35,11 @@ int sk_flow_publish(struct sk_tables_writer *tw, uint32_t idx);
 /* Remove a published flow's keys; its slot is reused after a grace period. */
 void sk_flow_retire(struct sk_tables_writer *tw, uint32_t idx);
 
-int sk_contact_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t user);
+/*
+ * Map signalling address K to REF (a user index, with SK_CONTACT_FROM_HDR for
+ * a Contact header's address), replacing what it mapped to. -1: table full.
+ */
+int sk_contact_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref);
 void sk_contact_del(struct sk_tables_writer *tw, const struct sk_addr_key *k);
 
 /* Publish a new handover record for USER (copied); the old one is freed after a grace period. */

@@ -8,6 +8,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
+#include <rte_hash_crc.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -90,6 +91,80 @@ static bool tracked(const struct sk_sip_msg *msg, enum sk_side from)
 	}
 }
 
+/* The address of a Contact URI whose host is an IP literal (port 0 otherwise). */
+static void contact_addr(struct sk_ev_contact *ec, const char *buf, uint32_t buf_len,
+			 struct sk_span uri_span)
+{
+	struct sk_sip_uri uri;
+
+	if (sk_sip_uri_parse_in(buf, buf_len, uri_span, &uri) < 0)
+		return;
+	if (uri.host_ipv6) {
+		if (sk_ip6_parse(buf + uri.host.off, uri.host.len, ec->addr) != 0)
+			return;
+		ec->family = 6;
+	} else {
+		if (sk_ip4_parse(buf + uri.host.off, uri.host.len, ec->addr) != 0)
+			return;
+		ec->family = 4;
+	}
+	ec->port = rte_cpu_to_be_16(uri.has_port ? uri.port
+						 : (uri.scheme == SK_URI_SIPS ? 5061 : 5060));
+}
+
+/*
+ * What a REGISTER tells registration tracking: the user, where the answer
+ * goes, and every Contact the parser kept with its own expiry. Only REGISTER
+ * requests from access pay for this (a URI parse per Contact).
+ */
+static bool register_fields(struct sk_sip_event *ev, const struct sk_sip_msg *msg,
+			    const struct sk_pkt_meta *meta, const char *buf)
+{
+	const struct sk_sip_via *via = &msg->via[0];
+	bool have_uri = false, have_instance = false;
+	unsigned int i, n;
+
+	ev->opts = sk_sip_msg_opts(msg);
+	if (!copy_aor(ev->aor, sizeof(ev->aor), buf, msg->to.uri))
+		return false;
+	if (msg->has_expires) {
+		ev->expires = msg->expires;
+		ev->has_expires = 1;
+	}
+	/* RFC 3261 18.2.2, RFC 3581: the source port with rport, else the Via's port. */
+	ev->reply_port = msg->n_via > 0 && !via->has_rport
+				 ? rte_cpu_to_be_16(via->port != 0 ? via->port : 5060)
+				 : rte_cpu_to_be_16(meta->sport);
+	n = RTE_MIN((unsigned int)msg->n_contact, (unsigned int)SK_EV_MAX_CONTACTS);
+	for (i = 0; i < n; i++) {
+		const struct sk_sip_contact *c = &msg->contact[i];
+		struct sk_ev_contact *ec = &ev->contacts[i];
+
+		memset(ec, 0, sizeof(*ec));
+		ec->uri_hash = rte_hash_crc(buf + c->uri.off, c->uri.len, 0);
+		if (c->has_expires) {
+			ec->expires = c->expires;
+			ec->has_expires = 1;
+		} else {
+			ec->expires = ev->expires;
+			ec->has_expires = ev->has_expires;
+		}
+		contact_addr(ec, buf, meta->payload_len, c->uri);
+		if (!have_instance && c->instance.len > 0) {
+			if (!copy_span(ev->instance, sizeof(ev->instance), buf, c->instance))
+				return false;
+			have_instance = true;
+		}
+		if (!have_uri && (ec->expires != 0 || !ec->has_expires || i == n - 1)) {
+			if (!copy_span(ev->contact, sizeof(ev->contact), buf, c->uri))
+				return false;
+			have_uri = true;
+		}
+	}
+	ev->n_contacts = (uint8_t)n;
+	return true;
+}
+
 static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
 		       const char *buf, sk_time_ns now)
 {
@@ -123,24 +198,12 @@ static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_p
 	    !copy_span(ev->to_tag, sizeof(ev->to_tag), buf, msg->to.tag))
 		goto too_long;
 	if (msg->cseq_method == SK_SIP_REGISTER && msg->is_request) {
-		ev->opts = sk_sip_msg_opts(msg);
+		if (!register_fields(ev, msg, meta, buf))
+			goto too_long;
+	} else if (msg->cseq_method == SK_SIP_REGISTER) {
+		/* The answer names its transaction's user too (To is copied from the request). */
 		if (!copy_aor(ev->aor, sizeof(ev->aor), buf, msg->to.uri))
 			goto too_long;
-		if (msg->n_contact > 0) {
-			const struct sk_sip_contact *c = &msg->contact[0];
-
-			if (!copy_span(ev->contact, sizeof(ev->contact), buf, c->uri) ||
-			    !copy_span(ev->instance, sizeof(ev->instance), buf, c->instance))
-				goto too_long;
-			if (c->has_expires) {
-				ev->expires = c->expires;
-				ev->has_expires = 1;
-			}
-		}
-		if (!ev->has_expires && msg->has_expires) {
-			ev->expires = msg->expires;
-			ev->has_expires = 1;
-		}
 	} else if (msg->cseq_method != SK_SIP_REGISTER) {
 		fill_media(w, ev, buf);
 	}
@@ -163,19 +226,23 @@ static bool redirect(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 	const struct sk_tables *t = w->tables;
 	const struct sk_move *mv;
 	struct sk_addr_key key;
-	uint32_t user;
+	uint16_t port;
+	uint32_t ref;
 
 	sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
-	user = sk_contact_lookup(t, &key);
-	if (user == SK_NO_INDEX)
+	ref = sk_contact_lookup_ref(t, &key);
+	if (ref == SK_NO_INDEX)
 		return false;
-	mv = sk_user_move(t, user);
+	mv = sk_user_move(t, ref & ~SK_CONTACT_FROM_HDR);
 	if (mv == NULL || mv->family != meta->ip_version)
 		return false;
+	/* An old Contact address maps to the new Contact, an old source to the new source. */
+	port = (ref & SK_CONTACT_FROM_HDR) && mv->contact_port != 0 ? mv->contact_port
+								    : mv->sip_port;
 	if (memcmp(mv->addr, meta->dst, mv->family == 4 ? 4 : 16) == 0 &&
-	    mv->sip_port == rte_cpu_to_be_16(meta->dport))
+	    port == rte_cpu_to_be_16(meta->dport))
 		return false; /* already addressed to the new contact */
-	sk_rewrite_endpoint(frame, meta, SK_EP_DST, mv->addr, mv->sip_port);
+	sk_rewrite_endpoint(frame, meta, SK_EP_DST, mv->addr, port);
 	sk_count(w, SK_WCTR_sip_redirected);
 	return true;
 }

@@ -20,6 +20,12 @@
 	X(dialog_linger_ms, 32000, 0, 600000,                                                      \
 	  "how long an ended dialog is kept to absorb retransmissions")                            \
 	X(max_users, 16384, 16, 16777216, "registered users tracked")                              \
+	X(max_pending_registers, 16384, 16, 16777216,                                              \
+	  "REGISTER transactions awaiting the registrar's answer, all sources together")           \
+	X(max_pending_per_source, 256, 1, 16777216,                                                \
+	  "REGISTER transactions awaiting an answer from one source IP address")                   \
+	X(register_timeout_ms, 32000, 1000, 600000,                                                \
+	  "a REGISTER transaction unanswered this long is forgotten (64*T1)")                      \
 	X(max_dialogs, 16384, 16, 16777216, "dialogs (calls) tracked")                             \
 	X(max_early_dialogs_per_user, 32, 1, 16777216,                                             \
 	  "dialogs of one user without a 2xx (ringing, or failed and lingering) tracked at once; " \

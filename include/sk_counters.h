@@ -92,7 +92,15 @@ enum sk_worker_counter {
 	X(registrations_expired, "registrations that ran out without a refresh")                   \
 	X(registrations_unregistered, "registrations ended by Expires 0")                          \
 	X(registrations_pending_refused, "REGISTERs not tracked: pending table full")              \
+	X(registrations_pending_source_refused, "REGISTERs not tracked: their source IP already "  \
+						"has max_pending_per_source pending")              \
+	X(registrations_pending_expired, "REGISTER transactions forgotten unanswered "             \
+					 "(register_timeout_ms)")                                  \
+	X(registrations_conflicting, "2xx for a REGISTER sent from two source ports that share "   \
+				     "its reply address: committed nowhere")                       \
 	X(users_refused, "registrations not tracked: user table full")                             \
+	X(contacts_refused, "signalling addresses not published: contact table full")              \
+	X(contacts_foreign, "Contact addresses already another user's: not taken")                 \
 	X(users_suspended, "users whose uplink media went silent during a call")                   \
 	X(users_resumed, "suspended users whose media came back from the same address")            \
 	X(handovers_committed, "re-registrations that moved a user's media")                       \

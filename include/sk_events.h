@@ -21,6 +21,23 @@
 #define SK_EV_INSTANCE_MAX 96
 #define SK_EV_CONTACT_MAX 128
 #define SK_EV_MAX_MEDIA 4
+/* Contacts of one REGISTER carried to the control thread (the parser keeps 8). */
+#define SK_EV_MAX_CONTACTS 8
+
+/*
+ * One Contact of a REGISTER, judged on its own: its expiry (its expires
+ * parameter, else the Expires header; has_expires 0: neither, the default
+ * applies), a hash of its URI as written (what names the binding), and its
+ * address when the URI's host is an IP literal (port 0 otherwise).
+ */
+struct sk_ev_contact {
+	uint64_t uri_hash;
+	uint32_t expires;
+	uint8_t has_expires;
+	uint8_t family; /* 4 or 6 with an IP literal host */
+	uint16_t port;	/* network order; 0: the host is no IP literal */
+	uint8_t addr[16];
+};
 
 /* One m= line, reduced to what media tracking needs. Port 0: rejected or disabled. */
 struct sk_ev_media {
@@ -48,19 +65,28 @@ struct sk_sip_event {
 	uint16_t dport;	 /* network order */
 	uint16_t worker;
 	uint32_t cseq;
-	uint32_t expires; /* REGISTER: Expires header or first Contact's expires */
+	uint32_t expires; /* REGISTER: the Expires header */
 	uint32_t opts;	  /* SK_OPT_BIT mask: Supported + Contact feature params */
 	uint8_t has_expires;
-	uint8_t pad[3];
+	uint8_t n_contacts; /* REGISTER requests: entries of contacts[] */
+	/*
+	 * REGISTER requests: where the registrar's answer goes (RFC 3261 18.2.2
+	 * and RFC 3581): the source port when the top Via has rport, else the
+	 * Via's sent-by port (5060 when absent). Network order.
+	 */
+	uint16_t reply_port;
 	uint8_t src[16];
 	uint8_t dst[16];
 	char call_id[SK_EV_CALL_ID_MAX];
 	char from_tag[SK_EV_TAG_MAX];
 	char to_tag[SK_EV_TAG_MAX];
 	char aor[SK_EV_AOR_MAX]; /* REGISTER: To URI as user@host, host lower-cased */
+	/* REGISTER requests: the first +sip.instance of its Contacts */
 	char instance[SK_EV_INSTANCE_MAX];
+	/* REGISTER requests: the URI of the first Contact that stays (expiry not 0) */
 	char contact[SK_EV_CONTACT_MAX];
 	struct sk_ev_media media[SK_EV_MAX_MEDIA];
+	struct sk_ev_contact contacts[SK_EV_MAX_CONTACTS];
 };
 
 #endif /* SK_EVENTS_H */

@@ -52,6 +52,12 @@
 #define SK_NO_INDEX UINT32_MAX
 
 /*
+ * Signalling addresses a user keeps (REGISTER sources and Contact addresses,
+ * old ones and the current): the contact table is sized for this many per user.
+ */
+#define SK_USER_MAX_CONTACTS 4
+
+/*
  * An IP address and UDP port: the key of both lookup tables. Explicit padding
  * (always zero) and 8-byte alignment: the CRC hash reads it 8 bytes at a time.
  */
@@ -164,8 +170,14 @@ static inline uint32_t sk_ftab_b2(const struct sk_ftab *ft, const struct sk_ftab
 /* Where a user's media and signalling go now (after a handover). Immutable once published. */
 struct sk_move {
 	uint8_t family;
-	uint8_t addr[16];    /* the committed new IP */
-	uint16_t sip_port;   /* network order: the new contact's source port */
+	uint8_t addr[16];  /* the committed new IP */
+	uint16_t sip_port; /* network order: the new contact's source port */
+	/*
+	 * Network order: the port of the new REGISTER's Contact when it names
+	 * the new IP (a phone that sends from a high port and listens on 5060);
+	 * else sip_port. Core signalling to an old Contact address goes here.
+	 */
+	uint16_t contact_port;
 	uint32_t generation; /* increments on each handover of this user */
 };
 
@@ -205,7 +217,7 @@ static inline uint16_t sk_latch_port(uint32_t latch, uint32_t gen)
 struct sk_tables {
 	struct sk_ftab by_access;  /* flows' access keys -> flow index */
 	struct sk_ftab by_core;	   /* flows' core keys -> flow index | SK_FTAB_CORE_REF */
-	struct rte_hash *contacts; /* sk_addr_key -> user index */
+	struct rte_hash *contacts; /* sk_addr_key -> user index [| SK_CONTACT_FROM_HDR] */
 	struct sk_flow *flow;	   /* max_flows slots */
 	struct sk_user_rt *user;   /* max_users slots */
 	struct sk_move *moves;	   /* 2 * max_users records */
@@ -324,13 +336,29 @@ static inline uint32_t sk_flow_lookup(const struct sk_tables *t, const struct sk
 	return idx;
 }
 
-static inline uint32_t sk_contact_lookup(const struct sk_tables *t, const struct sk_addr_key *k)
+/*
+ * A contact entry's data: the user's index, with this bit set when the
+ * address is the one a REGISTER's Contact header named (on the REGISTER's
+ * source IP) rather than the REGISTER's source itself.
+ */
+#define SK_CONTACT_FROM_HDR (UINT32_C(1) << 31)
+
+/* The user index of K with its SK_CONTACT_FROM_HDR bit, or SK_NO_INDEX. */
+static inline uint32_t sk_contact_lookup_ref(const struct sk_tables *t, const struct sk_addr_key *k)
 {
 	void *data;
 
 	if (rte_hash_lookup_data(t->contacts, k, &data) < 0)
 		return SK_NO_INDEX;
 	return (uint32_t)(uintptr_t)data;
+}
+
+/* The user whose signalling address K is, or SK_NO_INDEX. */
+static inline uint32_t sk_contact_lookup(const struct sk_tables *t, const struct sk_addr_key *k)
+{
+	uint32_t ref = sk_contact_lookup_ref(t, k);
+
+	return ref == SK_NO_INDEX ? ref : ref & ~SK_CONTACT_FROM_HDR;
 }
 
 static inline const struct sk_move *sk_user_move(const struct sk_tables *t, uint32_t user)

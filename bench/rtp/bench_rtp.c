@@ -316,11 +316,16 @@ static void registration(uint32_t i, uint32_t user_ip, uint32_t cseq)
 		event_addrs(ev, user_ip);
 		snprintf(ev->call_id, sizeof(ev->call_id), "reg-%u@bench", i);
 		snprintf(ev->from_tag, sizeof(ev->from_tag), "rf%u", i);
+		snprintf(ev->aor, sizeof(ev->aor), "u%u@bench.example", i);
 		if (k == 0) {
 			uint32_t be = rte_cpu_to_be_32(user_ip);
 			const uint8_t *b = (const uint8_t *)&be;
 
-			snprintf(ev->aor, sizeof(ev->aor), "u%u@bench.example", i);
+			ev->reply_port = ev->sport;
+			ev->n_contacts = 1;
+			ev->contacts[0].uri_hash = i;
+			ev->contacts[0].expires = 3600;
+			ev->contacts[0].has_expires = 1;
 			snprintf(ev->contact, sizeof(ev->contact), "sip:u%u@%u.%u.%u.%u:%u", i,
 				 b[0], b[1], b[2], b[3], SIP_PORT);
 			ev->opts = SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST);
