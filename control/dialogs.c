@@ -76,6 +76,32 @@ static void retire(struct sk_session *s, uint32_t *flow)
 	*flow = SK_NO_INDEX;
 }
 
+/*
+ * The flow holding key K (either side), if its dialog has ended and only
+ * lingers for retransmissions, gives the key up: the linger is for the
+ * signalling, and the media of an ended call has no one to go to.
+ */
+static void free_if_ending(struct sk_session *s, const struct sk_addr_key *k)
+{
+	bool core_key;
+	uint32_t idx = sk_flow_lookup(&s->tw.t, k, &core_key);
+	struct sk_dialog *dg;
+	unsigned int i, j;
+
+	if (idx == SK_NO_INDEX)
+		return;
+	dg = &s->dialogs[s->tw.t.flow[idx].dialog];
+	if (!dg->in_use || dg->state != SK_DIALOG_ENDING)
+		return;
+	for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+		for (j = 0; j < 2; j++)
+			if (dg->flow[i][j] == idx) {
+				retire(s, &dg->flow[i][j]);
+				sk_session_count(s, SK_CCTR_streams_taken_from_ended);
+				return;
+			}
+}
+
 /* Make *flow carry ACCESS <-> CORE (kind KIND), keeping it if it already does. */
 static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, int kind,
 			const struct sk_addr_key *access, const struct sk_addr_key *core)
@@ -91,6 +117,9 @@ static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, in
 			return;
 		retire(s, slot);
 	}
+	/* A phone that reuses its port for the next call finds the last call's flow lingering. */
+	free_if_ending(s, access);
+	free_if_ending(s, core);
 	idx = sk_flow_alloc(&s->tw);
 	if (idx == SK_NO_INDEX) {
 		sk_session_count(s, SK_CCTR_streams_refused);

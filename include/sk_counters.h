@@ -116,6 +116,8 @@ enum sk_worker_counter {
 				      "max_early_dialogs_per_user dialogs without a 2xx")          \
 	X(dialogs_unowned, "INVITEs whose access side is no registered user: not tracked")         \
 	X(streams_refused, "media flows not tracked: stream table full or address in use")         \
+	X(streams_taken_from_ended, "media flows of an ended (lingering) call retired because a "  \
+				    "new call uses the same address")                              \
 	X(streams_foreign_address, "media not tracked: the access SDP address is not an address "  \
 				   "the user registered from")                                     \
 	X(streams_address_claimed, "media not tracked: another user's live dialog declared this "  \

@@ -216,6 +216,40 @@ def case_first_declared_media_address_stays_with_its_dialog(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st, expect_empty=False)
 
 
+# --- a port reused for the next call while the last one lingers ----------------------------------
+
+def case_port_reused_within_linger_is_tracked(sipkeep):
+    """A phone ends a call and places the next one from the same RTP port while the first still
+    lingers for retransmissions: the new call's media is tracked (the ended call gives the
+    address up) and hands over."""
+    s = Scenario()
+    lte, wifi = Endpoint(pc.LTE, 5060, 4000), Endpoint(WIFI, 5062, 4010)
+    s.register(0.0, lte, REGISTRAR, "alice", "reg-alice", 1, PERSIST)
+    call(s, lte, "alice", "first", "a1", 1.0, 1.1, MEDIA)
+    media_both_ways(s, lte.ip, 4000, MEDIA, 1.2, 2.5)
+    php = Scenario.hostport(lte.ip, lte.sip_port)
+    bye = s.dialog_headers("sip:alice@example.com", "sip:bob@example.com", "first", 2, "BYE", php, "a1",
+                           "b-a1")
+    s.sip(2.6, lte, REGISTRAR, "BYE sip:bob@192.0.2.10:5060 SIP/2.0", bye)
+    s.sip(2.65, REGISTRAR, lte, "SIP/2.0 200 OK", bye[:5], from_access=False)
+    # The next call, 0.4 s later (the linger is 2 s here, 32 s by default), from the same port.
+    call(s, lte, "alice", "second", "a2", 3.0, 3.1, VICTIM_MEDIA)
+    media_both_ways(s, lte.ip, 4000, VICTIM_MEDIA, 3.2, 5.0)
+    s.rtp(5.01, 12.0, VICTIM_MEDIA.ip, 30000, lte.ip, 4000, 0x2222, False)
+    s.register(8.0, wifi, REGISTRAR, "alice", "reg-alice", 2, PERSIST)
+    s.rtp(8.2, 12.0, wifi.ip, 4010, VICTIM_MEDIA.ip, 30000, 0x1111, True)
+    s.udp(12.5, "192.0.2.99", 9, "192.0.2.98", 9, b"tick", False)
+    inp, out, st, tmp = run_replay(sipkeep, s)
+    mv = Move(lte.ip, 5060, wifi.ip, 5062, pc.commit_index(inp, 2), [(4000, VICTIM_MEDIA.ip, 30000)])
+    n = compare(inp, out, model(mv))
+    check(n > 0, "the second call's media moved with the handover (%d frames rewritten)" % n)
+    check(ctr(st, "handovers_committed") == 1, "one handover committed")
+    check(ctr(st, "streams_taken_from_ended") == 2,
+          "the ended call gave up its RTP and RTCP addresses (%d)" % ctr(st, "streams_taken_from_ended"))
+    check(ctr(st, "streams_refused") == 0, "no flow refused (%d)" % ctr(st, "streams_refused"))
+    end_checks(os.path.join(tmp, "out.pcap"), st, expect_empty=False)
+
+
 CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
 
 if __name__ == "__main__":
