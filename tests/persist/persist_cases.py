@@ -665,14 +665,20 @@ def case_sdp_cannot_claim_another_address(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st, expect_empty=False)
 
 
-CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
 
-if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit("usage: persist_cases.py SIPKEEP CASE (%s)" % ", ".join(sorted(CASES)))
+def run_case(namespace):
+    """The command line of every case file: SCRIPT SIPKEEP CASE runs NAMESPACE's case_CASE."""
+    cases = {k[5:]: v for k, v in namespace.items() if k.startswith("case_")}
+    script = os.path.basename(namespace.get("__file__", sys.argv[0]))
+    if len(sys.argv) != 3 or sys.argv[2] not in cases:
+        sys.exit("usage: %s SIPKEEP CASE (%s)" % (script, ", ".join(sorted(cases))))
     try:
-        CASES[sys.argv[2]](sys.argv[1])
+        cases[sys.argv[2]](sys.argv[1])
     except Failure as e:
         print("FAILED: %s" % e)
         sys.exit(1)
     print("PASS %s" % sys.argv[2])
+
+
+if __name__ == "__main__":
+    run_case(globals())

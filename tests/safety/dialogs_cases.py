@@ -250,14 +250,5 @@ def case_port_reused_within_linger_is_tracked(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st, expect_empty=False)
 
 
-CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
-
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit("usage: dialogs_cases.py SIPKEEP CASE (%s)" % ", ".join(sorted(CASES)))
-    try:
-        CASES[sys.argv[2]](sys.argv[1])
-    except Failure as e:
-        print("FAILED: %s" % e)
-        sys.exit(1)
-    print("PASS %s" % sys.argv[2])
+    pc.run_case(globals())

@@ -20,7 +20,7 @@ from scapy.all import Ether, IP, IPv6, UDP, Dot1Q, Raw  # noqa: E402
 from scapy.layers.inet6 import IPv6ExtHdrFragment  # noqa: E402
 
 import persist_cases as pc  # noqa: E402
-from persist_cases import (Failure, Move, check, commit_index, ctr, end_checks, media_both_ways,  # noqa: E402
+from persist_cases import (Move, check, commit_index, ctr, end_checks, media_both_ways,  # noqa: E402
                            model, run_replay, LTE, WIFI, MEDIA, REGISTRAR, PERSIST, PAD_SDP)
 from sipscen import Endpoint, Scenario, PHONE_MAC, CORE_MAC  # noqa: E402
 
@@ -395,14 +395,5 @@ def case_same_ip_id_in_two_vlans_not_merged(sipkeep):
           % (ctr(st, "frag_reassembled"), ctr(st, "sip_messages"), ctr(st, "sip_parse_errors")))
 
 
-CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
-
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit("usage: fragments_cases.py SIPKEEP CASE (%s)" % ", ".join(sorted(CASES)))
-    try:
-        CASES[sys.argv[2]](sys.argv[1])
-    except Failure as e:
-        print("FAILED: %s" % e)
-        sys.exit(1)
-    print("PASS %s" % sys.argv[2])
+    pc.run_case(globals())

@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "persist"))
 
-from scapy.all import Ether, IP, IPv6, UDP, Raw  # noqa: E402
+from scapy.all import Ether, IP, IPv6, UDP  # noqa: E402
 
 import persist_cases  # noqa: E402
 from persist_cases import (LTE, WIFI, MEDIA, PERSIST, REGISTRAR, Failure, Move, basic_call, check,  # noqa: E402
@@ -353,14 +353,5 @@ def case_call_after_release_moves_afresh(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st)
 
 
-CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
-
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit("usage: media_cases.py SIPKEEP CASE (%s)" % ", ".join(sorted(CASES)))
-    try:
-        CASES[sys.argv[2]](sys.argv[1])
-    except Failure as e:
-        print("FAILED: %s" % e)
-        sys.exit(1)
-    print("PASS %s" % sys.argv[2])
+    persist_cases.run_case(globals())

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "persist"))
 
-from persist_cases import (Failure, check, run_replay, compare, Move, model, end_checks, commit_index,  # noqa: E402
+from persist_cases import (check, run_case, run_replay, compare, Move, model, end_checks, commit_index,  # noqa: E402
                            basic_call, media_both_ways, handover_scenario, REGISTRAR, MEDIA, PERSIST, LTE, WIFI)
 from sipscen import Endpoint, Scenario  # noqa: E402
 
@@ -321,14 +321,5 @@ def case_removing_one_binding_keeps_the_other(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st, expect_empty=False)
 
 
-CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
-
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit("usage: registration_cases.py SIPKEEP CASE (%s)" % ", ".join(sorted(CASES)))
-    try:
-        CASES[sys.argv[2]](sys.argv[1])
-    except Failure as e:
-        print("FAILED: %s" % e)
-        sys.exit(1)
-    print("PASS %s" % sys.argv[2])
+    run_case(globals())

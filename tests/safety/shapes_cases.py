@@ -370,14 +370,5 @@ def case_pcapng_mixed_interfaces_replayed(sipkeep):
         check(rc != 0 and "not supported" in err, "a pcapng with only 802.11: non-zero exit, 'not supported'")
 
 
-CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
-
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        sys.exit("usage: shapes_cases.py SIPKEEP CASE (%s)" % ", ".join(sorted(CASES)))
-    try:
-        CASES[sys.argv[2]](sys.argv[1])
-    except pc.Failure as e:
-        print("FAILED: %s" % e)
-        sys.exit(1)
-    print("PASS %s" % sys.argv[2])
+    pc.run_case(globals())
