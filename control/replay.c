@@ -41,7 +41,8 @@ struct replay_io {
 	uint64_t frames_in; /* whole records read */
 	uint64_t frames_out;
 	bool cut; /* the input ended early (cut or damaged): what came before is replayed */
-	uint8_t frame[SK_REPLAY_FRAME_MAX + sizeof(struct rte_ether_hdr)];
+	/* Aligned as an mbuf's data would be: the parsers read its headers in place. */
+	uint8_t frame[SK_REPLAY_FRAME_MAX + sizeof(struct rte_ether_hdr)] __rte_aligned(8);
 };
 
 static int eal_init_offline(const char *prog)

@@ -8,7 +8,6 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
-#include <rte_hash_crc.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -113,6 +112,20 @@ static void contact_addr(struct sk_ev_contact *ec, const char *buf, uint32_t buf
 }
 
 /*
+ * Identity of a Contact URI, to tell a device's bindings apart (FNV-1a). Byte
+ * by byte: the URI sits at any offset in the packet, and DPDK's hashes read
+ * it in words in place.
+ */
+static uint32_t uri_hash(const char *p, uint32_t len)
+{
+	uint32_t h = 2166136261u, i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (uint8_t)p[i]) * 16777619u;
+	return h;
+}
+
+/*
  * What a REGISTER tells registration tracking: the user, where the answer
  * goes, and every Contact the parser kept with its own expiry. Only REGISTER
  * requests from access pay for this (a URI parse per Contact).
@@ -141,7 +154,7 @@ static bool register_fields(struct sk_sip_event *ev, const struct sk_sip_msg *ms
 		struct sk_ev_contact *ec = &ev->contacts[i];
 
 		memset(ec, 0, sizeof(*ec));
-		ec->uri_hash = rte_hash_crc(buf + c->uri.off, c->uri.len, 0);
+		ec->uri_hash = uri_hash(buf + c->uri.off, c->uri.len);
 		if (c->has_expires) {
 			ec->expires = c->expires;
 			ec->has_expires = 1;
