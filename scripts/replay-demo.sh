@@ -13,11 +13,10 @@ scripts/install-deps.sh >/dev/null
 [ -d "$build" ] || meson setup "$build" >/dev/null
 ninja -C "$build" >/dev/null
 
-/usr/bin/python3 - "$work/in.pcap" <<'PY'
+PYTHONPATH=tests/pylib /usr/bin/python3 - "$work/in.pcap" <<'PY'
 import sys
-sys.path.insert(0, "tests/persist")
-import persist_cases as pc
-s, old, new, flows = pc.handover_scenario()
+from sktest.sipscen import handover_scenario
+s, old, new, flows = handover_scenario()
 s.write(sys.argv[1])
 PY
 cat >"$work/sipkeep.conf" <<'CONF'

@@ -10,6 +10,8 @@
  *   SK_CHECK_EQ(actual, expected, "field of case %s", name);   integers
  *   SK_CHECK_STR(actual, expected, "...");                     strings
  *   SK_CHECK_CONTAINS(haystack, needle, "...");                substrings
+ *   SK_RUN(test_fn, "what it covers");   one line for a test function; its
+ *                                         checks print only when they fail
  *   return sk_test_done();
  */
 #ifndef SK_TEST_H
@@ -24,6 +26,9 @@
 
 static unsigned int sk_test_checks;
 static unsigned int sk_test_failures;
+static unsigned int sk_test_runs, sk_test_runs_failed;
+/* Print passing checks too; false inside SK_RUN, or for a test that prints its own lines. */
+static bool sk_test_verbose = true;
 
 __attribute__((format(printf, 5, 6))) static inline bool
 sk_test_report(bool ok, const char *file, int line, const char *detail, const char *fmt, ...)
@@ -33,6 +38,8 @@ sk_test_report(bool ok, const char *file, int line, const char *detail, const ch
 	sk_test_checks++;
 	if (!ok)
 		sk_test_failures++;
+	if (ok && !sk_test_verbose)
+		return ok;
 	printf("%s %s:%d: ", ok ? "ok  " : "FAIL", file, line);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -76,6 +83,19 @@ sk_test_report(bool ok, const char *file, int line, const char *detail, const ch
 			       sk_d_, __VA_ARGS__);                                                \
 	})
 
+#define SK_RUN(fn, what)                                                                           \
+	do {                                                                                       \
+		unsigned int sk_f0_ = sk_test_failures;                                            \
+		bool sk_v0_ = sk_test_verbose;                                                     \
+		sk_test_verbose = false;                                                           \
+		fn();                                                                              \
+		sk_test_verbose = sk_v0_;                                                          \
+		sk_test_runs++;                                                                    \
+		if (sk_test_failures != sk_f0_)                                                    \
+			sk_test_runs_failed++;                                                     \
+		printf("%s %-34s %s\n", sk_test_failures == sk_f0_ ? "ok  " : "FAIL", #fn, what);  \
+	} while (0)
+
 /* A line of context in the log, not a check. */
 #define SK_NOTE(...)                                                                               \
 	do {                                                                                       \
@@ -86,6 +106,9 @@ sk_test_report(bool ok, const char *file, int line, const char *detail, const ch
 
 static inline int sk_test_done(void)
 {
+	if (sk_test_runs > 0)
+		printf("%u passed, %u failed\n", sk_test_runs - sk_test_runs_failed,
+		       sk_test_runs_failed);
 	printf("%u check(s), %u failed\n", sk_test_checks, sk_test_failures);
 	return sk_test_failures == 0 && sk_test_checks > 0 ? 0 : 1;
 }

@@ -16,11 +16,10 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "persist"))
-from scapy.all import Ether, IP, IPv6, UDP, Raw, Dot1Q  # noqa: E402
-import sipscen  # noqa: E402
-from sipscen import Endpoint, Scenario  # noqa: E402
-import persist_cases as pc  # noqa: E402
+from scapy.all import Ether, IP, IPv6, UDP, Raw, Dot1Q
+
+from sktest import checks, replay, sipscen
+from sktest.sipscen import Endpoint, Scenario
 
 UCM = Endpoint("192.0.2.10", 5060)
 UCM6 = Endpoint("2001:db8:c::10", 5060)
@@ -93,7 +92,7 @@ def phone_msgs(phone, ucm, t0, big_sdp=False, frag=None):
     user = {WITH.ip: "with", WITHOUT.ip: "without", UNREG.ip: "unreg"}.get(phone.ip, "p6")
     pu, bu = "sip:%s@example.com" % user, "sip:bob@example.com"
     uhp, php = Scenario.hostport(ucm.ip, 5060), Scenario.hostport(phone.ip, 5060)
-    sdp_extra = pc.PAD_SDP if big_sdp else ()
+    sdp_extra = sipscen.PAD_SDP if big_sdp else ()
     cid = "ci-%s-%d" % (user, int(t0 * 10))
     out = []
     # Initial INVITE from the UCM to the phone, Call-Info with several values on one line.
@@ -140,7 +139,7 @@ def expected_frames(inp_frames, msgs, policy):
     out = []
     for t, raw in inp_frames:
         p = Ether(raw)
-        if UDP in p and bytes(p[UDP].payload) in by_payload and not pc.fragment_key(p):
+        if UDP in p and bytes(p[UDP].payload) in by_payload and not replay.fragment_key(p):
             new = by_payload[bytes(p[UDP].payload)]
             if new != bytes(p[UDP].payload):
                 p[UDP].remove_payload()
@@ -158,7 +157,7 @@ def expected_frames(inp_frames, msgs, policy):
 
 def run(sipkeep, policy, msgs, vlan=None, v6=False):
     s = scenario(msgs, vlan=vlan, v6=v6)
-    inp, out, st, tmp = pc.run_replay(sipkeep, s, "callinfo_policy = %s" % policy)
+    inp, out, st, tmp = replay.run_replay(sipkeep, s, "callinfo_policy = %s" % policy)
     return inp, out, st, tmp
 
 
@@ -174,18 +173,18 @@ def count_removed(msgs, policy):
 def run_case(sipkeep, policy, msgs, vlan=None, v6=False, fragmented=False):
     inp, out, st, tmp = run(sipkeep, policy, msgs, vlan, v6)
     want = expected_frames(inp, msgs, policy)
-    pc.check(len(out) == len(want), "every frame comes out (%d)" % len(out))
+    checks.check(len(out) == len(want), "every frame comes out (%d)" % len(out))
     if not fragmented:
         for i, ((t, w), (t2, o)) in enumerate(zip(want, out)):
             if w != o:
                 print("frame %d expected:\n%r\ngot:\n%r" % (i, Ether(w)[UDP].payload.load[:400],
                                                              Ether(o)[UDP].payload.load[:400]))
-                raise pc.Failure("frame %d differs from the expected message" % i)
+                raise checks.Failure("frame %d differs from the expected message" % i)
         print("ok   %d frames byte-identical to the expected ones" % len(out))
     n = count_removed(msgs, policy)
-    pc.check(pc.ctr(st, "callinfo_removed") == n, "callinfo_removed = %d (expected %d)" % (pc.ctr(st, "callinfo_removed"), n))
-    bad = pc.tshark_checksums(os.path.join(tmp, "out.pcap"))
-    pc.check(not bad, "tshark: no bad checksum, no malformed packet (%s)" % (bad[:5] or "none"))
+    checks.check(replay.ctr(st, "callinfo_removed") == n, "callinfo_removed = %d (expected %d)" % (replay.ctr(st, "callinfo_removed"), n))
+    bad = replay.tshark_checksums(os.path.join(tmp, "out.pcap"))
+    checks.check(not bad, "tshark: no bad checksum, no malformed packet (%s)" % (bad[:5] or "none"))
     return inp, out, st, tmp
 
 
@@ -215,8 +214,8 @@ def case_fragmented_invite(sipkeep, policy):
     for m in msgs:
         phone = m.src if m.from_access else m.dst
         want = m.payload(wants_drop(policy, phone))
-        pc.check(want in got, "%s ... to %s arrives as expected (%d bytes)" % (m.start[:20], phone.ip, len(want)))
-    pc.check(pc.ctr(st, "frag_reassembled") == 2, "both INVITEs reassembled")
+        checks.check(want in got, "%s ... to %s arrives as expected (%d bytes)" % (m.start[:20], phone.ip, len(want)))
+    checks.check(replay.ctr(st, "frag_reassembled") == 2, "both INVITEs reassembled")
 
 
 CASES = {k[5:]: v for k, v in dict(globals()).items() if k.startswith("case_")}
@@ -226,7 +225,7 @@ if __name__ == "__main__":
         sys.exit("usage: callinfo_cases.py SIPKEEP registered|pass|strip CASE (%s)" % ", ".join(sorted(CASES)))
     try:
         CASES[sys.argv[3]](sys.argv[1], sys.argv[2])
-    except pc.Failure as e:
+    except checks.Failure as e:
         print("FAILED: %s" % e)
         sys.exit(1)
     print("PASS %s %s" % (sys.argv[2], sys.argv[3]))

@@ -3,7 +3,6 @@
 that never send, vanish mid-reply, never read, or come in crowds. The daemon must keep
 answering everyone else, and its frame counters must stay consistent."""
 
-import os
 import random
 import socket
 import sys
@@ -11,8 +10,8 @@ import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctllib import Daemon, LineReader, check, check_error, check_frames, main  # noqa: E402
+from sktest.checks import check
+from sktest.daemon import Daemon, LineReader, check_error, check_frames, main
 
 IDLE_MS = 1500
 MAX_CLIENTS = 64
@@ -220,7 +219,7 @@ def test_crowd(d):
 
 
 def run(sipkeep, sipkeepctl):
-    d = Daemon(sipkeep, sipkeepctl, "abuse", env={"SIPKEEP_CONTROL_IDLE_MS": str(IDLE_MS)})
+    d = Daemon.with_socket(sipkeep, sipkeepctl, "abuse", env={"SIPKEEP_CONTROL_IDLE_MS": str(IDLE_MS)})
     try:
         d.start()
         rx0 = d.request("show stats")["ports"]["access"]["rx"]
@@ -238,7 +237,7 @@ def run(sipkeep, sipkeepctl):
         st = d.ctl_json("show", "stats")
         check(st["ports"]["access"]["rx"] > rx0, "traffic stopped during the test")
         check(d.ctl("show", "ports").returncode == 0, "sipkeepctl show ports after abuse")
-        final = d.stop()
+        final = d.stop_clean()
         check_frames(final)
     finally:
         d.cleanup()

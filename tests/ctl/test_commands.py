@@ -10,8 +10,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctllib import Daemon, LineReader, check, check_error, check_frames, fail, main  # noqa: E402
+from sktest.checks import check, fail
+from sktest.daemon import Daemon, LineReader, check_error, check_frames, main
 
 SHOW = ["show stats", "show ports", "show workers", "show config"]
 SHOW_SESSION = ["show users", "show user", "show calls"]
@@ -256,7 +256,7 @@ def test_connection_behaviour(d):
 
 
 def run(sipkeep, sipkeepctl):
-    d = Daemon(sipkeep, sipkeepctl, "commands")
+    d = Daemon.with_socket(sipkeep, sipkeepctl, "commands")
     try:
         test_client_without_daemon(d)
         d.start()
@@ -268,7 +268,7 @@ def run(sipkeep, sipkeepctl):
         test_connection_behaviour(d)
         time.sleep(0.2)
         check(d.request("show stats")["ports"]["access"]["rx"] > first, "traffic stopped")
-        final = d.stop()
+        final = d.stop_clean()
         check_frames(final)
         check(final["ports"]["access"]["rx"] > 0, "no traffic at all")
     finally:

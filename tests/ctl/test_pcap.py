@@ -8,8 +8,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctllib import Daemon, check, check_frames, main  # noqa: E402
+from sktest.checks import check
+from sktest.daemon import Daemon, check_frames, main
 
 
 def ip_csum(hdr):
@@ -59,7 +59,7 @@ def count_pcap(path):
 
 
 def run(sipkeep, sipkeepctl):
-    d = Daemon(sipkeep, sipkeepctl, "pcap", vdevs=[])
+    d = Daemon.with_socket(sipkeep, sipkeepctl, "pcap", vdevs=[])
     n_access, n_core = 3000, 2000
     try:
         a_in, c_in = os.path.join(d.tmp, "access-in.pcap"), os.path.join(d.tmp, "core-in.pcap")
@@ -96,7 +96,7 @@ def run(sipkeep, sipkeepctl):
         check(d.ctl("show", "stats").returncode == 0, "sipkeepctl show stats")
         check(d.ctl_json("set", "callinfo_policy", "strip")["value"] == "strip", "set")
 
-        final = d.stop()
+        final = d.stop_clean()
         check_frames(final, no_drops=True)
         check(final["ports"]["access"]["rx"] == n_access, "final access rx")
         check(count_pcap(c_out) == n_access and count_pcap(a_out) == n_core,

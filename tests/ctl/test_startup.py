@@ -10,24 +10,24 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctllib import Daemon, check, main  # noqa: E402
+from sktest.checks import check
+from sktest.daemon import Daemon, main
 
 
 def run_to_exit(d, timeout=60):
     """Start D expecting it to refuse: returns (rc, log)."""
     d.start(wait=False)
     try:
-        rc = d.proc.wait(timeout)
+        rc = d.wait(timeout)
     except subprocess.TimeoutExpired:
         d.proc.kill()
-        d.proc.wait()
+        d.wait(60)
         rc = None
-    return rc, d.log_text()
+    return rc, d.output()
 
 
 def run(sipkeep, sipkeepctl):
-    first = Daemon(sipkeep, sipkeepctl, "startup", sock_rel="run/sipkeep/ctl.sock")
+    first = Daemon.with_socket(sipkeep, sipkeepctl, "startup", sock_rel="run/sipkeep/ctl.sock")
     others = []
     try:
         # A stale socket file where the directory will be: not possible (no directory yet),
@@ -43,7 +43,7 @@ def run(sipkeep, sipkeepctl):
               % stat.S_IMODE(st.st_mode))
 
         # A second daemon on the same socket path: refused, with a clear message, exit != 0.
-        second = Daemon(sipkeep, sipkeepctl, "startup2", sock_path=first.sock)
+        second = Daemon.with_socket(sipkeep, sipkeepctl, "startup2", sock_path=first.sock)
         others.append(second)
         rc, log = run_to_exit(second)
         check(rc is not None and rc != 0, "second daemon on a live socket: rc %r" % rc)
@@ -53,24 +53,24 @@ def run(sipkeep, sipkeepctl):
         check(first.request("show config")["config"]["control_socket"] == first.sock,
               "first daemon no longer answers")
         check(os.lstat(first.sock).st_ino == st.st_ino, "socket file replaced")
-        first.stop()
+        first.stop_clean()
 
         # A stale socket file (bound, never listened, closed): removed, daemon starts.
-        stale = Daemon(sipkeep, sipkeepctl, "startup3", sock_path=first.sock)
+        stale = Daemon.with_socket(sipkeep, sipkeepctl, "startup3", sock_path=first.sock)
         others.append(stale)
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(first.sock)
         s.close()
         check(os.path.exists(first.sock), "stale socket not created")
         stale.start()
-        check("removed a stale socket file" in stale.log_text(), "stale removal not logged")
+        check("removed a stale socket file" in stale.output(), "stale removal not logged")
         check(stale.ctl_json("show", "stats")["ok"], "daemon over a stale socket answers")
-        stale.stop()
+        stale.stop_clean()
 
         # A regular file at the path: refused, the file left alone.
         with open(first.sock, "w") as f:
             f.write("not a socket\n")
-        blocked = Daemon(sipkeep, sipkeepctl, "startup4", sock_path=first.sock)
+        blocked = Daemon.with_socket(sipkeep, sipkeepctl, "startup4", sock_path=first.sock)
         others.append(blocked)
         rc, log = run_to_exit(blocked)
         check(rc is not None and rc != 0, "daemon over a regular file: rc %r" % rc)
@@ -80,7 +80,7 @@ def run(sipkeep, sipkeepctl):
         os.unlink(first.sock)
 
         # A directory that cannot be created: refused, with the reason.
-        bad = Daemon(sipkeep, sipkeepctl, "startup5",
+        bad = Daemon.with_socket(sipkeep, sipkeepctl, "startup5",
                      sock_path=os.path.join(first.tmp, "file", "sub", "s.sock"))
         others.append(bad)
         with open(os.path.join(first.tmp, "file"), "w"):

@@ -10,8 +10,8 @@ import sys
 import threading
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctllib import Daemon, check, main  # noqa: E402
+from sktest.checks import check
+from sktest.daemon import Daemon, main
 
 SKIP = 77
 
@@ -45,7 +45,7 @@ def run(sipkeep, sipkeepctl):
     if script is None:
         print("SKIP: dpdk-telemetry.py not found")
         raise SystemExit(SKIP)
-    d = Daemon(sipkeep, sipkeepctl, "telemetry")
+    d = Daemon.with_socket(sipkeep, sipkeepctl, "telemetry")
     try:
         d.start()
         check(d.ctl_json("set", "media_silence_ms", "750")["value"] == 750, "set")
@@ -102,7 +102,7 @@ def run(sipkeep, sipkeepctl):
               % first["/sipkeep/stats,extra"])
         check(first["/help,/sipkeep/stats"]["/sipkeep/stats"], "help text")
 
-        final = d.stop()
+        final = d.stop_clean()
         check(final["ports"]["access"]["rx"] > 0, "final counters")
     finally:
         d.cleanup()

@@ -20,7 +20,7 @@ from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6EchoRequest,
                        IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrRouting, Raw, fragment, fragment6)
 
-from sktest import Record  # noqa: E402
+from sktest.capture import Record  # noqa: E402
 
 ACCESS_PREFIXES = ["10.10.0.0/16", "2001:db8:a::/48"]
 SIP_PORTS = (5060, 5080)

@@ -22,8 +22,10 @@ import os
 import signal
 import time
 
-import sktest
-from sktest import Check, Daemon, Workdir, load_json, run_sipkeep, tail
+from sktest import capture
+from sktest.checks import Check, Workdir
+from sktest.daemon import (cleanup_runtime_dir, common_args, Daemon, file_prefix, load_json,
+                           run_sipkeep, tail)
 
 EAL_BASE = ["--no-huge", "-m", "512", "--no-pci"]
 
@@ -75,16 +77,16 @@ def run_pcap(ck, binary, n_workers):
     frames = mix.build_mix()
     acc = [f for f in frames if f.side == "access"]
     core = [f for f in frames if f.side == "core"]
-    exp_cls = {c: sum(f.cls == c for f in frames) for c in sktest.CLASSES}
-    prefix = sktest.file_prefix(tag)
+    exp_cls = {c: sum(f.cls == c for f in frames) for c in capture.CLASSES}
+    prefix = file_prefix(tag)
     with Workdir(ck, f"live-{tag}") as wd:
         # Queue q of each port reads its own file. Frames are dealt as RSS on L3
         # would (DESIGN: fragments of a datagram reach one queue); of a few hash
         # salts, the one that spreads the frames most evenly is used.
         def deal(salt):
-            qa = [[f for f in acc if sktest.rss_queue(f.data, n_workers, salt) == q]
+            qa = [[f for f in acc if capture.rss_queue(f.data, n_workers, salt) == q]
                   for q in range(n_workers)]
-            qc = [[f for f in core if sktest.rss_queue(f.data, n_workers, salt) == q]
+            qc = [[f for f in core if capture.rss_queue(f.data, n_workers, salt) == q]
                   for q in range(n_workers)]
             return min(len(q) for q in qa + qc), qa, qc
 
@@ -95,8 +97,8 @@ def run_pcap(ck, binary, n_workers):
             core_in.append(os.path.join(wd, f"core-in{q}.pcap"))
             acc_out.append(os.path.join(wd, f"access-out{q}.pcap"))
             core_out.append(os.path.join(wd, f"core-out{q}.pcap"))
-            sktest.write_pcap(acc_in[q], mix.records(qa[q]))
-            sktest.write_pcap(core_in[q], mix.records(qc[q]))
+            capture.write_pcap(acc_in[q], mix.records(qa[q]))
+            capture.write_pcap(core_in[q], mix.records(qc[q]))
         ck.note(f"{tag}: access queues {[len(q) for q in qa]}, core queues {[len(q) for q in qc]}")
         js = os.path.join(wd, "stats.json")
         args = (EAL_BASE + ["--file-prefix", prefix] + lcores(n_workers)
@@ -104,7 +106,7 @@ def run_pcap(ck, binary, n_workers):
                 + ["--", "--config", write_config(wd), "--stats-json", js,
                    "--workers", str(n_workers)])
         t0 = time.monotonic()
-        d = Daemon(binary, args)
+        d = Daemon(binary, args).start()
         done = d.wait_until(
             lambda s: s.get("access", {}).get("rx") == len(acc)
             and s.get("core", {}).get("rx") == len(core)
@@ -118,7 +120,7 @@ def run_pcap(ck, binary, n_workers):
             ck.ok(done, f"{tag}: the counter log shows all {len(acc)}+{len(core)} frames "
                   f"received and sent ({time.monotonic() - t0:.1f} s)", tail(d.output()))
         rc = d.stop(signal.SIGTERM)
-        sktest.cleanup_runtime_dir(prefix)
+        cleanup_runtime_dir(prefix)
         text = d.output()
         ck.eq(rc, 0, f"{tag}: SIGTERM: exit code")
         ck.ok(f"{n_workers} worker(s)" in text, f"{tag}: log says {n_workers} worker(s)",
@@ -129,7 +131,7 @@ def run_pcap(ck, binary, n_workers):
         stats = load_json(js)
         check_port_json(ck, tag, stats, len(acc), len(core))
         ctr = stats.get("counters", {})
-        for c in sktest.CLASSES:
+        for c in capture.CLASSES:
             ck.eq(ctr.get(c), exp_cls[c], f"{tag}: {c}")
         workers = stats.get("workers", [])
         ck.eq(len(workers), n_workers, f"{tag}: workers in the stats")
@@ -140,7 +142,7 @@ def run_pcap(ck, binary, n_workers):
         for side, files in (("access", acc_out), ("core", core_out)):
             outs[side] = []
             for p in files:
-                lt, recs = sktest.read_output(ck, tag, p)
+                lt, recs = capture.read_output(ck, tag, p)
                 outs[side].append([r.data for r in recs])
         # Frames from access leave by core and the other way round.
         for frm, to, src in (("access", "core", acc), ("core", "access", core)):
@@ -170,19 +172,19 @@ def case_pcap2(ck, binary):
 
 
 def case_null2(ck, binary):
-    prefix = sktest.file_prefix("null2")
+    prefix = file_prefix("null2")
     with Workdir(ck, "live-null2") as wd:
         js = os.path.join(wd, "stats.json")
         args = (EAL_BASE + ["--file-prefix", prefix] + lcores(2)
                 + ["--vdev", "net_null0", "--vdev", "net_null1",
                    "--", "--config", write_config(wd), "--stats-json", js, "--workers", "2"])
-        d = Daemon(binary, args)
+        d = Daemon(binary, args).start()
         started = d.wait_until(lambda s: s.get("access", {}).get("rx", 0) > 0
                                and s.get("core", {}).get("rx", 0) > 0, timeout=60)
         ck.ok(started, "null2: frames flowing both ways", tail(d.output()))
         time.sleep(2)
         rc = d.stop(signal.SIGTERM)
-        sktest.cleanup_runtime_dir(prefix)
+        cleanup_runtime_dir(prefix)
         ck.eq(rc, 0, "null2: SIGTERM: exit code")
         if not os.path.exists(js):
             ck.ok(False, "null2: --stats-json written", tail(d.output()))
@@ -208,31 +210,31 @@ def case_null2(ck, binary):
 def case_sigint(ck, binary):
     import mix
 
-    prefix = sktest.file_prefix("sigint")
+    prefix = file_prefix("sigint")
     frames = mix.build_mix()[:10]
     with Workdir(ck, "live-sigint") as wd:
         a_in, c_in = os.path.join(wd, "a.pcap"), os.path.join(wd, "c.pcap")
-        sktest.write_pcap(a_in, mix.records(frames))
-        sktest.write_pcap(c_in, [])
+        capture.write_pcap(a_in, mix.records(frames))
+        capture.write_pcap(c_in, [])
         js = os.path.join(wd, "stats.json")
         args = (EAL_BASE + ["--file-prefix", prefix] + lcores(1)
                 + pcap_port(0, [a_in], [os.path.join(wd, "a-out.pcap")])
                 + pcap_port(1, [c_in], [os.path.join(wd, "c-out.pcap")])
                 + ["--", "--config", write_config(wd), "--stats-json", js])
-        d = Daemon(binary, args)
+        d = Daemon(binary, args).start()
         done = d.wait_until(lambda s: s.get("core", {}).get("tx") == len(frames), timeout=60)
         ck.ok(done, "sigint: frames forwarded before the signal", tail(d.output()))
         t0 = time.monotonic()
         rc = d.stop(signal.SIGINT, timeout=30)
         took = time.monotonic() - t0
-        sktest.cleanup_runtime_dir(prefix)
+        cleanup_runtime_dir(prefix)
         text = d.output()
         ck.eq(rc, 0, "sigint: exit code after SIGINT")
         ck.ok(took < 10, f"sigint: stopped within 10 s ({took:.1f} s)")
         ck.ok("stopping" in text, "sigint: log says it is stopping", tail(text))
         ck.ok(os.path.exists(js) and load_json(js)["ports"]["access"]["rx"] == len(frames),
               "sigint: final counters written to --stats-json")
-        lt, recs = sktest.read_output(ck, "sigint", os.path.join(wd, "c-out.pcap"))
+        lt, recs = capture.read_output(ck, "sigint", os.path.join(wd, "c-out.pcap"))
         ck.eq([r.data for r in recs], [f.data for f in frames],
               "sigint: tx capture flushed and complete at exit")
 
@@ -244,10 +246,10 @@ def case_errors(ck, binary):
 
         def run(eal, opts):
             n[0] += 1
-            prefix = sktest.file_prefix(f"err{n[0]}")
+            prefix = file_prefix(f"err{n[0]}")
             rc, text = run_sipkeep(binary, EAL_BASE + ["--file-prefix", prefix] + eal
                                    + ["--"] + opts, timeout=60)
-            sktest.cleanup_runtime_dir(prefix)
+            cleanup_runtime_dir(prefix)
             return rc, text
 
         nulls = ["--vdev", "net_null0", "--vdev", "net_null1"]
@@ -296,7 +298,7 @@ CASES = {"pcap1": case_pcap1, "pcap2": case_pcap2, "null2": case_null2,
 
 
 def main():
-    args = sktest.common_args(__doc__)
+    args = common_args(__doc__)
     ck = Check(f"live {args.case}")
     todo = CASES if args.case == "all" else {args.case: CASES[args.case]}
     for name, fn in todo.items():

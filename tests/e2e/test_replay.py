@@ -23,8 +23,10 @@ Cases (--case):
 import os
 import struct
 
-import sktest
-from sktest import Check, Record, Workdir, load_json, run_sipkeep, tail
+from sktest import capture
+from sktest.capture import Record
+from sktest.checks import Check, Workdir
+from sktest.daemon import common_args, load_json, run_sipkeep, tail
 
 
 def compare_records(ck, what, got, want):
@@ -60,15 +62,15 @@ def check_counters(ck, what, stats, exp_side, exp_cls, skipped=0):
     ck.eq(ports.get("access", {}).get("tx"), n_core, f"{what}: access tx (= core rx)")
     ck.eq(ports.get("access", {}).get("tx_dropped"), 0, f"{what}: access tx_dropped")
     ck.eq(ports.get("core", {}).get("tx_dropped"), 0, f"{what}: core tx_dropped")
-    for c in sktest.CLASSES:
+    for c in capture.CLASSES:
         ck.eq(ctr.get(c), exp_cls.get(c, 0), f"{what}: {c}")
     ck.eq(ctr.get("replay_alloc_failed"), 0, f"{what}: replay_alloc_failed")
     ck.eq(ctr.get("replay_frames_skipped"), skipped, f"{what}: replay_frames_skipped")
     ck.eq(stats.get("mode"), "replay", f"{what}: stats say mode replay")
 
 
-def replay(ck, binary, wd, tag, records_in, linktype=sktest.LT_ETHERNET, config=None,
-           writer=sktest.write_pcap, **wargs):
+def replay(ck, binary, wd, tag, records_in, linktype=capture.LT_ETHERNET, config=None,
+           writer=capture.write_pcap, **wargs):
     """Write the capture, replay it; return (rc, output text, out records, stats)."""
     inp = os.path.join(wd, f"{tag}-in.pcap")
     out = os.path.join(wd, f"{tag}-out.pcap")
@@ -85,8 +87,8 @@ def replay(ck, binary, wd, tag, records_in, linktype=sktest.LT_ETHERNET, config=
         ck.note(f"{tag}: the checks of its output are skipped")
         return rc, text, None, None
     stats = {}
-    lt, got = sktest.read_output(ck, tag, out)
-    ck.eq(lt, sktest.LT_ETHERNET, f"{tag}: output capture is Ethernet")
+    lt, got = capture.read_output(ck, tag, out)
+    ck.eq(lt, capture.LT_ETHERNET, f"{tag}: output capture is Ethernet")
     if os.path.exists(js):
         stats = load_json(js)
     else:
@@ -102,7 +104,7 @@ def check_mix(ck, got, stats, recs, exp_side, exp_cls):
             f"sip_parse_errors={ctr.get('sip_parse_errors')} "
             f"sip_keepalives={ctr.get('sip_keepalives')} (not checked here)")
     workers = stats.get("workers", [])
-    ck.ok(len(workers) == 1 and all(workers[0].get(c) == exp_cls[c] for c in sktest.CLASSES),
+    ck.ok(len(workers) == 1 and all(workers[0].get(c) == exp_cls[c] for c in capture.CLASSES),
           "mix: one replay worker, its own counters equal the totals")
 
 
@@ -114,15 +116,15 @@ def case_mix(ck, binary):
     # The generator's labels and the independent oracle must agree, or the test is wrong.
     wrong = []
     for fr in frames:
-        cls = sktest.classify(fr.data, mix.SIP_PORTS)[0]
-        side = sktest.replay_side(fr.data, mix.ACCESS_PREFIXES, mix.SIP_PORTS)
+        cls = capture.classify(fr.data, mix.SIP_PORTS)[0]
+        side = capture.replay_side(fr.data, mix.ACCESS_PREFIXES, mix.SIP_PORTS)
         if (cls, side) != (fr.cls, fr.side):
             wrong.append(f"{fr.name}: label {fr.cls}/{fr.side}, oracle {cls}/{side}")
     ck.ok(not wrong, f"mix: generator labels agree with the oracle for {len(frames)} frames",
           "; ".join(wrong))
     exp_side = {"access": sum(f.side == "access" for f in frames),
                 "core": sum(f.side == "core" for f in frames)}
-    exp_cls = {c: sum(f.cls == c for f in frames) for c in sktest.CLASSES}
+    exp_cls = {c: sum(f.cls == c for f in frames) for c in capture.CLASSES}
     ck.note(f"mix: {len(frames)} frames, {exp_side}, {exp_cls}")
     with Workdir(ck, "replay-mix") as wd:
         _, text, got, stats = replay(ck, binary, wd, "mix", recs, config=mix.CONFIG)
@@ -134,7 +136,7 @@ def case_mix(ck, binary):
         if stats is None:
             return
         compare_records(ck, "mix without config", got, recs)
-        exp_cls = sktest.expected_counters([f.data for f in frames], (5060,))
+        exp_cls = capture.expected_counters([f.data for f in frames], (5060,))
         check_counters(ck, "mix without config", stats, {"core": len(frames)}, exp_cls)
         ck.ok(exp_cls["frames_sip"] == sum(f.cls == "frames_sip" for f in frames) - 1,
               "mix without config: the 5080 frame is no longer SIP (oracle)")
@@ -160,15 +162,15 @@ def case_linktypes(ck, binary):
     l3 = [(f.data[12:14], f.data[14:]) for f in frames]
     arp = next(f for f in mix.build_mix() if f.name == "ARP request").data
     variants = [
-        ("linux-sll", sktest.LT_LINUX_SLL, lambda et, p: sll(int.from_bytes(et, "big")) + p),
-        ("linux-sll2", sktest.LT_LINUX_SLL2, lambda et, p: sll2(int.from_bytes(et, "big")) + p),
-        ("null-le", sktest.LT_NULL,
+        ("linux-sll", capture.LT_LINUX_SLL, lambda et, p: sll(int.from_bytes(et, "big")) + p),
+        ("linux-sll2", capture.LT_LINUX_SLL2, lambda et, p: sll2(int.from_bytes(et, "big")) + p),
+        ("null-le", capture.LT_NULL,
          lambda et, p: struct.pack("<I", 2 if et == b"\x08\x00" else 10) + p),
-        ("null-swapped", sktest.LT_NULL,
+        ("null-swapped", capture.LT_NULL,
          lambda et, p: struct.pack(">I", 2 if et == b"\x08\x00" else 30) + p),
-        ("loop", sktest.LT_LOOP,
+        ("loop", capture.LT_LOOP,
          lambda et, p: struct.pack(">I", 2 if et == b"\x08\x00" else 24) + p),
-        ("raw", sktest.LT_RAW, lambda et, p: p),
+        ("raw", capture.LT_RAW, lambda et, p: p),
     ]
     with Workdir(ck, "replay-linktypes") as wd:
         for tag, lt, wrap in variants:
@@ -177,7 +179,7 @@ def case_linktypes(ck, binary):
             want_l3 = list(l3)
             hdr = len(wrap(b"\x08\x00", b""))
             extra = []
-            if lt in (sktest.LT_LINUX_SLL, sktest.LT_LINUX_SLL2):
+            if lt in (capture.LT_LINUX_SLL, capture.LT_LINUX_SLL2):
                 # Not IP: ARP under a cooked header keeps its EtherType.
                 extra.append(Record(1700000200, 1, wrap(b"\x08\x06", arp[14:])))
                 want_l3.append((b"\x08\x06", arp[14:]))
@@ -204,10 +206,10 @@ def case_linktypes(ck, binary):
                   "and timestamps unchanged", "; ".join(bad[:6]))
             # Expectations from the input: the synthetic header's MACs do not matter.
             eth = [bytes(12) + et + p for et, p in want_l3]
-            exp_cls = sktest.expected_counters(eth, mix.SIP_PORTS)
+            exp_cls = capture.expected_counters(eth, mix.SIP_PORTS)
             exp_side = {"access": 0, "core": 0}
             for d in eth:
-                exp_side[sktest.replay_side(d, mix.ACCESS_PREFIXES, mix.SIP_PORTS)] += 1
+                exp_side[capture.replay_side(d, mix.ACCESS_PREFIXES, mix.SIP_PORTS)] += 1
             check_counters(ck, tag, stats, exp_side, exp_cls, skipped)
 
 
@@ -224,7 +226,7 @@ def case_formats(ck, binary):
             compare_records(ck, f"{tag} pcap", got, recs)
             ck.eq(stats.get("ports", {}).get("core", {}).get("rx"), len(recs),
                   f"{tag} pcap: every frame received")
-        _, _, got, stats = replay(ck, binary, wd, "pcapng", recs, writer=sktest.write_pcapng)
+        _, _, got, stats = replay(ck, binary, wd, "pcapng", recs, writer=capture.write_pcapng)
         if stats is not None:
             compare_records(ck, "pcapng", got, recs)
 
@@ -239,11 +241,11 @@ def case_formats(ck, binary):
         if stats is None:
             return
         compare_records(ck, "snaplen 96", got, cut)
-        exp = sktest.expected_counters([r.data for r in cut], mix.SIP_PORTS)
+        exp = capture.expected_counters([r.data for r in cut], mix.SIP_PORTS)
         ctr = stats.get("counters", {})
-        ck.ok(all(ctr.get(c) == exp[c] for c in sktest.CLASSES),
+        ck.ok(all(ctr.get(c) == exp[c] for c in capture.CLASSES),
               "snaplen 96: counters match the oracle on the cut frames",
-              f"{ {c: ctr.get(c) for c in sktest.CLASSES} } vs {exp}")
+              f"{ {c: ctr.get(c) for c in capture.CLASSES} } vs {exp}")
 
 
 def case_errors(ck, binary):
@@ -251,7 +253,7 @@ def case_errors(ck, binary):
 
     with Workdir(ck, "replay-errors") as wd:
         good = os.path.join(wd, "good.pcap")
-        sktest.write_pcap(good, mix.records(mix.build_mix()[:3]))
+        capture.write_pcap(good, mix.records(mix.build_mix()[:3]))
         out = os.path.join(wd, "out.pcap")
 
         missing = os.path.join(wd, "missing.pcap")
@@ -260,7 +262,7 @@ def case_errors(ck, binary):
         ck.ok(missing in text, "missing input: the message names the file", tail(text))
 
         wifi = os.path.join(wd, "wifi.pcap")
-        sktest.write_pcap(wifi, [Record(1, 0, b"\x08\x00" + bytes(30))], sktest.LT_IEEE802_11)
+        capture.write_pcap(wifi, [Record(1, 0, b"\x08\x00" + bytes(30))], capture.LT_IEEE802_11)
         rc, text = run_sipkeep(binary, ["--replay", wifi, "--replay-out", out])
         ck.ok(rc > 0, "802.11 link type: non-zero exit", f"rc {rc}")
         ck.ok("link type" in text and "not supported" in text and wifi in text,
@@ -309,8 +311,8 @@ def case_jumbo(ck, binary):
     recs = mix.records(frames)
     exp_side = {"access": sum(f.side == "access" for f in frames),
                 "core": sum(f.side == "core" for f in frames)}
-    exp_cls = {c: sum(f.cls == c for f in frames) for c in sktest.CLASSES}
-    ck.ok(all(sktest.classify(f.data, mix.SIP_PORTS)[0] == f.cls for f in frames),
+    exp_cls = {c: sum(f.cls == c for f in frames) for c in capture.CLASSES}
+    ck.ok(all(capture.classify(f.data, mix.SIP_PORTS)[0] == f.cls for f in frames),
           "jumbo: generator labels agree with the oracle")
     with Workdir(ck, "replay-jumbo") as wd:
         _, _, got, stats = replay(ck, binary, wd, "jumbo", recs, config=mix.CONFIG)
@@ -327,7 +329,7 @@ def case_huge(ck, binary):
     recs = mix.records(frames)
     exp_side = {"access": sum(f.side == "access" for f in frames),
                 "core": sum(f.side == "core" for f in frames)}
-    exp_cls = {c: sum(f.cls == c for f in frames) for c in sktest.CLASSES}
+    exp_cls = {c: sum(f.cls == c for f in frames) for c in capture.CLASSES}
     with Workdir(ck, "replay-huge") as wd:
         rc, text, got, stats = replay(ck, binary, wd, "huge", recs, config=mix.CONFIG)
         ck.ok(rc is not None and rc >= 0, "huge: no crash", f"rc {rc}")
@@ -344,7 +346,7 @@ def case_lostfrag(ck, binary):
     recs = mix.lost_fragment_records(frames)
     exp_side = {"access": sum(f.side == "access" for f in frames),
                 "core": sum(f.side == "core" for f in frames)}
-    exp_cls = {c: sum(f.cls == c for f in frames) for c in sktest.CLASSES}
+    exp_cls = {c: sum(f.cls == c for f in frames) for c in capture.CLASSES}
     with Workdir(ck, "replay-lostfrag") as wd:
         _, _, got, stats = replay(ck, binary, wd, "lostfrag", recs, config=mix.CONFIG)
         if stats is None:
@@ -364,7 +366,7 @@ CASES = {"mix": case_mix, "linktypes": case_linktypes, "formats": case_formats,
 
 
 def main():
-    args = sktest.common_args(__doc__)
+    args = common_args(__doc__)
     ck = Check(f"replay {args.case}")
     todo = CASES if args.case == "all" else {args.case: CASES[args.case]}
     for name, fn in todo.items():

@@ -18,24 +18,25 @@ session-persistence re-registration. Exit 77 (skip) without the folder.
 import glob
 import os
 
-import sktest
-from sktest import Check, Workdir, load_json, run_sipkeep, tail
+from sktest import capture
+from sktest.checks import Check, Workdir
+from sktest.daemon import common_args, load_json, run_sipkeep, tail
 
 PREFIXES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10"]
 CONFIG = ("access_prefixes = " + ", ".join(PREFIXES) + "\n"
           "callinfo_policy = pass\n")
-LINK_HDR = {sktest.LT_ETHERNET: None, sktest.LT_LINUX_SLL: 16, sktest.LT_LINUX_SLL2: 20,
-            sktest.LT_NULL: 4, sktest.LT_LOOP: 4, sktest.LT_RAW: 0}
+LINK_HDR = {capture.LT_ETHERNET: None, capture.LT_LINUX_SLL: 16, capture.LT_LINUX_SLL2: 20,
+            capture.LT_NULL: 4, capture.LT_LOOP: 4, capture.LT_RAW: 0}
 
 
 def l3_ethertype(lt, data):
-    if lt == sktest.LT_LINUX_SLL:
+    if lt == capture.LT_LINUX_SLL:
         return data[14:16]
-    if lt == sktest.LT_LINUX_SLL2:
+    if lt == capture.LT_LINUX_SLL2:
         return data[0:2]
-    if lt in (sktest.LT_NULL, sktest.LT_LOOP):
-        fam = int.from_bytes(data[0:4], "big" if lt == sktest.LT_LOOP else "little")
-        if lt == sktest.LT_NULL and fam > 0xFFFF:
+    if lt in (capture.LT_NULL, capture.LT_LOOP):
+        fam = int.from_bytes(data[0:4], "big" if lt == capture.LT_LOOP else "little")
+        if lt == capture.LT_NULL and fam > 0xFFFF:
             fam = int.from_bytes(data[0:4], "big")
         return b"\x08\x00" if fam == 2 else b"\x86\xdd"
     return b"\x86\xdd" if data and data[0] >> 4 == 6 else b"\x08\x00"
@@ -50,7 +51,7 @@ def one(ck, binary, path, wd):
         f.write(CONFIG)
     rc, text = run_sipkeep(binary, ["--replay", path, "--replay-out", out, "--config", conf,
                                     "--stats-json", js])
-    kind = sktest.capture_kind(path)
+    kind = capture.capture_kind(path)
     if kind is None:
         with open(path, "rb") as f:
             magic = f.read(4)
@@ -58,7 +59,7 @@ def one(ck, binary, path, wd):
               f"{name}: not pcap/pcapng (magic {magic!r}): refused with a message naming it",
               f"rc {rc}\n{tail(text)}")
         return
-    lt, recs = sktest.read_capture(path)
+    lt, recs = capture.read_capture(path)
     if lt not in LINK_HDR:
         ck.ok(rc > 0 and "not supported" in text,
               f"{name}: link type {lt} refused as not supported", f"rc {rc}\n{tail(text)}")
@@ -67,7 +68,7 @@ def one(ck, binary, path, wd):
           f"rc {rc}\n{tail(text)}")
     if rc != 0:
         return
-    olt, got = sktest.read_output(ck, name, out)
+    olt, got = capture.read_output(ck, name, out)
     stats = load_json(js)
     hdr = LINK_HDR[lt]
     if hdr is None:
@@ -80,7 +81,7 @@ def one(ck, binary, path, wd):
                 bad.append(f"#{i} timestamp {g.sec}.{g.usec:06d} != {w.sec}.{w.usec:06d}")
             elif g.origlen != w.origlen:
                 bad.append(f"#{i} original length")
-        ck.ok(olt == sktest.LT_ETHERNET and len(got) == len(want) and not bad,
+        ck.ok(olt == capture.LT_ETHERNET and len(got) == len(want) and not bad,
               f"{name}: output == input, {len(recs)} frames byte-identical with their "
               "timestamps, in order", f"{len(got)} frames out; differing: {bad[:5]}")
         eth = [r.data for r in recs]
@@ -96,7 +97,7 @@ def one(ck, binary, path, wd):
                 bad.append(f"#{i} L3 bytes")
             elif g.ts() != r.ts():
                 bad.append(f"#{i} timestamp {g.sec}.{g.usec:06d} != {r.sec}.{r.usec:06d}")
-        ck.ok(olt == sktest.LT_ETHERNET and len(got) == len(usable) and not bad,
+        ck.ok(olt == capture.LT_ETHERNET and len(got) == len(usable) and not bad,
               f"{name}: link type {lt} -> Ethernet: {len(usable)} frames, synthetic header "
               "with the right EtherType, L3 bytes and timestamps unchanged",
               f"{len(got)} out of {len(usable)}; differing: {bad[:5]}")
@@ -104,8 +105,8 @@ def one(ck, binary, path, wd):
         eth = [bytes(12) + l3_ethertype(lt, r.data) + r.data[hdr:] for r in usable]
     exp_side = {"access": 0, "core": 0}
     for d in eth:
-        exp_side[sktest.replay_side(d, PREFIXES)] += 1
-    exp = sktest.expected_counters(eth)
+        exp_side[capture.replay_side(d, PREFIXES)] += 1
+    exp = capture.expected_counters(eth)
     ports, ctr = stats["ports"], stats["counters"]
     got_side = {"access": ports["access"]["rx"], "core": ports["core"]["rx"]}
     ck.ok(got_side == exp_side and ports["core"]["tx"] == exp_side["access"]
@@ -113,7 +114,7 @@ def one(ck, binary, path, wd):
           and ports["access"]["tx_dropped"] == 0 and ports["core"]["tx_dropped"] == 0,
           f"{name}: rx/tx per side {exp_side}, crossed over, no tx_dropped",
           f"ports {ports}")
-    got_cls = {c: ctr.get(c) for c in sktest.CLASSES}
+    got_cls = {c: ctr.get(c) for c in capture.CLASSES}
     ck.ok(got_cls == exp, f"{name}: classification counters "
           + " ".join(f"{c[7:]}={v}" for c, v in exp.items() if v),
           f"got {got_cls}")
@@ -122,7 +123,7 @@ def one(ck, binary, path, wd):
 
 
 def main():
-    args = sktest.common_args(__doc__)
+    args = common_args(__doc__)
     ck = Check("traces")
     folder = args.traces
     if not folder or not os.path.isdir(folder):

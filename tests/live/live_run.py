@@ -58,10 +58,9 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "persist"))
+# No scapy here: sktest.replay and sktest.sipscen (which import it) are imported by main().
+from sktest.checks import SKIP, Failure, check
 
-SKIP = 77
 SOL_PACKET = 263
 PACKET_AUXDATA = 8
 PACKET_OUTGOING = 4
@@ -71,18 +70,6 @@ ETH_P_ALL = 3
 SO_SNDBUFFORCE = 32
 SO_RCVBUFFORCE = 33
 PACKET_STATISTICS = 6
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what, detail=None):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        if detail:
-            print("     " + str(detail).replace("\n", "\n     "))
-        raise Failure(what)
 
 
 def note(what):
@@ -660,7 +647,7 @@ def lite(pk):
 
 def frame_checks(r, moves=(), grace_ms=30.0, steer_ms=250.0, ambiguous_s=1.0):
     """Every output against the replay model, with a grace period around each commit and latch.
-    moves: persist_cases.Move objects of the scenario (their commit_index is the replay one);
+    moves: replay.Move objects of the scenario (their commit_index is the replay one);
     none: nothing may change. Returns the number of frames that came out rewritten."""
     g = grace_ms / 1000.0
     n_rew = 0
@@ -681,12 +668,12 @@ def frame_checks(r, moves=(), grace_ms=30.0, steer_ms=250.0, ambiguous_s=1.0):
     for m in moves:
         ci = m.commit_index
         early = max([i for i in range(ci) if r.t[i] < r.t[ci] - ambiguous_s] or [-1])
-        models.append(persist_cases.Move(m.old_ip, m.old_sip_port, m.new_ip, m.new_sip_port, early, m.flows))
+        models.append(replay.Move(m.old_ip, m.old_sip_port, m.new_ip, m.new_sip_port, early, m.flows))
     rules, owner = [], []
     for i, pk in enumerate(r.pkt):
         rw, who = None, None
         lp = lite(pk)
-        for k, mv in enumerate(models):  # as persist_cases.model(): the first move with a rule
+        for k, mv in enumerate(models):  # as replay.model(): the first move with a rule
             rw = mv.rule(i, lp)
             if rw:
                 who = k
@@ -712,16 +699,16 @@ def frame_checks(r, moves=(), grace_ms=30.0, steer_ms=250.0, ambiguous_s=1.0):
             continue
         k = owner[i]
         sc = s_commit[k]
-        want = {persist_cases.expected_frame(raw, **rw)}
+        want = {replay.expected_frame(raw, **rw)}
         p = r.pkt[i]
         if "dst" in rw and (p.src, p.sport) in core[k]:
             # Downlink: the latched port may or may not be there yet around the latch.
             lt = s_latch.get((k, p.src, p.sport))
             if lt is not None and abs(s - lt) <= g:
-                want.add(persist_cases.expected_frame(raw, dst=rw["dst"]))
+                want.add(replay.expected_frame(raw, dst=rw["dst"]))
                 port = models[k].latched.get((p.src, p.sport))
                 if "dport" not in rw and port:
-                    want.add(persist_cases.expected_frame(raw, dst=rw["dst"], dport=port))
+                    want.add(replay.expected_frame(raw, dst=rw["dst"], dport=port))
         d = (s - sc) * 1000
         if got != raw:
             n_rew += 1
@@ -837,7 +824,7 @@ def common_checks(r, expect_empty=True):
         "w%d %d/%d, %d/%d, %d" % (w["worker"], w["access"]["rx"], w["core"]["rx"], w["rtp_rewritten_uplink"],
                                   w["rtp_rewritten_downlink"], w["sip_messages"]) for w in ws))
     check(len(ws) == 2, "2 workers ran")
-    bad = persist_cases.tshark_checksums(r.out_pcap)
+    bad = replay.tshark_checksums(r.out_pcap)
     check(not bad, "tshark: no bad IP/UDP checksum, no malformed packet in the output (%s)" % (bad[:5] or "none"))
     check(ctr(r, "sip_parse_errors") == 0, "no SIP parse error")
     if expect_empty:
@@ -915,12 +902,12 @@ QUERY = ["show users", "show calls"]
 
 
 def moved_run(args, case, scen_kwargs, rtcp=True):
-    s, old, new, flows = persist_cases.handover_scenario(**scen_kwargs)
+    s, old, new, flows = sipscen.handover_scenario(**scen_kwargs)
     t_rereg = scen_kwargs.get("t_rereg", 8.0)
     r = run_live(args, case, s, queries=[(t_rereg + 1.0, QUERY)])
-    mv = persist_cases.Move(old.ip, 5060, new.ip, 5062, commit_index_of(r), flows)
+    mv = replay.Move(old.ip, 5060, new.ip, 5062, commit_index_of(r), flows)
     n = frame_checks(r, [mv], args.grace_ms, args.steer_ms)
-    media = persist_cases.MEDIA6 if scen_kwargs.get("v6") else persist_cases.MEDIA
+    media = sipscen.MEDIA6 if scen_kwargs.get("v6") else sipscen.MEDIA
     moved_queries(r, old, new, media, rtcp)
     check(ctr(r, "handovers_committed") == 1, "one handover committed")
     check(ctr(r, "handovers_expired") == 0, "no window expired")
@@ -951,7 +938,7 @@ def case_handover_within_window(args):
 
 
 def unchanged_run(args, case, scen_kwargs, counter, contact, released=False):
-    s, old, new, flows = persist_cases.handover_scenario(**scen_kwargs)
+    s, old, new, flows = sipscen.handover_scenario(**scen_kwargs)
     t_rereg = scen_kwargs.get("t_rereg", 8.0)
     r = run_live(args, case, s, queries=[(t_rereg + 1.0, QUERY)])
     frame_checks(r)
@@ -1015,13 +1002,12 @@ def case_vlan(args):
 def fragmented_invite_scenario():
     """persist_cases.case_fragmented_invite_sdp's capture (it builds it inline): the INVITE's SDP is
     in its second fragment, the 200 OK's too; the phone moves at 6 s."""
-    from sipscen import Endpoint, Scenario
-    pc = persist_cases
-    LTE, WIFI, REGISTRAR, MEDIA = pc.LTE, pc.WIFI, pc.REGISTRAR, pc.MEDIA
-    PAD_SDP = persist_cases.PAD_SDP
+    from sktest.sipscen import Endpoint, Scenario
+    LTE, WIFI, REGISTRAR, MEDIA = sipscen.LTE, sipscen.WIFI, sipscen.REGISTRAR, sipscen.MEDIA
+    PAD_SDP = sipscen.PAD_SDP
     s = Scenario()
     old, new = Endpoint(LTE, 5060, 4000), Endpoint(WIFI, 5062, 4010)
-    s.register(0.0, old, REGISTRAR, "alice", "reg-alice", 1, persist_cases.PERSIST)
+    s.register(0.0, old, REGISTRAR, "alice", "reg-alice", 1, sipscen.PERSIST)
     php = Scenario.hostport(LTE, 5060)
     inv = s.dialog_headers("sip:alice@example.com", "sip:bob@example.com", "call-1", 1, "INVITE", php, "a1")
     s.sip(1.0, old, REGISTRAR, "INVITE sip:bob@example.com SIP/2.0", inv, Scenario.sdp(LTE, 4000, PAD_SDP),
@@ -1029,9 +1015,9 @@ def fragmented_invite_scenario():
     rr = [h.replace("To: <sip:bob@example.com>", "To: <sip:bob@example.com>;tag=b1") for h in inv]
     s.sip(1.1, REGISTRAR, old, "SIP/2.0 200 OK", rr, Scenario.sdp(MEDIA.ip, 20000, PAD_SDP), from_access=False,
           frag=1200)
-    persist_cases.media_both_ways(s, LTE, 4000, MEDIA, 1.2, 4.0, rtcp=False)
+    sipscen.media_both_ways(s, LTE, 4000, MEDIA, 1.2, 4.0, rtcp=False)
     s.rtp(4.01, 9.0, MEDIA.ip, 20000, LTE, 4000, 0x2222, False)
-    s.register(6.0, new, REGISTRAR, "alice", "reg-alice", 2, persist_cases.PERSIST)
+    s.register(6.0, new, REGISTRAR, "alice", "reg-alice", 2, sipscen.PERSIST)
     s.rtp(6.2, 9.0, WIFI, 4010, MEDIA.ip, 20000, 0x3333, True)
     return s, old, new, [(4000, MEDIA.ip, 20000)]
 
@@ -1039,9 +1025,9 @@ def fragmented_invite_scenario():
 def case_fragmented_invite_sdp(args):
     s, old, new, flows = fragmented_invite_scenario()
     r = run_live(args, "fragmented_invite_sdp", s, queries=[(7.0, QUERY)])
-    mv = persist_cases.Move(old.ip, 5060, new.ip, 5062, commit_index_of(r), flows)
+    mv = replay.Move(old.ip, 5060, new.ip, 5062, commit_index_of(r), flows)
     n = frame_checks(r, [mv], args.grace_ms, args.steer_ms)
-    moved_queries(r, old, new, persist_cases.MEDIA, rtcp=False)
+    moved_queries(r, old, new, sipscen.MEDIA, rtcp=False)
     check(n > 0 and ctr(r, "handovers_committed") == 1, "media of the fragmented INVITE moved")
     n_frags = sum(1 for p in r.pkt if p.frag)
     check(n_frags > 0, "the scenario has %d fragments" % n_frags)
@@ -1059,19 +1045,19 @@ def case_several_users(args):
     """Four users, five calls, both call directions; three users move at once (near-simultaneous
     commits), one keeps talking where it is. With this many flows both workers carry media, so
     commits, latches and rewrites happen on both, racing."""
-    U, C = persist_cases.User, persist_cases.Call
-    users = [U("alice", persist_cases.LTE, persist_cases.WIFI,
+    U, C = sipscen.User, sipscen.Call
+    users = [U("alice", sipscen.LTE, sipscen.WIFI,
                [C("c1", 4000, 4010, 20000), C("c2", 4100, 4110, 20100)]),
              U("carol", "10.1.0.6", "10.2.0.8", [C("c3", 4200, 4210, 20200, from_core=True)]),
              U("dave", "10.1.0.7", "10.2.0.9", [C("c4", 4300, 4310, 20300)]),
              U("erin", "10.1.0.8", "10.1.0.8", [C("c5", 4400, 4400, 20400)], moves=False)]
-    s = persist_cases.general_scenario(users)
+    s = sipscen.general_scenario(users)
     # general_scenario's last frame waits out the registrations (t_rereg + expires + 2 s, an hour
     # here): it comes 5 s after the BYEs instead, as in handover_scenario.
     s.frames = [(t, f) for (t, f) in s.frames if t < 60]
     s.udp(20.0, "192.0.2.99", 9, "192.0.2.98", 9, b"tick", False)
     r = run_live(args, "several_users", s, queries=[(9.0, QUERY)])
-    moves = persist_cases.moves_for(users, list(zip(r.t, r.raw)))
+    moves = replay.moves_for(users, list(zip(r.t, r.raw)))
     n = frame_checks(r, moves, args.grace_ms, args.steer_ms)
     moved = [u for u in users if u.moves]
     n_calls = sum(len(u.calls) for u in moved)
@@ -1131,15 +1117,14 @@ def main():
                          "TAP's queue steering")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
-    global persist_cases, sipscen, ACCESS_PREFIXES, ACCESS_NETS, SCEN_MACS
+    global replay, sipscen, ACCESS_PREFIXES, ACCESS_NETS, SCEN_MACS
     try:
         preconditions(args)
     except Failure as e:
         print("FAILED: %s" % e)
         return 1
-    import persist_cases
-    import sipscen
-    ACCESS_PREFIXES = persist_cases.ACCESS_PREFIXES
+    from sktest import replay, sipscen
+    ACCESS_PREFIXES = replay.ACCESS_PREFIXES
     ACCESS_NETS = [ipaddress.ip_network(x.strip()) for x in ACCESS_PREFIXES.split(",")]
     SCEN_MACS = {bytes.fromhex(m.replace(":", "")) for m in (sipscen.PHONE_MAC, sipscen.CORE_MAC)}
     names = sorted(CASES) if args.case == "all" else [args.case]
@@ -1151,7 +1136,7 @@ def main():
         try:
             CASES[name](args)
             print("PASS %s (%.1f s)" % (name, time.monotonic() - t0))
-        except (Failure, persist_cases.Failure) as e:
+        except Failure as e:
             print("FAILED %s: %s (%.1f s)" % (name, e, time.monotonic() - t0))
             failed.append(name)
         finally:

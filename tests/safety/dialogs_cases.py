@@ -1,20 +1,19 @@
 #!/usr/bin/python3
 """Safety cases, dialogs area: dialog floods and who may claim a media address.
 
-Each case builds its capture with tests/persist/sipscen.py, replays it through
+Each case builds its capture with tests/pylib/sktest/sipscen.py, replays it through
 `sipkeep --replay`, and checks every output frame against an independent model
-(tests/persist/persist_cases.py: Move, model, compare) and the counters of
+(tests/pylib/sktest/replay.py: Move, model, compare) and the counters of
 --stats-json. Usage: dialogs_cases.py SIPKEEP CASE
 """
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "persist"))
+from sktest import replay, sipscen
+from sktest.checks import check, Failure
+from sktest.replay import compare, ctr, end_checks, model, Move, run_replay
+from sktest.sipscen import (MEDIA, PERSIST, REGISTRAR, WIFI, Endpoint, handover_scenario,
+                            media_both_ways, Scenario)
 
-import persist_cases as pc  # noqa: E402
-from persist_cases import (MEDIA, PERSIST, REGISTRAR, WIFI, Failure, Move, check, compare,  # noqa: E402
-                           end_checks, handover_scenario, media_both_ways, model, run_replay)
-from sipscen import Endpoint, Scenario  # noqa: E402
 
 # Two users behind one IP (a NAT, or two clients on one host), told apart by their SIP port.
 SHARED_IP = "10.1.0.9"
@@ -22,12 +21,6 @@ VICTIM = Endpoint(SHARED_IP, 5060, 16384)
 ATTACKER = Endpoint(SHARED_IP, 5062, 16384)
 # The core media end of the victim's call (the attacker's call has MEDIA, 192.0.2.20:20000).
 VICTIM_MEDIA = Endpoint("192.0.2.21", 5060, 30000)
-
-
-def ctr(st, name):
-    if name not in st["counters"]:
-        raise Failure("no counter %s in --stats-json" % name)
-    return st["counters"][name]
 
 
 def commit_of(frames, user, cseq):
@@ -95,7 +88,7 @@ def case_dialog_flood_one_user_leaves_room_for_others(sipkeep):
         call(s, fl, "mallory", "flood-%d" % i, "f%d" % i, 0.2 + 0.003 * i, None, None, answer=False)
     check(n_flood > table, "the flood (%d INVITEs) exceeds the dialog table (%d)" % (n_flood, table))
     inp, out, st, tmp = run_replay(sipkeep, s, "max_dialogs = %d" % table)
-    n = compare(inp, out, model(Move(old.ip, 5060, new.ip, 5062, pc.commit_index(inp, 2), flows)))
+    n = compare(inp, out, model(Move(old.ip, 5060, new.ip, 5062, replay.commit_index(inp, 2), flows)))
     check(n > 0, "the other user's media moved with its handover (%d frames rewritten)" % n)
     check(ctr(st, "dialogs_refused_user_early") == n_flood - cap,
           "INVITEs beyond the per-user cap refused and counted (%d)" % ctr(st, "dialogs_refused_user_early"))
@@ -112,11 +105,11 @@ def case_early_dialog_cap_counts_only_unanswered(sipkeep):
     once; a cancelled one keeps it while it lingers (dialog_linger_ms = 2000), then frees it."""
     cap = 32
     s = Scenario()
-    phone = Endpoint(pc.LTE, 5060)
+    phone = Endpoint(sipscen.LTE, 5060)
     s.register(0.0, phone, REGISTRAR, "alice", "reg-alice", 1, PERSIST)
 
     def inv(k, t, answer_at=None):
-        ph = Endpoint(pc.LTE, 5060, 4000 + 10 * k)
+        ph = Endpoint(sipscen.LTE, 5060, 4000 + 10 * k)
         media = Endpoint(MEDIA.ip, 5060, 20000 + 10 * k)
         return call(s, ph, "alice", "c%d" % k, "t%d" % k, t, answer_at, media, answer=answer_at is not None)
 
@@ -223,7 +216,7 @@ def case_port_reused_within_linger_is_tracked(sipkeep):
     lingers for retransmissions: the new call's media is tracked (the ended call gives the
     address up) and hands over."""
     s = Scenario()
-    lte, wifi = Endpoint(pc.LTE, 5060, 4000), Endpoint(WIFI, 5062, 4010)
+    lte, wifi = Endpoint(sipscen.LTE, 5060, 4000), Endpoint(WIFI, 5062, 4010)
     s.register(0.0, lte, REGISTRAR, "alice", "reg-alice", 1, PERSIST)
     call(s, lte, "alice", "first", "a1", 1.0, 1.1, MEDIA)
     media_both_ways(s, lte.ip, 4000, MEDIA, 1.2, 2.5)
@@ -240,7 +233,7 @@ def case_port_reused_within_linger_is_tracked(sipkeep):
     s.rtp(8.2, 12.0, wifi.ip, 4010, VICTIM_MEDIA.ip, 30000, 0x1111, True)
     s.udp(12.5, "192.0.2.99", 9, "192.0.2.98", 9, b"tick", False)
     inp, out, st, tmp = run_replay(sipkeep, s)
-    mv = Move(lte.ip, 5060, wifi.ip, 5062, pc.commit_index(inp, 2), [(4000, VICTIM_MEDIA.ip, 30000)])
+    mv = Move(lte.ip, 5060, wifi.ip, 5062, replay.commit_index(inp, 2), [(4000, VICTIM_MEDIA.ip, 30000)])
     n = compare(inp, out, model(mv))
     check(n > 0, "the second call's media moved with the handover (%d frames rewritten)" % n)
     check(ctr(st, "handovers_committed") == 1, "one handover committed")
@@ -251,4 +244,4 @@ def case_port_reused_within_linger_is_tracked(sipkeep):
 
 
 if __name__ == "__main__":
-    pc.run_case(globals())
+    replay.run_case(globals())

@@ -1,28 +1,28 @@
 #!/usr/bin/python3
 """IP fragments: floods, pool pinning, duplicates, small fragments, VLANs (issue 11, items 8-12).
 
-Each case builds its capture here (tests/persist/sipscen.py and scapy), replays it
+Each case builds its capture here (tests/pylib/sktest/sipscen.py and scapy), replays it
 through `sipkeep --replay` (or runs the daemon live on net_pcap vdevs) and checks what
 came out against what went in: every input fragment leaves unchanged or inside a
 correct reassembly, and the counters say why. Usage: fragments_cases.py SIPKEEP CASE
 """
+import json
 import os
 import signal
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "persist"))
-sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from scapy.all import Ether, IP, IPv6, UDP, Dot1Q, Raw
+from scapy.layers.inet6 import IPv6ExtHdrFragment
 
-from scapy.all import Ether, IP, IPv6, UDP, Dot1Q, Raw  # noqa: E402
-from scapy.layers.inet6 import IPv6ExtHdrFragment  # noqa: E402
+from sktest import replay, sipscen
+from sktest.checks import check
+from sktest.daemon import Daemon, cleanup_runtime_dir
+from sktest.replay import commit_index, ctr, end_checks, model, Move, run_replay
+from sktest.sipscen import (CORE_MAC, LTE, MEDIA, PAD_SDP, PERSIST, PHONE_MAC, REGISTRAR, WIFI,
+                            Endpoint, media_both_ways, Scenario)
 
-import persist_cases as pc  # noqa: E402
-from persist_cases import (Move, check, commit_index, ctr, end_checks, media_both_ways,  # noqa: E402
-                           model, run_replay, LTE, WIFI, MEDIA, REGISTRAR, PERSIST, PAD_SDP)
-from sipscen import Endpoint, Scenario, PHONE_MAC, CORE_MAC  # noqa: E402
 
 CALLINFO = "Call-Info: <urn:x-cisco-remotecc:callinfo>"
 
@@ -88,7 +88,7 @@ def same_multiset(inp, out, rules=None, what="every frame"):
     want = []
     for i, (t, raw) in enumerate(inp):
         rw = rules(i, t, Ether(raw)) if rules else None
-        want.append(pc.expected_frame(raw, **rw) if rw else raw)
+        want.append(replay.expected_frame(raw, **rw) if rw else raw)
     got = [raw for t, raw in out]
     missing = len(want) - sum(min(want.count(x), got.count(x)) for x in set(want))
     check(len(got) == len(want) and sorted(got) == sorted(want),
@@ -192,7 +192,6 @@ def case_live_flood_two_workers_loses_nothing(sipkeep):
     """Live, 2 workers, default pool: each access queue gets 1,100 incomplete datagrams of
     8 fragments (17,600 held by rte_ip_frag, more than the 16,383 mbufs) plus RTP, the
     core queues RTP: rx_nombuf stays 0 and every frame leaves."""
-    import sktest
     wd = tempfile.mkdtemp(prefix="sk-frag-live-")
     prefix = "sk-frag-live-%d" % os.getpid()
     acc_in, core_in, acc_out, core_out, n_acc, n_core = [], [], [], [], 0, 0
@@ -208,7 +207,7 @@ def case_live_flood_two_workers_loses_nothing(sipkeep):
             ins.append(os.path.join(wd, "%s-in%d.pcap" % (tag, q)))
             outs.append(os.path.join(wd, "%s-out%d.pcap" % (tag, q)))
             sc.write(ins[-1])
-            want += [raw for t, raw in pc.sipscen.read_frames(ins[-1])]
+            want += [raw for t, raw in sipscen.read_frames(ins[-1])]
     n_acc, n_core = len(want_acc), len(want_core)
     js = os.path.join(wd, "stats.json")
 
@@ -217,16 +216,16 @@ def case_live_flood_two_workers_loses_nothing(sipkeep):
 
     args = (LIVE_EAL + ["--file-prefix", prefix] + port(0, acc_in, acc_out) + port(1, core_in, core_out)
             + ["--", "--config", live_config(wd), "--stats-json", js, "--workers", "2"])
-    d = sktest.Daemon(sipkeep, args)
+    d = Daemon(sipkeep, args).start()
     done = d.wait_until(lambda p: p.get("access", {}).get("rx") == n_acc and p.get("core", {}).get("rx") == n_core,
                         timeout=45)
     time.sleep(0.5)
     rc = d.stop(signal.SIGTERM)
-    sktest.cleanup_runtime_dir(prefix)
+    cleanup_runtime_dir(prefix)
     text = d.output()
     sys.stdout.write("\n".join(l for l in text.splitlines() if "mbuf pool" in l or "capped" in l) + "\n")
     check(rc == 0 and os.path.exists(js), "the daemon ran and stopped cleanly (rc=%s)" % rc)
-    st = pc.json.load(open(js))
+    st = json.load(open(js))
     ports = st["ports"]
     check(ports["access"].get("rx_nombuf", 0) == 0 and ports["core"].get("rx_nombuf", 0) == 0,
           "no rx_nombuf (access %d, core %d)" % (ports["access"].get("rx_nombuf", 0),
@@ -236,26 +235,25 @@ def case_live_flood_two_workers_loses_nothing(sipkeep):
           and ports["access"]["tx"] == n_core, "every frame received leaves on the other port "
           "(access rx %d core tx %d, core rx %d access tx %d)" % (ports["access"]["rx"], ports["core"]["tx"],
                                                                   ports["core"]["rx"], ports["access"]["tx"]))
-    got_core = [r for p in core_out for t, r in pc.sipscen.read_frames(p)]
-    got_acc = [r for p in acc_out for t, r in pc.sipscen.read_frames(p)]
+    got_core = [r for p in core_out for t, r in sipscen.read_frames(p)]
+    got_acc = [r for p in acc_out for t, r in sipscen.read_frames(p)]
     check(sorted(got_core) == sorted(want_acc) and sorted(got_acc) == sorted(want_core),
           "the output files hold every input frame, unchanged (%d + %d)" % (len(got_core), len(got_acc)))
 
 
 def case_live_pool_too_small_is_refused(sipkeep):
     """A pool that cannot hold the rings of 2 workers is refused at startup, naming the numbers."""
-    import sktest
     wd = tempfile.mkdtemp(prefix="sk-frag-live-")
     prefix = "sk-frag-small-%d" % os.getpid()
     args = (LIVE_EAL + ["--file-prefix", prefix, "--vdev", "net_null0", "--vdev", "net_null1", "--",
                         "--config", live_config(wd, "mbufs = 8191\n"), "--workers", "2"])
-    d = sktest.Daemon(sipkeep, args)
+    d = Daemon(sipkeep, args).start()
     try:
         d.proc.wait(timeout=20)
     except Exception:
         pass
     rc = d.stop(signal.SIGTERM)
-    sktest.cleanup_runtime_dir(prefix)
+    cleanup_runtime_dir(prefix)
     text = d.output()
     msg = [l for l in text.splitlines() if "mbufs" in l]
     print("\n".join(msg))
@@ -282,7 +280,7 @@ def case_duplicate_middle_fragment_every_fragment_leaves(sipkeep):
           "each INVITE reassembled and parsed once (frag_reassembled=%d, sip_messages=%d)"
           % (ctr(st, "frag_reassembled"), ctr(st, "sip_messages")))
     same_multiset(inp, out)
-    pc.compare(inp, out, lambda i, t, p: None)
+    replay.compare(inp, out, lambda i, t, p: None)
     check(ctr(st, "frag_sent") == 10 and ctr(st, "frag_passed_unreassembled") == 2,
           "a duplicate before completion left with its datagram, the two after it on their own "
           "(frag_sent=%d, frag_passed_unreassembled=%d)" % (ctr(st, "frag_sent"), ctr(st, "frag_passed_unreassembled")))
@@ -317,7 +315,7 @@ def case_small_fragments_unchanged_leave_as_they_came(sipkeep):
     """Small fragments of an INVITE that need no change: the originals leave, byte for byte."""
     s, msgs = small_scenario(())
     inp, out, st, tmp = run_replay(sipkeep, s, "callinfo_policy = strip\n")
-    pc.compare(inp, out, lambda i, t, p: None)
+    replay.compare(inp, out, lambda i, t, p: None)
     check(ctr(st, "frag_reassembled") == len(msgs) and ctr(st, "sip_messages") == len(msgs),
           "every INVITE reassembled and parsed (%d)" % ctr(st, "frag_reassembled"))
     check(ctr(st, "frag_split_failed") == 0, "nothing dropped or skipped")
@@ -396,4 +394,4 @@ def case_same_ip_id_in_two_vlans_not_merged(sipkeep):
 
 
 if __name__ == "__main__":
-    pc.run_case(globals())
+    replay.run_case(globals())

@@ -2,22 +2,21 @@
 """Who gets the media: latching, moved users on stale addresses, held calls (issue 11, items
 2, 4 and 14), through sipkeep's replay mode.
 
-Each case builds its capture with tests/persist/sipscen.py, replays it, and checks every
+Each case builds its capture with tests/pylib/sktest/sipscen.py, replays it, and checks every
 output frame against a model of what sipkeep must do (written here, independent of its
 code), and the counters from --stats-json. Usage: media_cases.py SIPKEEP CASE
 """
 import os
 import struct
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "persist"))
+from scapy.all import Ether, IP, IPv6, UDP
 
-from scapy.all import Ether, IP, IPv6, UDP  # noqa: E402
+from sktest import replay
+from sktest.checks import check, Failure
+from sktest.replay import commit_index, compare, ctr, end_checks, model, Move, run_replay
+from sktest.sipscen import (LTE, MEDIA, PERSIST, REGISTRAR, WIFI, basic_call, Endpoint,
+                            media_both_ways, Scenario)
 
-import persist_cases  # noqa: E402
-from persist_cases import (LTE, WIFI, MEDIA, PERSIST, REGISTRAR, Failure, Move, basic_call, check,  # noqa: E402
-                           commit_index, compare, ctr, end_checks, media_both_ways, model, run_replay)
-from sipscen import Endpoint, Scenario  # noqa: E402
 
 NEIGHBOUR_PORT = 5000  # another host behind the victim's new NAT IP
 
@@ -354,4 +353,4 @@ def case_call_after_release_moves_afresh(sipkeep):
 
 
 if __name__ == "__main__":
-    persist_cases.run_case(globals())
+    replay.run_case(globals())

@@ -7,13 +7,12 @@ output frame by frame against the persist model (tests/persist) and the
 counters from --stats-json. Usage: registration_cases.py SIPKEEP CASE
 """
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "persist"))
+from sktest.checks import check
+from sktest.replay import commit_index, compare, end_checks, model, Move, run_case, run_replay
+from sktest.sipscen import (LTE, MEDIA, PERSIST, REGISTRAR, WIFI, basic_call, Endpoint,
+                            handover_scenario, media_both_ways, Scenario)
 
-from persist_cases import (check, run_case, run_replay, compare, Move, model, end_checks, commit_index,  # noqa: E402
-                           basic_call, media_both_ways, handover_scenario, REGISTRAR, MEDIA, PERSIST, LTE, WIFI)
-from sipscen import Endpoint, Scenario  # noqa: E402
 
 ATTACKER = "10.66.0.9"
 DEAD_CORE = Endpoint("192.0.2.66", 5060)  # a core address that never answers

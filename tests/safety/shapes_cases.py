@@ -20,13 +20,12 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "persist"))
-from scapy.all import Ether, IP, UDP, Dot1Q, Raw, fragment  # noqa: E402
-import persist_cases as pc  # noqa: E402
-import sipscen  # noqa: E402
-from sipscen import Endpoint, Scenario  # noqa: E402
+from scapy.all import Ether, IP, UDP, Dot1Q, Raw, fragment
 
-check = pc.check
+from sktest import replay, sipscen
+from sktest.checks import check
+from sktest.sipscen import Endpoint, Scenario
+
 UCM = Endpoint("192.0.2.10", 5060)
 RAJESH = Endpoint("10.1.0.5", 5060, 4000)
 ACME = Endpoint("10.1.0.6", 5060, 4002)
@@ -64,7 +63,7 @@ def run_file(sipkeep, inp, conf_extra="", tag="run"):
     d = os.path.dirname(inp)
     out, stats, conf = (os.path.join(d, "%s-%s" % (tag, n)) for n in ("out.pcap", "stats.json", "sk.conf"))
     with open(conf, "w") as f:
-        f.write("access_prefixes = %s\n%s\n" % (pc.ACCESS_PREFIXES, conf_extra))
+        f.write("access_prefixes = %s\n%s\n" % (replay.ACCESS_PREFIXES, conf_extra))
     proc = subprocess.run([sipkeep, "--replay", inp, "--replay-out", out, "--config", conf,
                            "--stats-json", stats], capture_output=True, text=True, timeout=120)
     sys.stdout.write(proc.stderr[-2000:])
@@ -104,7 +103,7 @@ def case_scanner_guesses_never_drop_real_users(sipkeep):
     """Item 13: no caseless substring of From or User-Agent drops a real user's traffic."""
     s = real_users()
     for extra in ("", "scanner_action = drop"):
-        inp, out, st, tmp = pc.run_replay(sipkeep, s, extra)
+        inp, out, st, tmp = replay.run_replay(sipkeep, s, extra)
         what = extra or "default config"
         check(len(out) == len(inp) == 5, "%s: all 5 frames forwarded (%d of %d)" % (what, len(out), len(inp)))
         check([o[1] for o in out] == [i[1] for i in inp], "%s: byte-identical" % what)
@@ -126,7 +125,7 @@ def tools():
 def case_scanner_tools_counted_not_dropped_by_default(sipkeep):
     """Item 13: by default a tool's request is counted and forwarded: dropping is the operator's call."""
     s, n = tools()
-    inp, out, st, tmp = pc.run_replay(sipkeep, s)
+    inp, out, st, tmp = replay.run_replay(sipkeep, s)
     check(len(out) == len(inp) == n, "all %d scanner requests forwarded by default (%d out)" % (n, len(out)))
     check([o[1] for o in out] == [i[1] for i in inp], "byte-identical")
     check(ctr(st, "sip_scanner_matched") == n, "sip_scanner_matched = %d (%s)" % (n, ctr(st, "sip_scanner_matched")))
@@ -146,7 +145,7 @@ def case_scanner_drop_only_tool_requests_from_access(sipkeep):
     # The real users are still there.
     for t, f in real_users().frames:
         s.frames.append((t + 20, f))
-    inp, out, st, tmp = pc.run_replay(sipkeep, s, "scanner_action = drop")
+    inp, out, st, tmp = replay.run_replay(sipkeep, s, "scanner_action = drop")
     keep = inp[n:]
     check(len(out) == len(keep), "%d tool requests dropped, %d other frames forwarded (%d out)"
           % (n, len(keep), len(out)))
@@ -205,7 +204,7 @@ def case_qinq_sip_gets_callinfo_policy(sipkeep):
         for t, f, want in frames:
             s.frames.append((t, f))
             model.append((t, bytes(f), bytes(want) if want is not None else bytes(f), name))
-    inp, out, st, tmp = pc.run_replay(sipkeep, s, "callinfo_policy = registered")
+    inp, out, st, tmp = replay.run_replay(sipkeep, s, "callinfo_policy = registered")
     check(len(out) == len(model), "every frame comes out (%d of %d)" % (len(out), len(model)))
     for i, ((t, raw), (mt, mraw, mwant, name)) in enumerate(zip(out, model)):
         if raw != mwant:
@@ -257,7 +256,7 @@ def ng_shb():
 def reg_pair(phone, user, t):
     """REGISTER from PHONE and the registrar's 200: [(t, bytes)]."""
     s = Scenario()
-    s.register(t, phone, pc.REGISTRAR, user, "reg-" + user, 1, pc.PERSIST)
+    s.register(t, phone, sipscen.REGISTRAR, user, "reg-" + user, 1, sipscen.PERSIST)
     s.frames.sort(key=lambda tf: tf[0])
     return [(t, bytes(f)) for t, f in s.frames]
 
@@ -285,7 +284,7 @@ def case_replay_cut_capture_keeps_what_was_read(sipkeep):
     pieces = fragment(Ether(bytes(big)), fragsize=800)
     first = bytes(pieces[0])
     frames.append((2.0, first))
-    rtp = Ether(src=sipscen.PHONE_MAC, dst=sipscen.CORE_MAC) / IP(src=RAJESH.ip, dst=pc.MEDIA.ip) / \
+    rtp = Ether(src=sipscen.PHONE_MAC, dst=sipscen.CORE_MAC) / IP(src=RAJESH.ip, dst=sipscen.MEDIA.ip) / \
         UDP(sport=4000, dport=20000) / Raw(b"\x80\x00" + bytes(170))
     frames.append((2.1, bytes(rtp)))
     # The last record: its header says 214 bytes, 30 are there.
@@ -326,7 +325,7 @@ def case_pcapng_mixed_interfaces_replayed(sipkeep):
     """Item 21: a pcapng with an Ethernet and a Linux-cooked interface (and an 802.11 one) replays
     both of the first, counts the frames of the third, and exits 0."""
     reg = reg_pair(RAJESH, "rajesh", 1.0)
-    rtp = Ether(src=sipscen.PHONE_MAC, dst=sipscen.CORE_MAC) / IP(src=RAJESH.ip, dst=pc.MEDIA.ip) / \
+    rtp = Ether(src=sipscen.PHONE_MAC, dst=sipscen.CORE_MAC) / IP(src=RAJESH.ip, dst=sipscen.MEDIA.ip) / \
         UDP(sport=4000, dport=20000) / Raw(b"\x80\x00" + bytes(170))
     rtp = bytes(rtp)
     wifi = b"\x08\x02" + bytes(30)
@@ -371,4 +370,4 @@ def case_pcapng_mixed_interfaces_replayed(sipkeep):
 
 
 if __name__ == "__main__":
-    pc.run_case(globals())
+    replay.run_case(globals())

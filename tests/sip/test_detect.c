@@ -10,7 +10,7 @@
 #include <hs.h>
 
 #include "sip_detect.h"
-#include "sk_test.h"
+#include "sip_fixture.h"
 
 static struct tbuf tb;
 
@@ -29,13 +29,13 @@ static void detect_positive(void)
 
 	for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		snprintf(line, sizeof(line), "%s sip:bob@example.com SIP/2.0\r\nVia: x\r\n", m[i]);
-		CHECK(D(line), "%s", line);
+		SK_CHECK(D(line), "%s", line);
 		snprintf(line, sizeof(line), "%s sip:b SIP/2.0\n", m[i]);
-		CHECK(D(line), "%s (LF)", line);
+		SK_CHECK(D(line), "%s (LF)", line);
 	}
-	CHECK(D("SIP/2.0 200 OK\r\n"), "200");
-	CHECK(D("SIP/2.0 100 "), "100, nothing after");
-	CHECK(D("SIP/2.0 699 x"), "699");
+	SK_CHECK(D("SIP/2.0 200 OK\r\n"), "200");
+	SK_CHECK(D("SIP/2.0 100 "), "100, nothing after");
+	SK_CHECK(D("SIP/2.0 699 x"), "699");
 }
 
 static void detect_negative(void)
@@ -64,7 +64,7 @@ static void detect_negative(void)
 	};
 
 	for (unsigned i = 0; i < sizeof(neg) / sizeof(neg[0]); i++)
-		CHECK(!D(neg[i]), "detected \"%s\"", neg[i]);
+		SK_CHECK(!D(neg[i]), "detected \"%s\"", neg[i]);
 }
 
 static int on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
@@ -101,11 +101,12 @@ static void detect_matches_regex(void)
 	char buf[96];
 	int mismatches = 0, n = 0, positives = 0;
 
-	CHECK(hs_compile_multi(pats, flags, ids, 2, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS,
-	      "compile");
+	SK_CHECK(hs_compile_multi(pats, flags, ids, 2, HS_MODE_BLOCK, NULL, &db, &cerr) ==
+			 HS_SUCCESS,
+		 "compile");
 	if (db == NULL)
 		return;
-	CHECK(hs_alloc_scratch(db, &scratch) == HS_SUCCESS, "scratch");
+	SK_CHECK(hs_alloc_scratch(db, &scratch) == HS_SUCCESS, "scratch");
 	for (int round = 0; round < 200000; round++) {
 		const char *seed = seeds[round % 4];
 		size_t len = strlen(seed);
@@ -133,7 +134,7 @@ static void detect_matches_regex(void)
 					(int)tb.len, tb.buf);
 		}
 	}
-	CHECK(mismatches == 0, "%d of %d inputs disagree with the regex", mismatches, n);
+	SK_CHECK(mismatches == 0, "%d of %d inputs disagree with the regex", mismatches, n);
 	printf("     %d generated inputs, %d SIP per the regex, all agree: %s\n", n, positives,
 	       mismatches ? "no" : "yes");
 	hs_free_scratch(scratch);
@@ -165,9 +166,9 @@ static struct sk_scanner *compile_defaults(void)
 	while (sk_scanner_default_sigs[n] != NULL)
 		n++;
 	sc = sk_scanner_compile(sk_scanner_default_sigs, n, err, sizeof(err));
-	CHECK(sc != NULL, "compile defaults: %s", err);
+	SK_CHECK(sc != NULL, "compile defaults: %s", err);
 	if (sc != NULL)
-		CHECK_EQ(sk_scanner_count(sc), n);
+		SK_CHECK_EQ(sk_scanner_count(sc), n, "%s", __func__);
 	return sc;
 }
 
@@ -180,34 +181,34 @@ static void scanner_defaults(void)
 	if (sc == NULL)
 		return;
 	/* What the tools send. */
-	CHECK_EQ(P("friendly-scanner", "<sip:100@1.1.1.1>"), SK_SIP_OK);
-	CHECK(sk_scanner_match(sc, tb.buf, &msg), "friendly-scanner UA");
-	CHECK_EQ(sk_scanner_match_sig(sc, tb.buf, &msg), 0);
-	CHECK(UA(sc, "SIPVicious 0.3.4") >= 0, "product names match caselessly");
-	CHECK(UA(sc, "sipcli/v1.8") >= 0, "sipcli/v1.8: product name before the version");
-	CHECK(UA(sc, "VaxSIPUserAgent/3.1") >= 0, "VaxSIPUserAgent/3.1");
-	CHECK(UA(sc, "pplsip") >= 0 && UA(sc, "sundayddr") >= 0 && UA(sc, "iWar") >= 0,
-	      "pplsip, sundayddr, iWar");
-	CHECK(UA(sc, "Linphone/5.0 (Linux) friendly-scanner") >= 0,
-	      "a scanner's product token after others");
+	SK_CHECK_EQ(P("friendly-scanner", "<sip:100@1.1.1.1>"), SK_SIP_OK, "%s", __func__);
+	SK_CHECK(sk_scanner_match(sc, tb.buf, &msg), "friendly-scanner UA");
+	SK_CHECK_EQ(sk_scanner_match_sig(sc, tb.buf, &msg), 0, "%s", __func__);
+	SK_CHECK(UA(sc, "SIPVicious 0.3.4") >= 0, "product names match caselessly");
+	SK_CHECK(UA(sc, "sipcli/v1.8") >= 0, "sipcli/v1.8: product name before the version");
+	SK_CHECK(UA(sc, "VaxSIPUserAgent/3.1") >= 0, "VaxSIPUserAgent/3.1");
+	SK_CHECK(UA(sc, "pplsip") >= 0 && UA(sc, "sundayddr") >= 0 && UA(sc, "iWar") >= 0,
+		 "pplsip, sundayddr, iWar");
+	SK_CHECK(UA(sc, "Linphone/5.0 (Linux) friendly-scanner") >= 0,
+		 "a scanner's product token after others");
 	/* Real users: whole tokens only, never substrings. */
-	CHECK(UA(sc, "Acme SIPClient/2.1") < 0, "Acme SIPClient/2.1 is not sipcli");
-	CHECK(UA(sc, "Rajesh Tiwari") < 0, "Tiwari is not iWar");
-	CHECK(UA(sc, "iWarp/1.0") < 0 && UA(sc, "my-sipvicious-test") < 0,
-	      "a longer token containing a signature does not match");
-	CHECK(UA(sc, "Phone/1.0 (tested against sipvicious)") < 0,
-	      "words in a comment are not products");
-	CHECK(UA(sc, "Phone/1.0 (a (nested \\) sipcli) x") < 0, "nested comments, quoted pairs");
-	CHECK(UA(sc, "Phone/sipcli") < 0, "a product version is not a product name");
-	CHECK(UA(sc, "") < 0 && UA(sc, "(") < 0 && UA(sc, "/") < 0, "empty and broken values");
+	SK_CHECK(UA(sc, "Acme SIPClient/2.1") < 0, "Acme SIPClient/2.1 is not sipcli");
+	SK_CHECK(UA(sc, "Rajesh Tiwari") < 0, "Tiwari is not iWar");
+	SK_CHECK(UA(sc, "iWarp/1.0") < 0 && UA(sc, "my-sipvicious-test") < 0,
+		 "a longer token containing a signature does not match");
+	SK_CHECK(UA(sc, "Phone/1.0 (tested against sipvicious)") < 0,
+		 "words in a comment are not products");
+	SK_CHECK(UA(sc, "Phone/1.0 (a (nested \\) sipcli) x") < 0, "nested comments, quoted pairs");
+	SK_CHECK(UA(sc, "Phone/sipcli") < 0, "a product version is not a product name");
+	SK_CHECK(UA(sc, "") < 0 && UA(sc, "(") < 0 && UA(sc, "/") < 0, "empty and broken values");
 	/* The From display name is never looked at. */
-	CHECK_EQ(P(NULL, "\"sipvicious\"<sip:100@1.1.1.1>"), SK_SIP_OK);
-	CHECK(!sk_scanner_match(sc, tb.buf, &msg), "From display name is not matched");
-	CHECK_EQ(P("Cisco-CP8865/14.1.1", "\"Rajesh Tiwari\" <sip:1001@cucm.example.com>"),
-		 SK_SIP_OK);
-	CHECK(!sk_scanner_match(sc, tb.buf, &msg), "Cisco phone is not a scanner");
-	CHECK_EQ(P(NULL, "<sip:1001@cucm.example.com>"), SK_SIP_OK);
-	CHECK(!sk_scanner_match(sc, tb.buf, &msg), "no UA at all");
+	SK_CHECK_EQ(P(NULL, "\"sipvicious\"<sip:100@1.1.1.1>"), SK_SIP_OK, "%s", __func__);
+	SK_CHECK(!sk_scanner_match(sc, tb.buf, &msg), "From display name is not matched");
+	SK_CHECK_EQ(P("Cisco-CP8865/14.1.1", "\"Rajesh Tiwari\" <sip:1001@cucm.example.com>"),
+		    SK_SIP_OK, "%s", __func__);
+	SK_CHECK(!sk_scanner_match(sc, tb.buf, &msg), "Cisco phone is not a scanner");
+	SK_CHECK_EQ(P(NULL, "<sip:1001@cucm.example.com>"), SK_SIP_OK, "%s", __func__);
+	SK_CHECK(!sk_scanner_match(sc, tb.buf, &msg), "no UA at all");
 	sk_scanner_free(sc);
 }
 
@@ -220,25 +221,25 @@ static void scanner_custom_and_errors(void)
 	char err[256] = "";
 	struct sk_scanner *sc = sk_scanner_compile(sigs, 3, err, sizeof(err));
 
-	CHECK(sc != NULL, "token signatures compile: %s", err);
+	SK_CHECK(sc != NULL, "token signatures compile: %s", err);
 	if (sc == NULL)
 		return;
-	CHECK_EQ(UA(sc, "my x.y/2 phone"), 1);
-	CHECK_EQ(UA(sc, "xy"), -1);
-	CHECK_EQ(P("EVIL-AGENT", "<sip:a@b>"), SK_SIP_OK);
-	CHECK_EQ(sk_scanner_match_sig(sc, tb.buf, &msg), 0);
+	SK_CHECK_EQ(UA(sc, "my x.y/2 phone"), 1, "%s", __func__);
+	SK_CHECK_EQ(UA(sc, "xy"), -1, "%s", __func__);
+	SK_CHECK_EQ(P("EVIL-AGENT", "<sip:a@b>"), SK_SIP_OK, "%s", __func__);
+	SK_CHECK_EQ(sk_scanner_match_sig(sc, tb.buf, &msg), 0, "%s", __func__);
 	sk_scanner_free(sc);
 
 	err[0] = '\0';
-	CHECK(sk_scanner_compile(bad, 2, err, sizeof(err)) == NULL && strstr(err, "x(y"),
-	      "a signature that is not a token is refused, named");
+	SK_CHECK(sk_scanner_compile(bad, 2, err, sizeof(err)) == NULL && strstr(err, "x(y"),
+		 "a signature that is not a token is refused, named");
 	printf("     error for x(y: \"%s\"\n", err);
-	CHECK(sk_scanner_compile(spaced, 1, err, sizeof(err)) == NULL, "two words refused");
+	SK_CHECK(sk_scanner_compile(spaced, 1, err, sizeof(err)) == NULL, "two words refused");
 	err[0] = '\0';
-	CHECK(sk_scanner_compile(empty, 1, err, sizeof(err)) == NULL, "empty signature refused");
-	CHECK(err[0] != '\0', "error string given");
+	SK_CHECK(sk_scanner_compile(empty, 1, err, sizeof(err)) == NULL, "empty signature refused");
+	SK_CHECK(err[0] != '\0', "error string given");
 	err[0] = '\0';
-	CHECK(sk_scanner_compile(sigs, 0, err, sizeof(err)) == NULL && err[0], "empty list");
+	SK_CHECK(sk_scanner_compile(sigs, 0, err, sizeof(err)) == NULL && err[0], "empty list");
 }
 
 struct worker {
@@ -270,19 +271,19 @@ static void scanner_threads(void)
 	}
 	for (int i = 0; i < 4; i++) {
 		pthread_join(th[i], NULL);
-		CHECK_EQ(w[i].hits, 20000);
+		SK_CHECK_EQ(w[i].hits, 20000, "%s", __func__);
 	}
 	sk_scanner_free(sc);
 }
 
 int main(void)
 {
-	RUN(detect_positive, "every method + status lines detected");
-	RUN(detect_negative, "named non-SIP first lines rejected");
-	RUN(detect_matches_regex, "hand-written == Hyperscan regex on mutations");
-	RUN(scanner_defaults, "default signatures: whole User-Agent product names");
-	RUN(scanner_custom_and_errors, "custom product-name list, compile errors");
-	RUN(scanner_threads, "4 threads share one signature set");
+	SK_RUN(detect_positive, "every method + status lines detected");
+	SK_RUN(detect_negative, "named non-SIP first lines rejected");
+	SK_RUN(detect_matches_regex, "hand-written == Hyperscan regex on mutations");
+	SK_RUN(scanner_defaults, "default signatures: whole User-Agent product names");
+	SK_RUN(scanner_custom_and_errors, "custom product-name list, compile errors");
+	SK_RUN(scanner_threads, "4 threads share one signature set");
 	tbuf_free(&tb);
 	return sk_test_done();
 }

@@ -1,33 +1,15 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Shared helpers for sipkeep's end-to-end tests.
+"""Captures for sipkeep's tests, in pure Python (much faster than scapy's rdpcap on
+large captures, and it keeps caplen/origlen/timestamps):
 
-- Check: prints one line per verified fact ("ok   ..." / "FAIL ..."), exits 0/1/77.
-- pcap/pcapng reading and pcap writing in pure Python (much faster than
-  scapy's rdpcap on large captures, and it keeps caplen/origlen/timestamps).
+- Record, read_capture/read_output, write_pcap/write_pcapng;
 - classify(): an independent oracle of the L2-L4 classification that the
   daemon's counters must match (written from the design, not from pkt_parse.c).
-- run_sipkeep() / Daemon: run the binary, collect its output and its
-  --stats-json document.
-
-Scripts import this module from their own directory; run them with
-/usr/bin/python3 (Debian's, which has scapy), not a pyenv python.
 """
 
-import argparse
 import ipaddress
-import json
 import os
-import shutil
-import signal
 import struct
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-
-SKIP = 77
 
 # Link types as written in capture files (LINKTYPE_*), not the DLT_* of the host.
 LT_NULL = 0
@@ -40,71 +22,6 @@ LT_LINUX_SLL2 = 276
 
 CLASSES = ("frames_non_ip", "frames_l3_malformed", "frames_ip_other",
            "frames_ip_fragment", "frames_udp_other", "frames_sip")
-
-
-# ---------------------------------------------------------------- reporting
-
-class Check:
-    """Checks that print what they verified; failures do not stop the script."""
-
-    def __init__(self, name):
-        self.name = name
-        self.checks = 0
-        self.failures = 0
-        self.keep_dirs = []
-
-    def ok(self, cond, msg, detail=None):
-        self.checks += 1
-        if cond:
-            print(f"ok   {msg}", flush=True)
-        else:
-            self.failures += 1
-            extra = f" -- {detail}" if detail is not None else ""
-            print(f"FAIL {msg}{extra}", flush=True)
-        return bool(cond)
-
-    def eq(self, actual, expected, msg):
-        return self.ok(actual == expected, f"{msg} (= {expected!r})",
-                       f"got {actual!r}, expected {expected!r}")
-
-    def note(self, msg):
-        print(f"# {msg}", flush=True)
-
-    def done(self):
-        print(f"{self.name}: {self.checks} check(s), {self.failures} failed", flush=True)
-        for d in self.keep_dirs:
-            print(f"# files kept for inspection in {d}", flush=True)
-        sys.exit(0 if self.failures == 0 and self.checks > 0 else 1)
-
-    def skip(self, why):
-        print(f"SKIP {self.name}: {why}", flush=True)
-        sys.exit(SKIP)
-
-
-class Workdir:
-    """A temporary directory, removed at the end unless a check failed."""
-
-    def __init__(self, check, tag):
-        self.check = check
-        self.path = tempfile.mkdtemp(prefix=f"sktest-{tag}-")
-
-    def __enter__(self):
-        return self.path
-
-    def __exit__(self, *exc):
-        if self.check.failures or exc[0] is not None:
-            self.check.keep_dirs.append(self.path)
-        else:
-            shutil.rmtree(self.path, ignore_errors=True)
-        return False
-
-
-def common_args(description):
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--sipkeep", required=True, help="path of the sipkeep binary")
-    ap.add_argument("--traces", help="folder of shared captures")
-    ap.add_argument("--case", default="all", help="which part of the test to run")
-    return ap.parse_args()
 
 
 # ---------------------------------------------------------------- pcap
@@ -380,133 +297,3 @@ def expected_counters(frames, sip_ports=(5060,)):
     for fr in frames:
         exp[classify(fr, sip_ports)[0]] += 1
     return exp
-
-
-# ---------------------------------------------------------------- running sipkeep
-
-def daemon_env():
-    """The daemon's environment: ours, sanitizer options included. The daemon
-    frees what it allocates (DPDK's memory included, via rte_eal_cleanup), so
-    LeakSanitizer stays on; should a DPDK-internal allocation ever show up as
-    a leak, set SKTEST_DAEMON_NO_LEAK_CHECK=1 to add detect_leaks=0 for it."""
-    env = dict(os.environ)
-    if env.get("SKTEST_DAEMON_NO_LEAK_CHECK") == "1":
-        asan = env.get("ASAN_OPTIONS", "")
-        env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "detect_leaks=0"
-    return env
-
-
-def run_sipkeep(binary, args, timeout=120):
-    """Run sipkeep to completion; return (rc, combined output)."""
-    p = subprocess.Popen([binary] + list(args), stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, env=daemon_env())
-    try:
-        out, _ = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, _ = p.communicate()
-    # Replay mode's EAL leaves an empty runtime folder named after the pid: tidy it.
-    for base in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
-                                               "dpdk")):
-        try:
-            os.rmdir(os.path.join(base, f"sipkeep-replay-{p.pid}"))
-        except OSError:
-            pass
-    return p.returncode, out.decode("utf-8", "replace")
-
-
-def load_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-SANITIZER_MARKS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                   "SUMMARY: ")
-
-
-def tail(text, n=15):
-    """The last N lines of a daemon's output, after any sanitizer report's first lines
-    (a stack trace would otherwise push the message itself out of view)."""
-    lines = text.rstrip("\n").split("\n")
-    head = []
-    for i, line in enumerate(lines):
-        if any(m in line for m in SANITIZER_MARKS) and len(head) < 12:
-            head += lines[i:i + 4]
-    shown = (head + ["..."] if head else []) + lines[-n:]
-    return "\n".join("    | " + l for l in shown)
-
-
-class Daemon:
-    """sipkeep in live mode in the background, its output collected line by line."""
-
-    def __init__(self, binary, args):
-        self.lines = []
-        self.lock = threading.Lock()
-        self.proc = subprocess.Popen([binary] + list(args), stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=daemon_env())
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            with self.lock:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-
-    def output(self):
-        with self.lock:
-            return "\n".join(self.lines)
-
-    def port_stats(self):
-        """The last 'port access/core: rx=.. tx=.. tx_dropped=..' lines of the log."""
-        res = {}
-        with self.lock:
-            lines = list(self.lines)
-        for line in lines:
-            for side in ("access", "core"):
-                tag = f"port {side}:"
-                if tag in line:
-                    kv = dict(x.split("=", 1) for x in line.split(tag, 1)[1].split() if "=" in x)
-                    try:
-                        res[side] = {k: int(v) for k, v in kv.items()}
-                    except ValueError:
-                        pass
-        return res
-
-    def wait_until(self, pred, timeout, nolog_after=15):
-        """Poll pred(port_stats) until true or timeout. False if the daemon died
-        first, or if it printed no counter line within NOLOG_AFTER seconds."""
-        start = time.monotonic()
-        while time.monotonic() < start + timeout:
-            if self.proc.poll() is not None:
-                return False
-            stats = self.port_stats()
-            if pred(stats):
-                return True
-            if not stats and time.monotonic() > start + nolog_after:
-                return False
-            time.sleep(0.1)
-        return False
-
-    def stop(self, sig=signal.SIGTERM, timeout=60):
-        """Send SIG and wait; returns the exit code (None if it had to be killed)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            rc = None
-        self.reader.join(timeout=5)
-        return rc
-
-
-def cleanup_runtime_dir(prefix):
-    """Remove DPDK's runtime folder for a --file-prefix this test made."""
-    for base in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
-                                               "dpdk")):
-        shutil.rmtree(os.path.join(base, prefix), ignore_errors=True)
-
-
-def file_prefix(tag):
-    return f"sktest-{tag}-{os.getpid()}"
