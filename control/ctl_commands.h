@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #include "app.h"
-#include "json.h"
+#include "json_writer.h"
 
 /* Longest command line, newline included. */
 #define SK_CTL_LINE_MAX 4096

@@ -2,7 +2,7 @@
 /*
  * sipkeepctl: send one command to the sipkeep daemon's control socket and
  * print the reply, as tables for people or as the daemon's JSON (--json).
- * No DPDK: a Unix socket and the small JSON parser in ctl_json.c.
+ * No DPDK: a Unix socket and the small JSON parser in json_reader.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_json.h"
+#include "json_reader.h"
 
 #define DEFAULT_SOCKET "/run/sipkeep/sipkeep.sock"
 #define DEFAULT_TIMEOUT_S 10
