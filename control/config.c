@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The config file loader: "key = value" lines, '#' comments, errors that say where. */
+/*
+ * The config keys (sk_config_keys[]) and the config file loader: "key = value"
+ * lines, '#' comments, errors that say where.
+ */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>

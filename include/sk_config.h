@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sipkeep settings: every key of the config file is declared once here, with
- * its default, its bounds and its help text. The loader, `show config` and the
- * documentation are generated from these lists.
+ * sipkeep settings: every key of the config file is declared once, with its
+ * default, its bounds, its help text and whether it may change at run time:
+ * the integer keys in SK_CONFIG_INTS below, every key in sk_config_keys[]
+ * (control/config.c). The loader, `show config`, `set`, --help and the man
+ * page table are generated from that table.
  */
 #ifndef SK_CONFIG_H
 #define SK_CONFIG_H
