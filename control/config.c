@@ -1,31 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The config file loader: "key = value" lines, '#' comments, errors that say where. */
+/*
+ * The config keys (sk_config_keys[]) and the config file loader: "key = value"
+ * lines, '#' comments, errors that say where.
+ */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sk_common.h"
 #include "sk_config.h"
-
-#define SK_DEFAULT_CONTROL_SOCKET "/run/sipkeep/sipkeep.sock"
-#define SK_DEFAULT_SIP_PORT 5060
-
-const char *const sk_config_keys[] = {
-#define SK_X(name, def, min, max, help) #name,
-	SK_CONFIG_INTS(SK_X)
-#undef SK_X
-		"callinfo_policy",
-	"sip_detect",
-	"sip_ports",
-	"access_prefixes",
-	"control_socket",
-	"scanner_signatures",
-	"scanner_action",
-	NULL,
-};
 
 static const char *const callinfo_policy_names[] = {
 	[SK_CALLINFO_REGISTERED] = "registered",
@@ -53,20 +40,6 @@ const char *sk_scanner_action_name(enum sk_scanner_action a)
 {
 	return (unsigned int)a < SK_ARRAY_SIZE(scanner_action_names) ? scanner_action_names[a]
 								     : "?";
-}
-
-void sk_config_defaults(struct sk_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-#define SK_X(name, def, min, max, help) cfg->name = (def);
-	SK_CONFIG_INTS(SK_X)
-#undef SK_X
-	cfg->callinfo_policy = SK_CALLINFO_REGISTERED;
-	cfg->sip_detect = SK_SIP_DETECT_PORTS;
-	cfg->sip_port_bits[SK_DEFAULT_SIP_PORT >> 6] |= 1ULL << (SK_DEFAULT_SIP_PORT & 63);
-	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", SK_DEFAULT_CONTROL_SOCKET);
-	snprintf(cfg->scanner_signatures, sizeof(cfg->scanner_signatures), "default");
-	cfg->scanner_action = SK_SCANNER_COUNT;
 }
 
 static char *trim(char *s)
@@ -210,91 +183,105 @@ static int add_prefix(const char *item, void *ctx, char *err, size_t errlen)
 	return 0;
 }
 
-int sk_config_set(struct sk_config *cfg, const char *key, const char *value, char *err,
-		  size_t errlen)
+/* Integers and enumerations are stored in 32 bits (see struct sk_config_key). */
+static uint32_t *u32_at(struct sk_config *cfg, const struct sk_config_key *k)
 {
-	char buf[4096];
+	return (uint32_t *)((char *)cfg + k->offset);
+}
+
+static const uint32_t *u32_in(const struct sk_config *cfg, const struct sk_config_key *k)
+{
+	return (const uint32_t *)((const char *)cfg + k->offset);
+}
+
+static int parse_number(const struct sk_config_key *k, struct sk_config *cfg, const char *value,
+			char *err, size_t errlen)
+{
+	return parse_u32(value, k->min, k->max, u32_at(cfg, k), err, errlen, k->name);
+}
+
+static int parse_name(const struct sk_config_key *k, struct sk_config *cfg, const char *value,
+		      char *err, size_t errlen)
+{
 	int e;
 
-#define SK_X(name, def, min, max, help)                                                            \
-	if (strcmp(key, #name) == 0)                                                               \
-		return parse_u32(value, (min), (max), &cfg->name, err, errlen, key);
-	SK_CONFIG_INTS(SK_X)
-#undef SK_X
+	if (parse_enum(value, k->names, k->n_names, &e, err, errlen, k->name) < 0)
+		return -1;
+	*u32_at(cfg, k) = (uint32_t)e;
+	return 0;
+}
 
-	if (strcmp(key, "callinfo_policy") == 0) {
-		if (parse_enum(value, callinfo_policy_names, SK_ARRAY_SIZE(callinfo_policy_names),
-			       &e, err, errlen, key) < 0)
-			return -1;
-		cfg->callinfo_policy = (enum sk_callinfo_policy)e;
-		return 0;
-	}
-	if (strcmp(key, "scanner_action") == 0) {
-		if (parse_enum(value, scanner_action_names, SK_ARRAY_SIZE(scanner_action_names), &e,
-			       err, errlen, key) < 0)
-			return -1;
-		cfg->scanner_action = (enum sk_scanner_action)e;
-		return 0;
-	}
-	if (strcmp(key, "sip_detect") == 0) {
-		if (parse_enum(value, sip_detect_names, SK_ARRAY_SIZE(sip_detect_names), &e, err,
-			       errlen, key) < 0)
-			return -1;
-		cfg->sip_detect = (enum sk_sip_detect)e;
-		return 0;
-	}
-	if (strlen(value) >= sizeof(buf)) {
-		snprintf(err, errlen, "key '%s': value longer than %zu bytes", key,
-			 sizeof(buf) - 1);
+/* Lists are split in place: a private copy of VALUE. */
+static int copy_list(const struct sk_config_key *k, const char *value, char *buf, size_t buflen,
+		     char *err, size_t errlen)
+{
+	if (strlen(value) >= buflen) {
+		snprintf(err, errlen, "key '%s': value longer than %zu bytes", k->name, buflen - 1);
 		return -1;
 	}
-	if (strcmp(key, "sip_ports") == 0) {
-		uint64_t bits[SK_ARRAY_SIZE(cfg->sip_port_bits)] = {0};
+	snprintf(buf, buflen, "%s", value);
+	return 0;
+}
 
-		snprintf(buf, sizeof(buf), "%s", value);
-		e = for_each_item(buf, add_sip_port, bits, err, errlen);
-		if (e < 0)
-			return -1;
-		if (e == 0) {
-			snprintf(err, errlen, "key 'sip_ports': needs at least one port");
-			return -1;
-		}
-		memcpy(cfg->sip_port_bits, bits, sizeof(bits));
-		return 0;
-	}
-	if (strcmp(key, "access_prefixes") == 0) {
-		struct sk_prefix items[SK_MAX_PREFIXES];
-		struct prefix_list list = {.items = items, .n = 0};
+static int parse_sip_ports(const struct sk_config_key *k, struct sk_config *cfg, const char *value,
+			   char *err, size_t errlen)
+{
+	uint64_t bits[SK_ARRAY_SIZE(cfg->sip_port_bits)] = {0};
+	char buf[4096];
+	int n;
 
-		snprintf(buf, sizeof(buf), "%s", value);
-		if (for_each_item(buf, add_prefix, &list, err, errlen) < 0)
-			return -1;
-		memcpy(cfg->access_prefixes, items, list.n * sizeof(items[0]));
-		cfg->n_access_prefixes = list.n;
-		return 0;
+	if (copy_list(k, value, buf, sizeof(buf), err, errlen) < 0)
+		return -1;
+	n = for_each_item(buf, add_sip_port, bits, err, errlen);
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		snprintf(err, errlen, "key 'sip_ports': needs at least one port");
+		return -1;
 	}
-	if (strcmp(key, "control_socket") == 0) {
-		if (value[0] != '/' || strlen(value) >= sizeof(cfg->control_socket) ||
-		    strlen(value) >= 108 /* sun_path */) {
-			snprintf(err, errlen,
-				 "key 'control_socket': needs an absolute path shorter than 108 "
-				 "bytes");
-			return -1;
-		}
-		snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", value);
-		return 0;
+	memcpy(cfg->sip_port_bits, bits, sizeof(bits));
+	return 0;
+}
+
+static int parse_access_prefixes(const struct sk_config_key *k, struct sk_config *cfg,
+				 const char *value, char *err, size_t errlen)
+{
+	struct sk_prefix items[SK_MAX_PREFIXES];
+	struct prefix_list list = {.items = items, .n = 0};
+	char buf[4096];
+
+	if (copy_list(k, value, buf, sizeof(buf), err, errlen) < 0)
+		return -1;
+	if (for_each_item(buf, add_prefix, &list, err, errlen) < 0)
+		return -1;
+	memcpy(cfg->access_prefixes, items, list.n * sizeof(items[0]));
+	cfg->n_access_prefixes = list.n;
+	return 0;
+}
+
+static int parse_control_socket(const struct sk_config_key *k, struct sk_config *cfg,
+				const char *value, char *err, size_t errlen)
+{
+	(void)k;
+	if (value[0] != '/' || strlen(value) >= sizeof(cfg->control_socket) ||
+	    strlen(value) >= 108 /* sun_path */) {
+		snprintf(err, errlen,
+			 "key 'control_socket': needs an absolute path shorter than 108 bytes");
+		return -1;
 	}
-	if (strcmp(key, "scanner_signatures") == 0) {
-		if (strlen(value) >= sizeof(cfg->scanner_signatures)) {
-			snprintf(err, errlen, "key 'scanner_signatures': longer than %zu bytes",
-				 sizeof(cfg->scanner_signatures) - 1);
-			return -1;
-		}
-		snprintf(cfg->scanner_signatures, sizeof(cfg->scanner_signatures), "%s", value);
-		return 0;
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", value);
+	return 0;
+}
+
+static int parse_text(const struct sk_config_key *k, struct sk_config *cfg, const char *value,
+		      char *err, size_t errlen)
+{
+	if (strlen(value) >= k->size) {
+		snprintf(err, errlen, "key '%s': longer than %zu bytes", k->name, k->size - 1);
+		return -1;
 	}
-	snprintf(err, errlen, "unknown key '%s'", key);
-	return -1;
+	snprintf((char *)cfg + k->offset, k->size, "%s", value);
+	return 0;
 }
 
 int sk_config_load(struct sk_config *cfg, const char *path, char *err, size_t errlen)
@@ -359,11 +346,33 @@ int sk_config_load(struct sk_config *cfg, const char *path, char *err, size_t er
 	return 0;
 }
 
-static void format_prefixes(const struct sk_config *cfg, char *buf, size_t buflen)
+static void format_number(const struct sk_config_key *k, const struct sk_config *cfg, char *buf,
+			  size_t buflen)
+{
+	snprintf(buf, buflen, "%u", *u32_in(cfg, k));
+}
+
+static void format_name(const struct sk_config_key *k, const struct sk_config *cfg, char *buf,
+			size_t buflen)
+{
+	uint32_t v = *u32_in(cfg, k);
+
+	snprintf(buf, buflen, "%s", v < k->n_names ? k->names[v] : "?");
+}
+
+static void format_text(const struct sk_config_key *k, const struct sk_config *cfg, char *buf,
+			size_t buflen)
+{
+	snprintf(buf, buflen, "%s", (const char *)cfg + k->offset);
+}
+
+static void format_access_prefixes(const struct sk_config_key *k, const struct sk_config *cfg,
+				   char *buf, size_t buflen)
 {
 	size_t used = 0;
 	unsigned int i;
 
+	(void)k;
 	buf[0] = '\0';
 	for (i = 0; i < cfg->n_access_prefixes && used < buflen; i++) {
 		const struct sk_prefix *p = &cfg->access_prefixes[i];
@@ -375,11 +384,13 @@ static void format_prefixes(const struct sk_config *cfg, char *buf, size_t bufle
 	}
 }
 
-static void format_ports(const struct sk_config *cfg, char *buf, size_t buflen)
+static void format_sip_ports(const struct sk_config_key *k, const struct sk_config *cfg, char *buf,
+			     size_t buflen)
 {
 	size_t used = 0;
 	unsigned int port;
 
+	(void)k;
 	buf[0] = '\0';
 	for (port = 1; port < 65536 && used < buflen; port++)
 		if (sk_config_is_sip_port(cfg, (uint16_t)port))
@@ -387,29 +398,243 @@ static void format_ports(const struct sk_config *cfg, char *buf, size_t buflen)
 						 port);
 }
 
-int sk_config_get(const struct sk_config *cfg, const char *key, char *buf, size_t buflen)
-{
-#define SK_X(name, def, min, max, help)                                                            \
-	if (strcmp(key, #name) == 0)                                                               \
-		return snprintf(buf, buflen, "%u", cfg->name), 0;
+_Static_assert(sizeof(enum sk_callinfo_policy) == sizeof(uint32_t) &&
+		       sizeof(enum sk_sip_detect) == sizeof(uint32_t) &&
+		       sizeof(enum sk_scanner_action) == sizeof(uint32_t),
+	       "enumerations are stored in 32 bits");
+
+#define SK_FIELD(f)                                                                                \
+	.offset = offsetof(struct sk_config, f), .size = sizeof(((struct sk_config *)0)->f)
+#define SK_NAMES(list) .names = (list), .n_names = SK_ARRAY_SIZE(list)
+
+const struct sk_config_key sk_config_keys[] = {
+#define SK_X(key, dflt, lo, hi, when, text)                                                        \
+	{.name = #key,                                                                             \
+	 .def = #dflt,                                                                             \
+	 .help = text,                                                                             \
+	 .run_time = when,                                                                         \
+	 .number = true,                                                                           \
+	 .min = lo,                                                                                \
+	 .max = hi,                                                                                \
+	 SK_FIELD(key),                                                                            \
+	 .parse = parse_number,                                                                    \
+	 .format = format_number},
 	SK_CONFIG_INTS(SK_X)
 #undef SK_X
-	if (strcmp(key, "callinfo_policy") == 0)
-		return snprintf(buf, buflen, "%s", sk_callinfo_policy_name(cfg->callinfo_policy)),
-		       0;
-	if (strcmp(key, "sip_detect") == 0)
-		return snprintf(buf, buflen, "%s", sip_detect_names[cfg->sip_detect]), 0;
-	if (strcmp(key, "sip_ports") == 0)
-		return format_ports(cfg, buf, buflen), 0;
-	if (strcmp(key, "access_prefixes") == 0)
-		return format_prefixes(cfg, buf, buflen), 0;
-	if (strcmp(key, "control_socket") == 0)
-		return snprintf(buf, buflen, "%s", cfg->control_socket), 0;
-	if (strcmp(key, "scanner_signatures") == 0)
-		return snprintf(buf, buflen, "%s", cfg->scanner_signatures), 0;
-	if (strcmp(key, "scanner_action") == 0)
-		return snprintf(buf, buflen, "%s", sk_scanner_action_name(cfg->scanner_action)), 0;
-	return -1;
+		{.name = "callinfo_policy",
+		 .def = "registered",
+		 .help = "urn:x-cisco-remotecc Call-Info to and from access phones: removed unless "
+			 "the phone registered with X-cisco-callinfo (registered), kept (pass), "
+			 "always removed (strip)",
+		 .run_time = SK_AT_RUN_TIME,
+		 SK_NAMES(callinfo_policy_names),
+		 SK_FIELD(callinfo_policy),
+		 .parse = parse_name,
+		 .format = format_name},
+	{.name = "sip_detect",
+	 .def = "ports",
+	 .help = "look for SIP on the sip_ports only, or on every UDP port",
+	 .run_time = SK_AT_START,
+	 SK_NAMES(sip_detect_names),
+	 SK_FIELD(sip_detect),
+	 .parse = parse_name,
+	 .format = format_name},
+	{.name = "sip_ports",
+	 .def = "5060",
+	 .syntax = "PORT,...",
+	 .help = "UDP ports carrying SIP",
+	 .run_time = SK_AT_START,
+	 SK_FIELD(sip_port_bits),
+	 .parse = parse_sip_ports,
+	 .format = format_sip_ports},
+	{.name = "access_prefixes",
+	 .def = "",
+	 .syntax = "ADDR/LEN,...",
+	 .help = "IPv4 and IPv6 prefixes on the access side (replay's direction)",
+	 .run_time = SK_AT_START,
+	 /* The count and the prefixes it counts. */
+	 .offset = offsetof(struct sk_config, n_access_prefixes),
+	 .size = offsetof(struct sk_config, access_prefixes) +
+		 sizeof(((struct sk_config *)0)->access_prefixes) -
+		 offsetof(struct sk_config, n_access_prefixes),
+	 .parse = parse_access_prefixes,
+	 .format = format_access_prefixes},
+	{.name = "control_socket",
+	 .def = "/run/sipkeep/sipkeep.sock",
+	 .syntax = "PATH",
+	 .help = "the control socket's path, absolute",
+	 .run_time = SK_AT_START,
+	 SK_FIELD(control_socket),
+	 .parse = parse_control_socket,
+	 .format = format_text},
+	{.name = "scanner_signatures",
+	 .def = "default",
+	 .syntax = "default|none|NAME,...",
+	 .help = "User-Agent product names of SIP scanners, matched whole in requests from access "
+		 "(sip_scanner_matched); default: the built-in list",
+	 .run_time = SK_AT_START,
+	 SK_FIELD(scanner_signatures),
+	 .parse = parse_text,
+	 .format = format_text},
+	{.name = "scanner_action",
+	 .def = "count",
+	 .help = "what a request from a SIP scanner gets: counted only, or dropped too",
+	 .run_time = SK_AT_RUN_TIME,
+	 SK_NAMES(scanner_action_names),
+	 SK_FIELD(scanner_action),
+	 .parse = parse_name,
+	 .format = format_name},
+	{.name = NULL},
+};
+
+_Static_assert(SK_ARRAY_SIZE(sk_config_keys) <= SK_CONFIG_MAX_KEYS + 1, "raise SK_CONFIG_MAX_KEYS");
+
+const struct sk_config_key *sk_config_key(const char *name)
+{
+	const struct sk_config_key *k;
+
+	for (k = sk_config_keys; k->name != NULL; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+void sk_config_syntax(const struct sk_config_key *k, char *buf, size_t buflen)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	if (k->number)
+		snprintf(buf, buflen, "N");
+	else if (k->names == NULL)
+		snprintf(buf, buflen, "%s", k->syntax);
+	for (i = 0; i < k->n_names && used < buflen; i++)
+		used += (size_t)snprintf(buf + used, buflen - used, "%s%s", i ? "|" : "",
+					 k->names[i]);
+}
+
+void sk_config_defaults(struct sk_config *cfg)
+{
+	const struct sk_config_key *k;
+	char err[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	/* Parsed like a config file's values: tests/unit/test_config.c checks that each one is. */
+	for (k = sk_config_keys; k->name != NULL; k++)
+		(void)k->parse(k, cfg, k->def, err, sizeof(err));
+}
+
+int sk_config_set(struct sk_config *cfg, const char *key, const char *value, char *err,
+		  size_t errlen)
+{
+	const struct sk_config_key *k = sk_config_key(key);
+
+	if (k == NULL) {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	return k->parse(k, cfg, value, err, errlen);
+}
+
+int sk_config_get(const struct sk_config *cfg, const char *key, char *buf, size_t buflen)
+{
+	const struct sk_config_key *k = sk_config_key(key);
+
+	if (k == NULL)
+		return -1;
+	k->format(k, cfg, buf, buflen);
+	return 0;
+}
+
+int sk_config_set_running(struct sk_config *live, const char *key, const char *value, char *err,
+			  size_t errlen)
+{
+	const struct sk_config_key *k = sk_config_key(key);
+	struct sk_config *tmp;
+	int rc;
+
+	if (k == NULL) {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	if (!k->run_time || k->size != sizeof(uint32_t)) {
+		snprintf(err, errlen, "key '%s' is read at start only (config file)", key);
+		return -1;
+	}
+	tmp = calloc(1, sizeof(*tmp));
+	if (tmp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = k->parse(k, tmp, value, err, errlen);
+	if (rc == 0)
+		__atomic_store_n(u32_at(live, k), *u32_in(tmp, k), __ATOMIC_RELEASE);
+	free(tmp);
+	return rc;
+}
+
+void sk_config_snapshot(struct sk_config *out, const struct sk_config *live)
+{
+	const struct sk_config_key *k;
+
+	for (k = sk_config_keys; k->name != NULL; k++) {
+		if (k->run_time)
+			*u32_at(out, k) = __atomic_load_n(u32_in(live, k), __ATOMIC_ACQUIRE);
+		else /* fixed once the daemon runs */
+			memcpy((char *)out + k->offset, (const char *)live + k->offset, k->size);
+	}
+}
+
+void sk_config_usage(FILE *f)
+{
+	const struct sk_config_key *k;
+	char syntax[256];
+
+	for (k = sk_config_keys; k->name != NULL; k++) {
+		sk_config_syntax(k, syntax, sizeof(syntax));
+		fprintf(f, "  %s = %s  (", k->name, syntax);
+		if (k->number)
+			fprintf(f, "%u..%u, ", k->min, k->max);
+		fprintf(f, "default %s%s)\n      %s\n", k->def[0] ? k->def : "empty",
+			k->run_time ? ", settable at run time" : "", k->help);
+	}
+}
+
+/* Text for a tbl(1) cell: no roff escapes or requests. */
+static void roff_text(FILE *f, const char *s)
+{
+	fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void sk_config_man_table(FILE *f)
+{
+	const struct sk_config_key *k;
+	char syntax[256];
+
+	fputs(".TS\nallbox;\nlb lb lb lb lb\nl l l l lx.\nKey\tValue\tDefault\tChanges\tMeaning\n",
+	      f);
+	for (k = sk_config_keys; k->name != NULL; k++) {
+		sk_config_syntax(k, syntax, sizeof(syntax));
+		roff_text(f, k->name);
+		fputc('\t', f);
+		roff_text(f, syntax);
+		if (k->number)
+			fprintf(f, " (%u..%u)", k->min, k->max);
+		fputc('\t', f);
+		roff_text(f, k->def);
+		fprintf(f, "\t%s\tT{\n", k->run_time ? "at run time" : "at restart");
+		roff_text(f, k->help);
+		fputs("\nT}\n", f);
+	}
+	fputs(".TE\n", f);
 }
 
 bool sk_config_is_access_addr(const struct sk_config *cfg, int family, const uint8_t *addr)

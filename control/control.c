@@ -3,11 +3,21 @@
 #include <string.h>
 
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include "control.h"
 #include "ctl_socket.h"
 #include "sk_log.h"
 #include "telemetry.h"
+
+int sk_app_workers_alloc(struct sk_app *app, unsigned int n)
+{
+	app->workers = rte_zmalloc("sk_workers", sizeof(struct sk_worker) * n, RTE_CACHE_LINE_SIZE);
+	if (app->workers == NULL)
+		return -1;
+	app->n_workers = n;
+	return 0;
+}
 
 /* Compile scanner_signatures; every worker reads the one immutable set. */
 static int scanner_init(struct sk_app *app)

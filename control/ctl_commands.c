@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The control command table, its actions and the dispatcher (see ctl_commands.h). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,150 +35,62 @@ static int req_fail(struct sk_ctl_req *req, const char *fmt, ...)
 
 /* ---- settings ---------------------------------------------------------------------------- */
 
-void sk_ctl_config_snapshot(const struct sk_app *app, struct sk_config *out)
-{
-	const struct sk_config *c = &app->cfg;
-
-	/* Integer and enum settings may be published by `set` at any time: load them atomically. */
-#define SK_X(name, def, min, max, help) out->name = __atomic_load_n(&c->name, __ATOMIC_ACQUIRE);
-	SK_CONFIG_INTS(SK_X)
-#undef SK_X
-	out->callinfo_policy = __atomic_load_n(&c->callinfo_policy, __ATOMIC_ACQUIRE);
-	out->sip_detect = __atomic_load_n(&c->sip_detect, __ATOMIC_ACQUIRE);
-	out->scanner_action = __atomic_load_n(&c->scanner_action, __ATOMIC_ACQUIRE);
-	/* The rest is fixed once the daemon runs. */
-	memcpy(out->sip_port_bits, c->sip_port_bits, sizeof(out->sip_port_bits));
-	out->n_access_prefixes = c->n_access_prefixes;
-	memcpy(out->access_prefixes, c->access_prefixes, sizeof(out->access_prefixes));
-	memcpy(out->control_socket, c->control_socket, sizeof(out->control_socket));
-	memcpy(out->scanner_signatures, c->scanner_signatures, sizeof(out->scanner_signatures));
-}
-
-static bool key_is_int(const char *key)
-{
-#define SK_X(name, def, min, max, help)                                                            \
-	if (strcmp(key, #name) == 0)                                                               \
-		return true;
-	SK_CONFIG_INTS(SK_X)
-#undef SK_X
-	return false;
-}
-
-/* Member MEMBER = the value of setting KEY in CFG: a number for integer keys, else a string. */
+/* Member MEMBER = the value of setting K in CFG: a number for integer keys, else a string. */
 static void json_setting(struct sk_json *j, const char *member, const struct sk_config *cfg,
-			 const char *key)
+			 const struct sk_config_key *k)
 {
 	char buf[SK_CTL_VALUE_MAX];
 
-	if (sk_config_get(cfg, key, buf, sizeof(buf)) < 0) {
-		sk_json_null(j, member);
-		return;
-	}
-	if (key_is_int(key))
+	k->format(k, cfg, buf, sizeof(buf));
+	if (k->number)
 		sk_json_u64(j, member, strtoull(buf, NULL, 10));
 	else
 		sk_json_str(j, member, buf);
 }
 
-/* Settings `set` may change at run time; each one has its publish function below. */
-typedef void (*publish_fn)(struct sk_app *app, const struct sk_config *v);
-
-/*
- * Workers and DPDK's telemetry thread read these fields while they change:
- * they must use __atomic_load_n(..., __ATOMIC_ACQUIRE).
- */
-static void publish_callinfo_policy(struct sk_app *app, const struct sk_config *v)
-{
-	__atomic_store_n(&app->cfg.callinfo_policy, v->callinfo_policy, __ATOMIC_RELEASE);
-}
-
-static void publish_scanner_action(struct sk_app *app, const struct sk_config *v)
-{
-	__atomic_store_n(&app->cfg.scanner_action, v->scanner_action, __ATOMIC_RELEASE);
-}
-
-static void publish_persist_window_ms(struct sk_app *app, const struct sk_config *v)
-{
-	__atomic_store_n(&app->cfg.persist_window_ms, v->persist_window_ms, __ATOMIC_RELEASE);
-}
-
-static void publish_media_silence_ms(struct sk_app *app, const struct sk_config *v)
-{
-	__atomic_store_n(&app->cfg.media_silence_ms, v->media_silence_ms, __ATOMIC_RELEASE);
-}
-
-/* Validate on a copy with the config loader's own rules, then publish the one field. */
-static int set_setting(struct sk_ctl_req *req, const char *key, publish_fn publish)
+/* `set KEY VALUE`: one command per key that may change at run time (see commands_build). */
+static int cmd_set(struct sk_ctl_req *req)
 {
 	struct sk_app *app = req->app;
+	const char *key = req->cmd->name + strlen("set ");
+	const struct sk_config_key *k = sk_config_key(key);
 	char before[SK_CTL_VALUE_MAX], after[SK_CTL_VALUE_MAX];
-	struct sk_config *tmp;
 	char why[512];
 
 	if (req->origin != SK_CTL_FROM_SOCKET)
 		return req_fail(req, "'%s' changes settings: control socket only", req->cmd->name);
-	tmp = malloc(sizeof(*tmp));
-	if (tmp == NULL)
-		return req_fail(req, "out of memory");
-	*tmp = app->cfg; /* the control thread is the only writer: a plain copy is exact */
-	if (sk_config_set(tmp, key, req->argv[0], why, sizeof(why)) < 0) {
-		free(tmp);
+	k->format(k, &app->cfg, before, sizeof(before));
+	if (sk_config_set_running(&app->cfg, key, req->argv[0], why, sizeof(why)) < 0)
 		return req_fail(req, "%s", why);
-	}
-	sk_config_get(&app->cfg, key, before, sizeof(before));
-	publish(app, tmp);
-	sk_config_get(&app->cfg, key, after, sizeof(after));
-	free(tmp);
+	k->format(k, &app->cfg, after, sizeof(after));
 	SK_LOG(INFO, "control: %s changed from %s to %s", key, before, after);
 	sk_json_str(req->j, "key", key);
-	json_setting(req->j, "value", &app->cfg, key);
-	if (key_is_int(key))
+	json_setting(req->j, "value", &app->cfg, k);
+	if (k->number)
 		sk_json_u64(req->j, "previous", strtoull(before, NULL, 10));
 	else
 		sk_json_str(req->j, "previous", before);
 	return 0;
 }
 
-static int cmd_set_callinfo_policy(struct sk_ctl_req *req)
-{
-	return set_setting(req, "callinfo_policy", publish_callinfo_policy);
-}
-
-static int cmd_set_scanner_action(struct sk_ctl_req *req)
-{
-	return set_setting(req, "scanner_action", publish_scanner_action);
-}
-
-static int cmd_set_persist_window_ms(struct sk_ctl_req *req)
-{
-	return set_setting(req, "persist_window_ms", publish_persist_window_ms);
-}
-
-static int cmd_set_media_silence_ms(struct sk_ctl_req *req)
-{
-	return set_setting(req, "media_silence_ms", publish_media_silence_ms);
-}
-
 static int cmd_show_config(struct sk_ctl_req *req)
 {
 	struct sk_config *cfg = malloc(sizeof(*cfg));
-	size_t n, i;
-	const struct sk_ctl_cmd *cmds = sk_ctl_commands(&n);
-	int k;
+	const struct sk_config_key *k;
 
 	if (cfg == NULL)
 		return req_fail(req, "out of memory");
-	sk_ctl_config_snapshot(req->app, cfg);
+	sk_config_snapshot(cfg, &req->app->cfg);
 	sk_json_obj_begin(req->j, "config");
-	for (k = 0; sk_config_keys[k] != NULL; k++)
-		json_setting(req->j, sk_config_keys[k], cfg, sk_config_keys[k]);
+	for (k = sk_config_keys; k->name != NULL; k++)
+		json_setting(req->j, k->name, cfg, k);
 	sk_json_obj_end(req->j);
 	free(cfg);
-	/* What `set` accepts, from the table itself. */
+	/* What `set` accepts. */
 	sk_json_arr_begin(req->j, "runtime_settable");
-	for (i = 0; i < n; i++)
-		if (strncmp(cmds[i].name, "set ", 4) == 0)
-			sk_json_str(req->j, NULL, cmds[i].name + 4);
+	for (k = sk_config_keys; k->name != NULL; k++)
+		if (k->run_time)
+			sk_json_str(req->j, NULL, k->name);
 	sk_json_arr_end(req->j);
 	return 0;
 }
@@ -352,8 +265,8 @@ static int cmd_flush_user(struct sk_ctl_req *req)
 
 static int cmd_help(struct sk_ctl_req *req);
 
-/* Every command, in the order `help` lists them. */
-static const struct sk_ctl_cmd commands[] = {
+/* Every command but `set`, in the order `help` lists them. */
+static const struct sk_ctl_cmd fixed_commands[] = {
 	{"help", "[COMMAND...]", 0, SK_CTL_MAX_WORDS,
 	 "list commands, or those starting with COMMAND", NULL, cmd_help},
 	{"show stats", "", 0, 0, "every counter: per port, per worker, and totals",
@@ -372,20 +285,43 @@ static const struct sk_ctl_cmd commands[] = {
 	 cmd_show_calls},
 	{"flush user", "AOR", 1, 1, "forget a user now: its registration, calls and media state",
 	 NULL, cmd_flush_user},
-	{"set callinfo_policy", "registered|pass|strip", 1, 1,
-	 "what to do with Cisco Call-Info on the access side", NULL, cmd_set_callinfo_policy},
-	{"set scanner_action", "count|drop", 1, 1,
-	 "count requests from SIP scanners, or drop them too", NULL, cmd_set_scanner_action},
-	{"set persist_window_ms", "N", 1, 1,
-	 "how long a suspended user may re-register and keep its calls", NULL,
-	 cmd_set_persist_window_ms},
-	{"set media_silence_ms", "N", 1, 1, "uplink media silence after which a user is suspended",
-	 NULL, cmd_set_media_silence_ms},
 };
+
+/* The fixed commands, then `set KEY` for each key that may change at run time. */
+static struct sk_ctl_cmd commands[SK_ARRAY_SIZE(fixed_commands) + SK_CONFIG_MAX_KEYS];
+static size_t n_commands;
+static char set_words[SK_CONFIG_MAX_KEYS][sizeof("set ") + SK_CONFIG_NAME_MAX];
+static char set_syntax[SK_CONFIG_MAX_KEYS][128];
+static pthread_once_t commands_once = PTHREAD_ONCE_INIT;
+
+static void commands_build(void)
+{
+	const struct sk_config_key *k;
+	size_t n_set = 0;
+
+	memcpy(commands, fixed_commands, sizeof(fixed_commands));
+	n_commands = SK_ARRAY_SIZE(fixed_commands);
+	for (k = sk_config_keys; k->name != NULL; k++) {
+		if (!k->run_time)
+			continue;
+		snprintf(set_words[n_set], sizeof(set_words[n_set]), "set %s", k->name);
+		sk_config_syntax(k, set_syntax[n_set], sizeof(set_syntax[n_set]));
+		commands[n_commands++] = (struct sk_ctl_cmd){
+			.name = set_words[n_set],
+			.args = set_syntax[n_set],
+			.min_args = 1,
+			.max_args = 1,
+			.help = k->help,
+			.fn = cmd_set,
+		};
+		n_set++;
+	}
+}
 
 const struct sk_ctl_cmd *sk_ctl_commands(size_t *n)
 {
-	*n = SK_ARRAY_SIZE(commands);
+	pthread_once(&commands_once, commands_build);
+	*n = n_commands;
 	return commands;
 }
 
@@ -434,7 +370,7 @@ static int cmd_help(struct sk_ctl_req *req)
 	size_t i, shown = 0;
 
 	sk_json_arr_begin(req->j, "commands");
-	for (i = 0; i < SK_ARRAY_SIZE(commands); i++) {
+	for (i = 0; i < n_commands; i++) {
 		const struct sk_ctl_cmd *c = &commands[i];
 		int total;
 
@@ -501,7 +437,7 @@ static void unknown_command(char **words, int nwords, char *err, size_t errlen)
 	int depth = 0, total, listed = 0;
 
 	/* The deepest word prefix shared with some command. */
-	for (i = 0; i < SK_ARRAY_SIZE(commands); i++) {
+	for (i = 0; i < n_commands; i++) {
 		int m = match_words(commands[i].name, words, nwords, &total);
 
 		if (m > depth)
@@ -515,7 +451,7 @@ static void unknown_command(char **words, int nwords, char *err, size_t errlen)
 	join_words(words, depth, prefix, sizeof(prefix));
 	used = (size_t)snprintf(err, errlen, "%s command '%s': '%s' takes one of:",
 				depth == nwords ? "incomplete" : "unknown", typed, prefix);
-	for (i = 0; i < SK_ARRAY_SIZE(commands) && used < errlen; i++) {
+	for (i = 0; i < n_commands && used < errlen; i++) {
 		if (match_words(commands[i].name, words, nwords, &total) != depth || total <= depth)
 			continue;
 		nth_word(commands[i].name, depth, next, sizeof(next));
@@ -531,7 +467,7 @@ static const struct sk_ctl_cmd *find_command(char **words, int nwords, int *cons
 	int best_words = 0;
 	size_t i;
 
-	for (i = 0; i < SK_ARRAY_SIZE(commands); i++) {
+	for (i = 0; i < n_commands; i++) {
 		int total, m = match_words(commands[i].name, words, nwords, &total);
 
 		if (m == total && total > best_words) {
@@ -619,6 +555,7 @@ int sk_ctl_execute(struct sk_app *app, enum sk_ctl_origin origin, const char *li
 
 	*reply = NULL;
 	*reply_len = 0;
+	pthread_once(&commands_once, commands_build);
 	if (len > SK_CTL_LINE_MAX - 1) {
 		snprintf(err, sizeof(err), "command longer than %d bytes", SK_CTL_LINE_MAX - 1);
 		return reply_error(err, reply, reply_len);

@@ -9,10 +9,11 @@
  * the action fails. Every reply is one line of JSON ending in '\n'.
  *
  * Adding a command: write `static int cmd_xxx(struct sk_ctl_req *req)`, add a
- * row to the table in ctl_commands.c. Rows with a telemetry path are also
- * served on DPDK's telemetry thread, so their action must only read
- * counters (sk_ctr_read), published settings (atomic loads, see
- * sk_ctl_config_snapshot) and state that does not change after start-up.
+ * row to the table in ctl_commands.c. The `set KEY` commands are not rows:
+ * they come from the config keys that may change at run time (sk_config.h). Rows with a telemetry
+ * path are also served on DPDK's telemetry thread, so their action must only read counters
+ * (sk_ctr_read), published settings (atomic loads, see sk_config_snapshot) and state that does not
+ * change after start-up.
  */
 #ifndef SK_CTL_COMMANDS_H
 #define SK_CTL_COMMANDS_H
@@ -21,7 +22,7 @@
 #include <stddef.h>
 
 #include "app.h"
-#include "json.h"
+#include "json_writer.h"
 
 /* Longest command line, newline included. */
 #define SK_CTL_LINE_MAX 4096
@@ -68,11 +69,5 @@ const struct sk_ctl_cmd *sk_ctl_commands(size_t *n);
  */
 int sk_ctl_execute(struct sk_app *app, enum sk_ctl_origin origin, const char *line, size_t len,
 		   char **reply, size_t *reply_len);
-
-/*
- * Copy the settings, reading those that commands change at run time with
- * atomic loads: safe on any thread.
- */
-void sk_ctl_config_snapshot(const struct sk_app *app, struct sk_config *out);
 
 #endif /* SK_CTL_COMMANDS_H */

@@ -58,24 +58,8 @@ void sk_options_usage(FILE *f, const char *prog)
 		"\n"
 		"Config keys:\n",
 		prog, prog);
-#define SK_X(name, def, min, max, help)                                                            \
-	fprintf(f, "  %-20s %s (default %u, %u..%u)\n", #name, help, (unsigned int)(def),          \
-		(unsigned int)(min), (unsigned int)(max));
-	SK_CONFIG_INTS(SK_X)
-#undef SK_X
-	fprintf(f,
-		"  %-20s registered | pass | strip (default registered)\n"
-		"  %-20s ports | any: look for SIP on every UDP port (default ports)\n"
-		"  %-20s comma-separated UDP ports carrying SIP (default 5060)\n"
-		"  %-20s comma-separated CIDRs on the access side (replay direction)\n"
-		"  %-20s control socket path (default /run/sipkeep/sipkeep.sock)\n"
-		"  %-20s default | none | comma-separated User-Agent product names of SIP\n"
-		"  %-20s scanners, matched whole in requests from access (sip_scanner_matched)\n"
-		"  %-20s count | drop: what such a request gets (default count)\n"
-		"\n"
-		"Signals: SIGINT/SIGTERM stop polling, drain, print the counters and exit.\n",
-		"callinfo_policy", "sip_detect", "sip_ports", "access_prefixes", "control_socket",
-		"scanner_signatures", "", "scanner_action");
+	sk_config_usage(f);
+	fprintf(f, "\nSignals: SIGINT/SIGTERM stop polling, drain, print the counters and exit.\n");
 }
 
 static int parse_uint(const char *opt, const char *text, unsigned long max, unsigned long *out)

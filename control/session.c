@@ -24,12 +24,6 @@
 /* Registration expiry has second granularity (Expires is in seconds). */
 #define SK_REG_SCAN_PERIOD_NS (1000 * SK_NS_PER_MS)
 
-const char *const sk_control_counter_names[SK_CCTR_COUNT] = {
-#define SK_X(name, help) #name,
-	SK_CONTROL_COUNTERS(SK_X)
-#undef SK_X
-};
-
 void sk_session_count(struct sk_session *s, enum sk_control_counter c)
 {
 	sk_ctr_add(&s->ctr[c], 1);

@@ -2,7 +2,7 @@
 /*
  * sipkeepctl: send one command to the sipkeep daemon's control socket and
  * print the reply, as tables for people or as the daemon's JSON (--json).
- * No DPDK: a Unix socket and the small JSON parser in ctl_json.c.
+ * No DPDK: a Unix socket and the small JSON parser in json_reader.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_json.h"
+#include "json_reader.h"
+#include "sk_config.h"
 
-#define DEFAULT_SOCKET "/run/sipkeep/sipkeep.sock"
 #define DEFAULT_TIMEOUT_S 10
 #define LINE_MAX_BYTES 4095	     /* the daemon's limit, newline excluded */
 #define REPLY_MAX (64 * 1024 * 1024) /* refuse replies larger than this */
@@ -36,8 +36,17 @@ enum exit_code {
 
 static const char *prog = "sipkeepctl";
 
+/* The daemon's own default (sk_config.h), so that the two never disagree. */
+static const char *default_socket(void)
+{
+	return sk_config_key("control_socket")->def;
+}
+
 static void usage(FILE *f)
 {
+	const struct sk_config_key *k;
+	char syntax[128];
+
 	fprintf(f,
 		"Usage: %s [-s PATH] [--json] [-t SECONDS] COMMAND...\n"
 		"       %s --help\n"
@@ -60,14 +69,17 @@ static void usage(FILE *f)
 		"  show user AOR                  one user (user@host), every instance\n"
 		"  show calls [N]                 dialogs, streams, addresses, latched ports\n"
 		"  flush user AOR                 forget a user's registration, calls and media\n"
-		"  set callinfo_policy MODE       registered | pass | strip\n"
-		"  set scanner_action MODE        count | drop (requests from SIP scanners)\n"
-		"  set persist_window_ms N        persistence window\n"
-		"  set media_silence_ms N         silence before a user is suspended\n"
-		"\n"
-		"Exit status: 0 done; 1 the daemon answered with an error; 2 usage error;\n"
-		"3 no daemon on the socket, no reply in time, or a reply that is not JSON.\n",
-		prog, prog, DEFAULT_SOCKET, DEFAULT_TIMEOUT_S, prog);
+		"  set KEY VALUE                  change a setting; KEY is one of:\n",
+		prog, prog, default_socket(), DEFAULT_TIMEOUT_S, prog);
+	for (k = sk_config_keys; k->name != NULL; k++) {
+		if (!k->run_time)
+			continue;
+		sk_config_syntax(k, syntax, sizeof(syntax));
+		fprintf(f, "    %-28s %s\n", k->name, syntax);
+	}
+	fprintf(f, "\n"
+		   "Exit status: 0 done; 1 the daemon answered with an error; 2 usage error;\n"
+		   "3 no daemon on the socket, no reply in time, or a reply that is not JSON.\n");
 }
 
 static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -693,7 +705,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = DEFAULT_SOCKET;
+	const char *path = default_socket();
 	bool json = false;
 	int timeout_s = DEFAULT_TIMEOUT_S;
 	char *command, *reply = NULL, err[256];

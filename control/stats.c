@@ -4,10 +4,9 @@
 #include <string.h>
 
 #include <rte_ethdev.h>
-#include <rte_malloc.h>
 
 #include "app.h"
-#include "json.h"
+#include "json_writer.h"
 #include "sk_log.h"
 
 const char *const sk_port_counter_names[SK_PCTR_COUNT] = {
@@ -22,14 +21,11 @@ const char *const sk_worker_counter_names[SK_WCTR_COUNT] = {
 #undef SK_X
 };
 
-int sk_app_workers_alloc(struct sk_app *app, unsigned int n)
-{
-	app->workers = rte_zmalloc("sk_workers", sizeof(struct sk_worker) * n, RTE_CACHE_LINE_SIZE);
-	if (app->workers == NULL)
-		return -1;
-	app->n_workers = n;
-	return 0;
-}
+const char *const sk_control_counter_names[SK_CCTR_COUNT] = {
+#define SK_X(name, help) #name,
+	SK_CONTROL_COUNTERS(SK_X)
+#undef SK_X
+};
 
 static uint64_t port_total(const struct sk_app *app, int side, enum sk_port_counter c)
 {

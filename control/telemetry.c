@@ -9,7 +9,7 @@
 #include <rte_telemetry.h>
 
 #include "ctl_commands.h"
-#include "ctl_json.h"
+#include "json_reader.h"
 #include "sk_log.h"
 #include "telemetry.h"
 

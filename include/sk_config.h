@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sipkeep settings: every key of the config file is declared once here, with
- * its default, its bounds and its help text. The loader, `show config` and the
- * documentation are generated from these lists.
+ * sipkeep settings: every key of the config file is declared once, with its
+ * default, its bounds, its help text and whether it may change at run time:
+ * the integer keys in SK_CONFIG_INTS below, every key in sk_config_keys[]
+ * (control/config.c). The loader, `show config`, `set`, --help and the man
+ * page table are generated from that table.
  */
 #ifndef SK_CONFIG_H
 #define SK_CONFIG_H
@@ -10,39 +12,48 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-/* Integer keys: name, default, min, max, help. */
+/* When a key may change: only at start (the config file), or at run time too (`set`). */
+#define SK_AT_START false
+#define SK_AT_RUN_TIME true
+
+/*
+ * Integer keys: name, default, min, max, when it may change, help. The other
+ * keys are rows of sk_config_keys[] in control/config.c.
+ */
 #define SK_CONFIG_INTS(X)                                                                          \
-	X(persist_window_ms, 12000, 0, 3600000,                                                    \
+	X(persist_window_ms, 12000, 0, 3600000, SK_AT_RUN_TIME,                                    \
 	  "how long a suspended user may re-register and keep its calls")                          \
-	X(media_silence_ms, 2000, 50, 600000,                                                      \
+	X(media_silence_ms, 2000, 50, 600000, SK_AT_RUN_TIME,                                      \
 	  "uplink media silence after which a user with calls is suspended")                       \
-	X(dialog_linger_ms, 32000, 0, 600000,                                                      \
+	X(dialog_linger_ms, 32000, 0, 600000, SK_AT_START,                                         \
 	  "how long an ended dialog is kept to absorb retransmissions")                            \
-	X(max_users, 16384, 16, 16777216, "registered users tracked")                              \
-	X(max_pending_registers, 16384, 16, 16777216,                                              \
+	X(max_users, 16384, 16, 16777216, SK_AT_START, "registered users tracked")                 \
+	X(max_pending_registers, 16384, 16, 16777216, SK_AT_START,                                 \
 	  "REGISTER transactions awaiting the registrar's answer, all sources together")           \
-	X(max_pending_per_source, 256, 1, 16777216,                                                \
+	X(max_pending_per_source, 256, 1, 16777216, SK_AT_START,                                   \
 	  "REGISTER transactions awaiting an answer from one source IP address")                   \
-	X(register_timeout_ms, 32000, 1000, 600000,                                                \
+	X(register_timeout_ms, 32000, 1000, 600000, SK_AT_START,                                   \
 	  "a REGISTER transaction unanswered this long is forgotten (64*T1)")                      \
-	X(max_dialogs, 16384, 16, 16777216, "dialogs (calls) tracked")                             \
-	X(max_early_dialogs_per_user, 32, 1, 16777216,                                             \
+	X(max_dialogs, 16384, 16, 16777216, SK_AT_START, "dialogs (calls) tracked")                \
+	X(max_early_dialogs_per_user, 32, 1, 16777216, SK_AT_START,                                \
 	  "dialogs of one user without a 2xx (ringing, or failed and lingering) tracked at once; " \
 	  "more INVITEs of that user are not tracked")                                             \
-	X(max_streams, 32768, 16, 16777216,                                                        \
+	X(max_streams, 32768, 16, 16777216, SK_AT_START,                                           \
 	  "media streams (m= lines) tracked; each has an RTP and an RTCP flow")                    \
-	X(frag_max_flows, 1024, 16, 65536, "concurrent IP reassemblies per worker")                \
-	X(frag_timeout_ms, 2000, 100, 60000, "give up on an incomplete IP datagram after this")    \
-	X(frag_max_per_source, 64, 1, 65536,                                                       \
+	X(frag_max_flows, 1024, 16, 65536, SK_AT_START, "concurrent IP reassemblies per worker")   \
+	X(frag_timeout_ms, 2000, 100, 60000, SK_AT_START,                                          \
+	  "give up on an incomplete IP datagram after this")                                       \
+	X(frag_max_per_source, 64, 1, 65536, SK_AT_START,                                          \
 	  "incomplete IP datagrams one source (address, ingress port, VLAN tags) may have per "    \
 	  "worker")                                                                                \
-	X(frag_max_held, 2048, 16, 1048576,                                                        \
+	X(frag_max_held, 2048, 16, 1048576, SK_AT_START,                                           \
 	  "fragments (mbufs) held for reassembly per worker; capped to what the pool can spare")   \
-	X(rx_descriptors, 1024, 64, 16384, "RX ring size per queue")                               \
-	X(tx_descriptors, 1024, 64, 16384, "TX ring size per queue")                               \
-	X(mbufs, 16383, 1023, 4194303, "packet buffers in the mempool (all workers)")              \
-	X(stats_interval_ms, 0, 0, 3600000,                                                        \
+	X(rx_descriptors, 1024, 64, 16384, SK_AT_START, "RX ring size per queue")                  \
+	X(tx_descriptors, 1024, 64, 16384, SK_AT_START, "TX ring size per queue")                  \
+	X(mbufs, 16383, 1023, 4194303, SK_AT_START, "packet buffers in the mempool (all workers)") \
+	X(stats_interval_ms, 0, 0, 3600000, SK_AT_START,                                           \
 	  "print counters to the log this often; 0 = only at exit")
 
 enum sk_callinfo_policy {
@@ -72,7 +83,7 @@ struct sk_prefix {
 };
 
 struct sk_config {
-#define SK_X(name, def, min, max, help) uint32_t name;
+#define SK_X(name, def, min, max, when, help) uint32_t name;
 	SK_CONFIG_INTS(SK_X)
 #undef SK_X
 	enum sk_callinfo_policy callinfo_policy;
@@ -86,6 +97,41 @@ struct sk_config {
 	char scanner_signatures[1024];
 	enum sk_scanner_action scanner_action; /* settable at run time: read atomically */
 };
+
+/* Upper bounds on the key table: `set` commands are built into arrays of this size. */
+#define SK_CONFIG_MAX_KEYS 64
+#define SK_CONFIG_NAME_MAX 32
+
+/*
+ * One config key: everything the loader, `show config`, `set`, --help and
+ * the man page know about it. A key that may change at run time is stored in
+ * 32 bits, published with an atomic store and read with atomic loads.
+ */
+struct sk_config_key {
+	const char *name;
+	const char *def;    /* the default, written as the config file would write it */
+	const char *syntax; /* lists and text: what a value looks like (see sk_config_syntax) */
+	const char *help;
+	bool run_time;		  /* SK_AT_RUN_TIME: `set` may change it while the daemon runs */
+	bool number;		  /* an integer: a JSON number in `show config`, else a string */
+	uint32_t min, max;	  /* integers */
+	const char *const *names; /* enumerations: the value's name by value */
+	size_t n_names;
+	size_t offset, size; /* where the value lives in struct sk_config */
+	int (*parse)(const struct sk_config_key *k, struct sk_config *cfg, const char *value,
+		     char *err, size_t errlen);
+	void (*format)(const struct sk_config_key *k, const struct sk_config *cfg, char *buf,
+		       size_t buflen);
+};
+
+/* Every key, in declaration order; a row with a NULL name ends it. */
+extern const struct sk_config_key sk_config_keys[];
+
+/* The key named NAME, or NULL. */
+const struct sk_config_key *sk_config_key(const char *name);
+
+/* What a value of K looks like: "N" for integers, "a|b|c" for enumerations, else k->syntax. */
+void sk_config_syntax(const struct sk_config_key *k, char *buf, size_t buflen);
 
 /* Fill with the built-in defaults (sip_ports = 5060, no access prefixes). */
 void sk_config_defaults(struct sk_config *cfg);
@@ -103,8 +149,22 @@ int sk_config_set(struct sk_config *cfg, const char *key, const char *value, cha
 /* Write the current value of KEY as text; -1 if no such key. */
 int sk_config_get(const struct sk_config *cfg, const char *key, char *buf, size_t buflen);
 
-/* All key names, NULL-terminated, in declaration order. */
-extern const char *const sk_config_keys[];
+/*
+ * `set` while the daemon runs: refuse a key that is not SK_AT_RUN_TIME, check
+ * VALUE with the loader's rules, then publish it into LIVE with one atomic
+ * store. Only the control thread calls it.
+ */
+int sk_config_set_running(struct sk_config *live, const char *key, const char *value, char *err,
+			  size_t errlen);
+
+/* Copy LIVE on any thread: the keys `set` may change are read with atomic loads. */
+void sk_config_snapshot(struct sk_config *out, const struct sk_config *live);
+
+/* The config keys part of --help: each key once, its values, default and meaning. */
+void sk_config_usage(FILE *f);
+
+/* The same as a tbl(1) table for the man page. */
+void sk_config_man_table(FILE *f);
 
 const char *sk_callinfo_policy_name(enum sk_callinfo_policy p);
 const char *sk_scanner_action_name(enum sk_scanner_action a);

@@ -4,6 +4,7 @@ runtime settings followed by show config, and the errors bad commands get."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -255,6 +256,24 @@ def test_connection_behaviour(d):
     s.close()
 
 
+def test_config_keys(d):
+    """Each key is declared once (control/config.c): sipkeep --help lists it once, show config
+    has exactly those keys, and only the keys settable at run time have a set command."""
+    r = subprocess.run([d.sipkeep, "--help"], capture_output=True, text=True)
+    check(r.returncode == 0, "sipkeep --help: rc %d" % r.returncode)
+    keys = [line.split()[0] for line in r.stdout.splitlines() if re.match(r"  \w+ = ", line)]
+    check(len(keys) == len(set(keys)), "sipkeep --help lists a key twice: %r" % keys)
+    r = d.request("show config")
+    check(list(r["config"]) == keys, "show config keys %r, --help keys %r" % (list(r["config"]), keys))
+    check(set(r["runtime_settable"]) <= set(keys), "runtime_settable %r" % r["runtime_settable"])
+    for key in keys:
+        if key not in r["runtime_settable"]:
+            check_error(d.request("set %s %s" % (key, r["config"][key])), "unknown command")
+    out = subprocess.run([d.sipkeepctl, "--help"], capture_output=True, text=True).stdout
+    listed = [line.split()[0] for line in out.splitlines() if re.match(r"    \w+ ", line)]
+    check(listed == r["runtime_settable"], "sipkeepctl --help set keys %r" % listed)
+
+
 def run(sipkeep, sipkeepctl):
     d = Daemon.with_socket(sipkeep, sipkeepctl, "commands")
     try:
@@ -262,6 +281,7 @@ def run(sipkeep, sipkeepctl):
         d.start()
         first = d.request("show stats")["ports"]["access"]["rx"]
         test_show_commands(d)
+        test_config_keys(d)
         test_set(d)
         test_errors(d)
         test_session_commands(d)

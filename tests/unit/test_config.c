@@ -81,7 +81,7 @@ static void test_defaults(void)
 
 	memset(&cfg, 0x5a, sizeof(cfg));
 	sk_config_defaults(&cfg);
-#define SK_X(name, def, min, max, help)                                                            \
+#define SK_X(name, def, min, max, when, help)                                                      \
 	SK_CHECK_EQ(cfg.name, def, "default %s = %u", #name, (unsigned int)(def));                 \
 	SK_CHECK((def) >= (min) && (def) <= (max), "default %s within [%u, %u]", #name,            \
 		 (unsigned int)(min), (unsigned int)(max));
@@ -347,7 +347,7 @@ static void test_round_trip(void)
 {
 	static struct sk_config a, b;
 	char err[512], v1[4096], v2[4096];
-	const char *const *k;
+	const struct sk_config_key *key;
 	unsigned int n = 0;
 	int rc;
 
@@ -366,7 +366,9 @@ static void test_round_trip(void)
 			    err, sizeof(err));
 	SK_CHECK(rc == 0, "round-trip config loads (%s)", rc ? err : "ok");
 
-	for (k = sk_config_keys; *k != NULL; k++) {
+	for (key = sk_config_keys; key->name != NULL; key++) {
+		const char *const *k = &key->name;
+
 		n++;
 		sk_config_defaults(&b);
 		rc = sk_config_get(&a, *k, v1, sizeof(v1));
@@ -416,6 +418,122 @@ static void test_round_trip(void)
 			 "sk_config_get sip_ports into a small buffer stays terminated ('%s')",
 			 small);
 	}
+}
+
+/* Every key is declared once (sk_config_keys): what is generated from the declaration. */
+static void test_key_table(void)
+{
+	static struct sk_config def, cfg, snap;
+	const struct sk_config_key *k;
+	char err[512], v[4096], syntax[256];
+	unsigned int n_run_time = 0;
+
+	sk_config_defaults(&def);
+	for (k = sk_config_keys; k->name != NULL; k++) {
+		SK_CHECK(strlen(k->name) < SK_CONFIG_NAME_MAX, "key '%s': name fits", k->name);
+		SK_CHECK(k->help != NULL && k->help[0] != '\0', "key '%s' has help", k->name);
+		SK_CHECK(sk_config_key(k->name) == k, "key '%s' declared once", k->name);
+		sk_config_syntax(k, syntax, sizeof(syntax));
+		SK_CHECK(syntax[0] != '\0', "key '%s' has a syntax", k->name);
+		/* The default text is the default: it parses, and the default reads back as it. */
+		memset(&cfg, 0x5a, sizeof(cfg));
+		sk_config_defaults(&cfg);
+		SK_CHECK(k->parse(k, &cfg, k->def, err, sizeof(err)) == 0,
+			 "key '%s': default '%s' parses (%s)", k->name, k->def, err);
+		SK_CHECK(memcmp((const char *)&cfg + k->offset, (const char *)&def + k->offset,
+				k->size) == 0,
+			 "key '%s': default '%s' parses to the default", k->name, k->def);
+		sk_config_get(&def, k->name, v, sizeof(v));
+		SK_CHECK(strcmp(v, k->def) == 0, "key '%s': default reads back as '%s' (got '%s')",
+			 k->name, k->def, v);
+		if (k->run_time) {
+			n_run_time++;
+			SK_CHECK(k->size == sizeof(uint32_t),
+				 "key '%s' settable at run time is stored in 32 bits", k->name);
+			SK_CHECK(sk_config_set_running(&cfg, k->name, k->def, err, sizeof(err)) ==
+					 0,
+				 "key '%s' settable at run time: set to its default (%s)", k->name,
+				 err);
+		} else {
+			SK_CHECK(sk_config_set_running(&cfg, k->name, k->def, err, sizeof(err)) ==
+					 -1,
+				 "key '%s' not settable at run time: set refused", k->name);
+			SK_CHECK_CONTAINS(err, "start only", "key '%s': refusal says why", k->name);
+		}
+	}
+	SK_CHECK_EQ(n_run_time, 4, "four keys settable at run time");
+	SK_CHECK(sk_config_key("callinfo_policy")->run_time &&
+			 sk_config_key("scanner_action")->run_time,
+		 "callinfo_policy and scanner_action are settable at run time");
+
+	/* set at run time: publishes the one value, refuses bad values and leaves it. */
+	sk_config_defaults(&cfg);
+	SK_CHECK(sk_config_set_running(&cfg, "callinfo_policy", "strip", err, sizeof(err)) == 0 &&
+			 cfg.callinfo_policy == SK_CALLINFO_STRIP,
+		 "set callinfo_policy strip at run time");
+	SK_CHECK(sk_config_set_running(&cfg, "media_silence_ms", "49", err, sizeof(err)) == -1 &&
+			 cfg.media_silence_ms == 2000,
+		 "a refused run-time value leaves the setting");
+	SK_CHECK_CONTAINS(err, "out of range", "run-time set uses the loader's rules");
+	SK_CHECK(sk_config_set_running(&cfg, "max_users", "100", err, sizeof(err)) == -1 &&
+			 cfg.max_users == 16384,
+		 "max_users is not settable at run time");
+	SK_CHECK(sk_config_set_running(&cfg, "nope", "1", err, sizeof(err)) == -1,
+		 "unknown key refused at run time");
+
+	/* A snapshot reads back every key as the original. */
+	sk_config_set(&cfg, "sip_ports", "5060,5080", err, sizeof(err));
+	sk_config_set(&cfg, "access_prefixes", "10.0.0.0/8", err, sizeof(err));
+	memset(&snap, 0x5a, sizeof(snap));
+	sk_config_snapshot(&snap, &cfg);
+	SK_CHECK(memcmp(&snap, &cfg, sizeof(cfg)) == 0,
+		 "snapshot copies every byte of the settings");
+}
+
+/* Count the lines of TEXT that start with PREFIX. */
+static unsigned int count_lines(const char *text, const char *prefix)
+{
+	unsigned int n = 0;
+	const char *p;
+
+	for (p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		n += strncmp(p, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+/* --help and the man page table list every key once. */
+static void test_key_docs(void)
+{
+	const struct sk_config_key *k;
+	char *usage = NULL, *man = NULL, prefix[128];
+	size_t usage_len = 0, man_len = 0;
+	unsigned int n_keys = 0;
+	FILE *f;
+
+	f = open_memstream(&usage, &usage_len);
+	sk_config_usage(f);
+	fclose(f);
+	f = open_memstream(&man, &man_len);
+	sk_config_man_table(f);
+	fclose(f);
+	for (k = sk_config_keys; k->name != NULL; k++) {
+		n_keys++;
+		snprintf(prefix, sizeof(prefix), "  %s = ", k->name);
+		SK_CHECK_EQ(count_lines(usage, prefix), 1, "--help lists '%s' once", k->name);
+		snprintf(prefix, sizeof(prefix), "\\&%s\t", k->name);
+		SK_CHECK_EQ(count_lines(man, prefix), 1, "the man table lists '%s' once", k->name);
+	}
+	SK_CHECK_CONTAINS(usage,
+			  "  callinfo_policy = registered|pass|strip  (default registered, "
+			  "settable at run time)",
+			  "--help: an enumeration's values, default and run-time mark");
+	SK_CHECK_CONTAINS(usage, "  max_users = N  (16..16777216, default 16384)",
+			  "--help: an integer's range and default");
+	SK_CHECK(strncmp(man, ".TS\n", 4) == 0 && strstr(man, "\n.TE\n") != NULL,
+		 "the man table is one tbl(1) table");
+	SK_CHECK_EQ(count_lines(man, "T}"), n_keys, "each row's text block closes");
+	free(usage);
+	free(man);
 }
 
 static bool in4(const struct sk_config *cfg, const char *addr)
@@ -531,6 +649,8 @@ int main(int argc, char **argv)
 		test_unreadable();
 		test_set_api();
 		test_round_trip();
+		test_key_table();
+		test_key_docs();
 		test_access_addr();
 	}
 	rc = sk_test_done();

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_json.h"
+#include "json_reader.h"
 
 #define SK_JV_CHUNK 256
 

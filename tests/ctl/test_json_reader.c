@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The control replies' JSON parser (control/ctl_json.c): values, escapes, numbers, errors. */
+/* The control replies' JSON parser (control/json_reader.c): values, escapes, numbers, errors. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_json.h"
+#include "json_reader.h"
 
 static int failures;
 

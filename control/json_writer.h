@@ -3,8 +3,8 @@
  * A small streaming JSON writer over a FILE: the control socket, --stats-json
  * and the shutdown report all produce their documents with it.
  */
-#ifndef SK_JSON_H
-#define SK_JSON_H
+#ifndef SK_JSON_WRITER_H
+#define SK_JSON_WRITER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,4 +33,4 @@ void sk_json_str(struct sk_json *j, const char *key, const char *v);
 void sk_json_strn(struct sk_json *j, const char *key, const char *v, size_t len);
 void sk_json_null(struct sk_json *j, const char *key);
 
-#endif /* SK_JSON_H */
+#endif /* SK_JSON_WRITER_H */

@@ -2,7 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "json.h"
+#include "json_writer.h"
 
 void sk_json_init(struct sk_json *j, FILE *f, bool pretty)
 {

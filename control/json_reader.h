@@ -7,8 +7,8 @@
  * The whole document is parsed into a tree of values that live until
  * sk_jv_free(). Object members keep their order.
  */
-#ifndef SK_CTL_JSON_H
-#define SK_CTL_JSON_H
+#ifndef SK_JSON_READER_H
+#define SK_JSON_READER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,4 +68,4 @@ const struct sk_jv *sk_jv_get(const struct sk_jv *obj, const char *key);
 /* The name of a type, for messages. */
 const char *sk_jv_type_name(enum sk_jv_type t);
 
-#endif /* SK_CTL_JSON_H */
+#endif /* SK_JSON_READER_H */
