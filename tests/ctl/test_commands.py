@@ -259,7 +259,7 @@ def test_connection_behaviour(d):
 def test_config_keys(d):
     """Each key is declared once (control/config.c): sipkeep --help lists it once, show config
     has exactly those keys, and only the keys settable at run time have a set command."""
-    r = subprocess.run([d.sipkeep, "--help"], capture_output=True, text=True)
+    r = subprocess.run([d.binary, "--help"], capture_output=True, text=True)
     check(r.returncode == 0, "sipkeep --help: rc %d" % r.returncode)
     keys = [line.split()[0] for line in r.stdout.splitlines() if re.match(r"  \w+ = ", line)]
     check(len(keys) == len(set(keys)), "sipkeep --help lists a key twice: %r" % keys)
