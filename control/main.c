@@ -61,12 +61,19 @@ static void log_allocator(void)
 	SK_LOG(INFO, "control-plane allocator: jemalloc %s", version);
 }
 
+static int size_pool(uint32_t *frag_max_held);
+
 static int setup_workers(const struct sk_options *o)
 {
 	unsigned int avail = rte_lcore_count() - 1;
 	unsigned int n = o->workers ? o->workers : avail;
 	unsigned int lcore, i = 0;
-	uint64_t tsc_per_us = rte_get_tsc_hz() / 1000000;
+	struct sk_worker_params p = {
+		.cfg = &app.cfg,
+		.quit = &app.quit,
+		.port_id = {[SK_SIDE_ACCESS] = app.port_id[SK_SIDE_ACCESS],
+			    [SK_SIDE_CORE] = app.port_id[SK_SIDE_CORE]},
+	};
 
 	if (avail == 0) {
 		SK_LOG(ERR, "no worker lcore: give the EAL at least two lcores (e.g. -l 0-1); "
@@ -81,22 +88,15 @@ static int setup_workers(const struct sk_options *o)
 		SK_LOG(ERR, "cannot allocate %u worker structs", n);
 		return -1;
 	}
+	if (size_pool(&p.frag_max_held) < 0)
+		return -1;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
-		struct sk_worker *w;
-
 		if (i == n)
 			break;
-		w = &app.workers[i];
-		w->cfg = &app.cfg;
-		w->port_id[SK_SIDE_ACCESS] = app.port_id[SK_SIDE_ACCESS];
-		w->port_id[SK_SIDE_CORE] = app.port_id[SK_SIDE_CORE];
-		w->queue_id = (uint16_t)i;
-		w->index = i;
-		w->lcore_id = lcore;
-		w->quit = &app.quit;
-		w->tsc_per_us = tsc_per_us ? tsc_per_us : 1;
-		i++;
+		p.index = i;
+		p.lcore_id = lcore;
+		sk_worker_init(&app.workers[i++], &p);
 	}
 	return 0;
 }
@@ -113,9 +113,10 @@ static int setup_workers(const struct sk_options *o)
  * the RX rings (rx_nombuf): the rings of every queue, the mempool caches
  * (DPDK lets each lcore's cache grow to 1.5 times its size), the bursts in
  * the workers' hands, and the fragments reassembly holds. A pool too small for
- * all but reassembly is refused; reassembly's hold is capped to what is left.
+ * all but reassembly is refused; reassembly's hold per worker is capped to
+ * what is left.
  */
-static int size_pool(void)
+static int size_pool(uint32_t *frag_max_held)
 {
 	const struct sk_config *c = &app.cfg;
 	uint64_t n = app.n_workers;
@@ -127,7 +128,6 @@ static int size_pool(void)
 	uint64_t want = RTE_MIN((uint64_t)c->frag_max_held,
 				(uint64_t)c->frag_max_flows * SK_FRAG_MAX_PIECES);
 	uint64_t hold;
-	unsigned int i;
 
 	if (c->mbufs < fixed + n * SK_FRAG_MAX_PIECES) {
 		SK_LOG(ERR,
@@ -149,8 +149,7 @@ static int size_pool(void)
 		       "mbufs = %u leaves no more after rings, caches and bursts (%" PRIu64
 		       "); 'mbufs' = %" PRIu64 " would hold all",
 		       hold, c->frag_max_held, c->mbufs, fixed, fixed + n * want);
-	for (i = 0; i < app.n_workers; i++)
-		app.workers[i].frag_max_held = (uint32_t)hold;
+	*frag_max_held = (uint32_t)hold;
 	SK_LOG(INFO,
 	       "mbuf pool: %u = RX rings %" PRIu64 " + TX rings %" PRIu64 " + caches %" PRIu64
 	       " + bursts %" PRIu64 " + reassembly %" PRIu64 " x %" PRIu64 " worker(s) + %" PRIu64
@@ -187,7 +186,7 @@ static int run_live(const struct sk_options *o)
 	app.port_id[SK_SIDE_ACCESS] = o->access_port;
 	app.port_id[SK_SIDE_CORE] = o->core_port;
 	log_allocator();
-	if (setup_workers(o) < 0 || size_pool() < 0 || create_pool() < 0)
+	if (setup_workers(o) < 0 || create_pool() < 0)
 		return -1;
 	if (sk_port_start(&app, o->access_port, (uint16_t)app.n_workers) < 0 ||
 	    sk_port_start(&app, o->core_port, (uint16_t)app.n_workers) < 0) {

@@ -386,16 +386,17 @@ int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *p
 			rte_strerror(rte_errno));
 		goto out;
 	}
-	app->workers[0].cfg = &app->cfg;
-	app->workers[0].quit = &app->quit;
-	app->workers[0].tsc_per_us = 1;
-	app->workers[0].emit = replay_emit;
-	app->workers[0].port_id[SK_SIDE_ACCESS] = 0;
-	app->workers[0].port_id[SK_SIDE_CORE] = 1;
-	app->workers[0].emit_ctx = &io;
 	/* Reassembly holds at most half the pool: the other frames of the trace keep flowing. */
-	app->workers[0].frag_max_held =
-		RTE_MIN(app->cfg.frag_max_held, (uint32_t)SK_REPLAY_MBUFS / 2);
+	sk_worker_init(&app->workers[0],
+		       &(struct sk_worker_params){
+			       .cfg = &app->cfg,
+			       .quit = &app->quit,
+			       .port_id = {[SK_SIDE_ACCESS] = 0, [SK_SIDE_CORE] = 1},
+			       .frag_max_held = RTE_MIN(app->cfg.frag_max_held,
+							(uint32_t)SK_REPLAY_MBUFS / 2),
+			       .emit = replay_emit,
+			       .emit_ctx = &io,
+		       });
 	if (replay_loop(app, &io, o->replay_in) == 0)
 		rc = 0;
 	if (app->replay_frames_skipped)

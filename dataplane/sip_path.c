@@ -178,18 +178,28 @@ static bool register_fields(struct sk_sip_event *ev, const struct sk_sip_msg *ms
 	return true;
 }
 
-static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
-		       const char *buf, sk_time_ns now)
+/*
+ * REGISTER: a request's fields (register_fields), or the user its answer is
+ * for: the answer names its transaction's user too (To is copied from the
+ * request).
+ */
+static bool register_event(struct sk_sip_event *ev, const struct sk_sip_msg *msg,
+			   const struct sk_pkt_meta *meta, const char *buf)
+{
+	if (msg->is_request)
+		return register_fields(ev, msg, meta, buf);
+	return copy_aor(ev->aor, sizeof(ev->aor), buf, msg->to.uri);
+}
+
+/*
+ * What every tracked message tells the control thread, then the REGISTER or
+ * the dialog part. False: a field too long for the event.
+ */
+static bool event_fill(struct sk_worker *w, struct sk_sip_event *ev, enum sk_side from,
+		       const struct sk_pkt_meta *meta, const char *buf, sk_time_ns now)
 {
 	const struct sk_sip_msg *msg = &w->sip;
-	struct sk_sip_event *ev;
-	void *obj;
 
-	if (unlikely(rte_mempool_get(w->event_pool, &obj) != 0)) {
-		sk_count(w, SK_WCTR_sip_events_dropped);
-		return;
-	}
-	ev = obj;
 	memset(ev, 0, offsetof(struct sk_sip_event, call_id));
 	ev->ts = now;
 	ev->side = (uint8_t)from;
@@ -209,25 +219,33 @@ static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_p
 	if (!copy_span(ev->call_id, sizeof(ev->call_id), buf, msg->call_id) ||
 	    !copy_span(ev->from_tag, sizeof(ev->from_tag), buf, msg->from.tag) ||
 	    !copy_span(ev->to_tag, sizeof(ev->to_tag), buf, msg->to.tag))
-		goto too_long;
-	if (msg->cseq_method == SK_SIP_REGISTER && msg->is_request) {
-		if (!register_fields(ev, msg, meta, buf))
-			goto too_long;
-	} else if (msg->cseq_method == SK_SIP_REGISTER) {
-		/* The answer names its transaction's user too (To is copied from the request). */
-		if (!copy_aor(ev->aor, sizeof(ev->aor), buf, msg->to.uri))
-			goto too_long;
-	} else if (msg->cseq_method != SK_SIP_REGISTER) {
-		fill_media(w, ev, buf);
+		return false;
+	if (msg->cseq_method == SK_SIP_REGISTER)
+		return register_event(ev, msg, meta, buf);
+	fill_media(w, ev, buf);
+	return true;
+}
+
+static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
+		       const char *buf, sk_time_ns now)
+{
+	struct sk_sip_event *ev;
+	void *obj;
+
+	if (unlikely(rte_mempool_get(w->event_pool, &obj) != 0)) {
+		sk_count(w, SK_WCTR_sip_events_dropped);
+		return;
+	}
+	ev = obj;
+	if (!event_fill(w, ev, from, meta, buf, now)) {
+		rte_mempool_put(w->event_pool, ev);
+		sk_count(w, SK_WCTR_sip_fields_too_long);
+		return;
 	}
 	if (unlikely(rte_ring_mp_enqueue(w->events, ev) != 0)) {
 		rte_mempool_put(w->event_pool, ev);
 		sk_count(w, SK_WCTR_sip_events_dropped);
 	}
-	return;
-too_long:
-	rte_mempool_put(w->event_pool, ev);
-	sk_count(w, SK_WCTR_sip_fields_too_long);
 }
 
 /*

@@ -266,12 +266,28 @@ void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, u
 	}
 }
 
+void sk_worker_init(struct sk_worker *w, const struct sk_worker_params *p)
+{
+	uint64_t tsc_per_us = rte_get_tsc_hz() / 1000000;
+
+	memset(w, 0, sizeof(*w));
+	w->cfg = p->cfg;
+	w->quit = p->quit;
+	w->index = p->index;
+	w->queue_id = (uint16_t)p->index;
+	w->lcore_id = p->lcore_id;
+	w->port_id[SK_SIDE_ACCESS] = p->port_id[SK_SIDE_ACCESS];
+	w->port_id[SK_SIDE_CORE] = p->port_id[SK_SIDE_CORE];
+	w->frag_max_held = p->frag_max_held ? p->frag_max_held : p->cfg->frag_max_held;
+	w->emit = p->emit;
+	w->emit_ctx = p->emit_ctx;
+	w->tsc_per_us = tsc_per_us ? tsc_per_us : 1;
+	w->frag_next_expiry = UINT64_MAX;
+}
+
 int sk_worker_setup(struct sk_worker *w, int socket)
 {
-	uint32_t held = w->frag_max_held ? w->frag_max_held : w->cfg->frag_max_held;
-
-	w->frag_next_expiry = UINT64_MAX;
-	w->frag = sk_frag_table_create(w->cfg, held, socket);
+	w->frag = sk_frag_table_create(w->cfg, w->frag_max_held, socket);
 	if (w->frag == NULL) {
 		SK_LOG(ERR, "worker %u: cannot allocate the IP reassembly table (%u flows): %s",
 		       w->index, w->cfg->frag_max_flows, rte_strerror(rte_errno));

@@ -65,9 +65,9 @@ struct sk_worker {
 
 	/*
 	 * IP reassembly (frag.c): owned by this worker (sk_worker_setup), NULL when
-	 * off. frag_max_held: fragments it may hold, set before sk_worker_setup
-	 * (0: cfg->frag_max_held); frag_next_expiry: when the oldest incomplete
-	 * datagram times out (UINT64_MAX: none held), checked once per burst.
+	 * off. frag_max_held: fragments it may hold (sk_worker_params);
+	 * frag_next_expiry: when the oldest incomplete datagram times out
+	 * (UINT64_MAX: none held), checked once per burst.
 	 */
 	struct sk_frag_table *frag;
 	uint32_t frag_max_held;
@@ -87,6 +87,27 @@ struct sk_worker {
 	/* A frame that spans mbuf segments (a reassembled datagram) is flattened here. */
 	uint8_t flat[RTE_PKTMBUF_HEADROOM + 65536 + 64];
 } __rte_cache_aligned;
+
+/* What whoever creates a worker decides for it (sk_worker_init). */
+struct sk_worker_params {
+	const struct sk_config *cfg;
+	const bool *quit;
+	unsigned int index; /* among the workers; also its queue on each port */
+	unsigned int lcore_id;
+	uint16_t port_id[SK_SIDE_COUNT];
+	uint32_t frag_max_held; /* fragments reassembly may hold; 0: cfg->frag_max_held */
+	/* Overflow frames (struct sk_worker's emit); sk_worker_run transmits them. */
+	void (*emit)(struct sk_worker *w, enum sk_side to, struct rte_mbuf **pkts, uint16_t n);
+	void *emit_ctx;
+};
+
+/*
+ * Zero W (counters included) and give it P and the TSC rate. The session's
+ * tables, ring and pool and the scanner come later, from the control thread
+ * (control.c), once they exist. W must own nothing (before sk_worker_setup or
+ * after sk_worker_teardown).
+ */
+void sk_worker_init(struct sk_worker *w, const struct sk_worker_params *p);
 
 /*
  * Set up what the worker owns beyond its counters: the IP reassembly table

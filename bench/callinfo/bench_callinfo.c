@@ -187,8 +187,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sk_config_defaults(&cfg);
-	w->cfg = &cfg;
-	w->quit = &quit;
+	sk_worker_init(w, &(struct sk_worker_params){.cfg = &cfg, .quit = &quit});
 	for (i = 0; i < N_FRAMES; i++)
 		build(&frames[i], messages[i]);
 

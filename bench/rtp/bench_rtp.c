@@ -215,8 +215,6 @@ static int pick_ports(struct opts *o)
 static int setup_worker(void)
 {
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
-	uint64_t tsc_per_us = rte_get_tsc_hz() / 1000000;
-	struct sk_worker *w;
 
 	if (lcore >= RTE_MAX_LCORE) {
 		fprintf(stderr,
@@ -225,15 +223,14 @@ static int setup_worker(void)
 	}
 	if (sk_app_workers_alloc(&app, 1) < 0)
 		return -1;
-	w = &app.workers[0];
-	w->cfg = &app.cfg;
-	w->port_id[SK_SIDE_ACCESS] = app.port_id[SK_SIDE_ACCESS];
-	w->port_id[SK_SIDE_CORE] = app.port_id[SK_SIDE_CORE];
-	w->queue_id = 0;
-	w->index = 0;
-	w->lcore_id = lcore;
-	w->quit = &app.quit;
-	w->tsc_per_us = tsc_per_us ? tsc_per_us : 1;
+	sk_worker_init(&app.workers[0],
+		       &(struct sk_worker_params){
+			       .cfg = &app.cfg,
+			       .quit = &app.quit,
+			       .lcore_id = lcore,
+			       .port_id = {[SK_SIDE_ACCESS] = app.port_id[SK_SIDE_ACCESS],
+					   [SK_SIDE_CORE] = app.port_id[SK_SIDE_CORE]},
+		       });
 	return 0;
 }
 

@@ -482,27 +482,12 @@ static bool is_keepalive(const char *p, const char *e)
 	return true;
 }
 
-enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
+/* The start line, after the CRLFs RFC 3261 7.5 lets precede it; *pp ends past its LF. */
+static enum sk_sip_err parse_start_line(const char *buf, const char **pp, const char *e,
+					struct sk_sip_msg *m)
 {
-	const char *p = buf, *e = buf + len, *nl, *le;
-	/* lines starting at or before e16 have 16 readable bytes */
-	const uintptr_t e16 = len >= 16 ? (uintptr_t)e - 16 : 0;
-	uint32_t seen = 0;
-	/* byte offset of the next hdrs[] slot (no multiply per line);
-	 * m->n_hdrs is stored at the end */
-	size_t hoff = 0;
-	enum sk_sip_err err;
-#if defined(__SSSE3__)
-	struct sk_lfwalk lfw; /* line ends of the usual lines (fast path) */
-#endif
+	const char *p = *pp, *nl, *le;
 
-	if (len == 0)
-		return SK_SIP_ERR_EMPTY;
-	if (len > SK_SIP_MAX_LEN)
-		return SK_SIP_ERR_TOO_LARGE;
-	sk_zero(m, offsetof(struct sk_sip_msg, via));
-
-	/* RFC 3261 7.5: CRLFs before the start line are ignored. */
 	while (p < e && (*p == '\r' || *p == '\n'))
 		p++;
 	if (is_keepalive(p, e))
@@ -513,147 +498,181 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 		return SK_SIP_ERR_TRUNCATED;
 	le = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
 	m->start_line = sk_mkspan(buf, p, nl + 1);
+	*pp = nl + 1;
 	if (le - p >= 4 && sk_ci_eq(p, "sip/", 4)) {
 		m->is_request = 0;
-		err = parse_status_line(buf, p, le, m);
+		return parse_status_line(buf, p, le, m);
+	}
+	m->is_request = 1;
+	return parse_request_line(buf, p, le, e, m);
+}
+
+/*
+ * What one header-block line turned out to be. Each kind but LINE_GENERAL
+ * and LINE_BAD moves *pp past the line; a header line also gives its value's
+ * start, the LF ending it and its header id.
+ */
+enum line_kind {
+	LINE_GENERAL, /* not settled by the fast path: take the general one */
+	LINE_KNOWN,   /* a header sipkeep reads */
+	LINE_OTHER,   /* a header it skips */
+	LINE_END,     /* the empty line ending the header block */
+	LINE_BAD,     /* malformed or truncated: the error is set */
+};
+
+#if defined(__SSSE3__)
+/*
+ * Usual line "Name: value\r\n" with 16 readable bytes (p <= e16): one load
+ * gives the name's end and the name compare, the LF walk the line end.
+ * Anything else is LINE_GENERAL, with p where it was.
+ */
+static inline __attribute__((always_inline)) enum line_kind
+fast_line(const char *buf, const char **pp, const char *e, uintptr_t e16, struct sk_lfwalk *lfw,
+	  const char **v, const char **nlp, enum sk_sip_hdr_id *id)
+{
+	const char *p = *pp, *nl;
+	__m128i x;
+	unsigned mt;
+	size_t nlen;
+
+	if ((uintptr_t)p > e16)
+		return LINE_GENERAL;
+	x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	/* the name ends at ':' SP HT (one shuffle, see name_end_tab) */
+	mt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_shuffle_epi8(name_end_tab, x), x));
+	nlen = (size_t)__builtin_ctz(mt | 0x10000u);
+	if (nlen >= 16 || p[nlen] != ':' || !sk_lfw_fill(lfw, buf, e))
+		return LINE_GENERAL;
+	nl = sk_lfw_take(lfw);
+	/* no LF inside the name; not folded: the next line starts with a
+	 * token byte (> SP), else the exact test */
+	if ((size_t)(nl - p) <= nlen || !((nl + 1 < e && (uint8_t)nl[1] > ' ') || nl + 1 == e ||
+					  (nl[1] != ' ' && nl[1] != '\t')))
+		return LINE_GENERAL;
+	*v = p + nlen + 1;
+	*nlp = nl;
+	if (nlen != 1) {
+		/* mt's lowest bit is nlen: want = bits 0..nlen */
+		unsigned want = mt ^ (mt - 1);
+
+		if (header_eq_x(p, nlen, x, want, id) == want) {
+			*pp = nl + 1;
+			return LINE_KNOWN; /* name began with a letter */
+		}
 	} else {
-		m->is_request = 1;
-		err = parse_request_line(buf, p, le, e, m);
+		unsigned c = ((uint8_t)p[0] | 0x20u) - 'a';
+
+		*id = c < 26 ? (enum sk_sip_hdr_id)compact_ids[c] : SK_HDR_OTHER;
+		if (*id != SK_HDR_OTHER) {
+			*pp = nl + 1;
+			return LINE_KNOWN;
+		}
 	}
-	if (err != SK_SIP_OK)
-		return err;
-	p = nl + 1;
-#if defined(__SSSE3__)
-	sk_lfw_init(&lfw, p);
+	/* an unknown name must still begin with a token byte */
+	if (!sk_is(*p, SK_C_TOKEN))
+		return LINE_GENERAL;
+	*pp = nl + 1;
+	return LINE_OTHER;
+}
 #endif
 
-	for (;;) {
-		const char *ls = p, *v, *ve, *n;
-		enum sk_sip_hdr_id id;
-		size_t nlen;
-		bool wide;
+/* Any line, in any shape the grammar allows (LWS before the colon, folds, long names). */
+static inline enum line_kind general_line(const char **pp, const char *e, const char **v,
+					  const char **nlp, enum sk_sip_hdr_id *id,
+					  enum sk_sip_err *err)
+{
+	const char *p = *pp, *nl, *n;
+	size_t nlen;
+	bool wide;
 
-#if defined(__SSSE3__)
-		/*
-		 * Usual line "Name: value\r\n" with 16 readable bytes: one load
-		 * gives the name's end and the name compare, the LF walk the
-		 * line end.  Anything else takes the general path below.
-		 */
-		if ((uintptr_t)p <= e16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-			/* the name ends at ':' SP HT (one shuffle, see name_end_tab) */
-			unsigned mt = (unsigned)_mm_movemask_epi8(
-				_mm_cmpeq_epi8(_mm_shuffle_epi8(name_end_tab, x), x));
-
-			nlen = (size_t)__builtin_ctz(mt | 0x10000u);
-			if (nlen < 16 && p[nlen] == ':' && sk_lfw_fill(&lfw, buf, e)) {
-				nl = sk_lfw_take(&lfw);
-				/* no LF inside the name; not folded: the next line
-				 * starts with a token byte (> SP), else the exact test */
-				if ((size_t)(nl - p) > nlen &&
-				    ((nl + 1 < e && (uint8_t)nl[1] > ' ') || nl + 1 == e ||
-				     (nl[1] != ' ' && nl[1] != '\t'))) {
-					v = p + nlen + 1;
-					if (nlen != 1) {
-						/* mt's lowest bit is nlen: want = bits 0..nlen */
-						unsigned want = mt ^ (mt - 1);
-
-						if (header_eq_x(p, nlen, x, want, &id) == want) {
-							p = nl + 1;
-							goto known; /* name began with a letter */
-						}
-					} else {
-						unsigned c = ((uint8_t)p[0] | 0x20u) - 'a';
-
-						id = c < 26 ? (enum sk_sip_hdr_id)compact_ids[c]
-							    : SK_HDR_OTHER;
-						if (id != SK_HDR_OTHER) {
-							p = nl + 1;
-							goto known;
-						}
-					}
-					/* an unknown name must still begin with a token byte */
-					if (sk_is(*p, SK_C_TOKEN)) {
-						p = nl + 1;
-						continue;
-					}
-				}
-			}
-		}
-#endif
-		if (p >= e)
-			return SK_SIP_ERR_TRUNCATED;
-		if (*p == '\n') {
-			p++;
-			break;
-		}
-		if (*p == '\r') {
-			if (p + 1 < e && p[1] == '\n') {
-				p += 2;
-				break;
-			}
-			return p + 1 == e ? SK_SIP_ERR_TRUNCATED : SK_SIP_ERR_BAD_HEADER;
-		}
-		if (!sk_is(*p, SK_C_TOKEN))
-			return SK_SIP_ERR_BAD_HEADER;
-		/* The logical line ends at the first LF not followed by SP/HT. */
-		nl = sk_find_lf(p, e);
-		while (nl != NULL && nl + 1 < e && (nl[1] == ' ' || nl[1] == '\t'))
-			nl = sk_find_lf(nl + 1, e);
-		if (nl == NULL)
-			return SK_SIP_ERR_TRUNCATED;
-		wide = e - p >= 16;
-		nlen = name_len(p, nl, wide);
-		/* names of 16+ bytes are unknown except content-encoding */
-		id = nlen <= 16 ? header_id(p, nlen, wide && nlen < 16) : SK_HDR_OTHER;
-		n = p + nlen;
-		while (n < nl && (*n == ' ' || *n == '\t'))
-			n++;
-		if (n == nl || *n != ':')
-			return nl + 1 == e ? SK_SIP_ERR_TRUNCATED : SK_SIP_ERR_BAD_HEADER;
-		v = n + 1;
-		p = nl + 1;
-#if defined(__SSSE3__)
-		sk_lfw_init(&lfw, p); /* the block walk starts over after this line */
-#endif
-		if (id == SK_HDR_OTHER)
-			continue;
-#if defined(__SSSE3__)
-	known:
-#endif
-		/*
-		 * Usual shape ": value\r\n": settle it without the generic loops.
-		 * v <= nl (the colon is before the LF) and *nl is readable, so
-		 * the single-byte tests need no bounds check.
-		 */
-		ve = nl[-1] == '\r' ? nl - 1 : nl; /* nl[-1] is at worst the colon */
-		if (v[0] == ' ' && (uint8_t)v[1] > ' ' && (uint8_t)ve[-1] > ' ') {
-			v++; /* ": value", by far the most common */
-		} else {
-			if (ve > v && (uint8_t)ve[-1] <= ' ')
-				ve = sk_rtrim(v, ve);
-			if (*v == ' ' && v < ve)
-				v++;
-			if ((uint8_t)*v <= ' ')
-				v = sk_skip_ws(v, ve);
-		}
-		if (hoff < sizeof(m->hdrs)) {
-			struct sk_sip_hdr *h =
-				(struct sk_sip_hdr *)(void *)((char *)m->hdrs + hoff);
-
-			h->id = (uint8_t)id;
-			sk_setspan(&h->line, buf, ls, p);
-			sk_setspan(&h->value, buf, v, ve);
-			hoff += sizeof(*h);
-		} else {
-			m->overflow |= SK_SIP_OVF_HDRS;
-		}
-		err = parse_header(buf, id, v, ve, ls, p, e, m, &seen);
-		if (err != SK_SIP_OK)
-			return err;
+	if (p >= e) {
+		*err = SK_SIP_ERR_TRUNCATED;
+		return LINE_BAD;
 	}
+	if (*p == '\n') {
+		*pp = p + 1;
+		return LINE_END;
+	}
+	if (*p == '\r') {
+		if (p + 1 < e && p[1] == '\n') {
+			*pp = p + 2;
+			return LINE_END;
+		}
+		*err = p + 1 == e ? SK_SIP_ERR_TRUNCATED : SK_SIP_ERR_BAD_HEADER;
+		return LINE_BAD;
+	}
+	if (!sk_is(*p, SK_C_TOKEN)) {
+		*err = SK_SIP_ERR_BAD_HEADER;
+		return LINE_BAD;
+	}
+	/* The logical line ends at the first LF not followed by SP/HT. */
+	nl = sk_find_lf(p, e);
+	while (nl != NULL && nl + 1 < e && (nl[1] == ' ' || nl[1] == '\t'))
+		nl = sk_find_lf(nl + 1, e);
+	if (nl == NULL) {
+		*err = SK_SIP_ERR_TRUNCATED;
+		return LINE_BAD;
+	}
+	wide = e - p >= 16;
+	nlen = name_len(p, nl, wide);
+	/* names of 16+ bytes are unknown except content-encoding */
+	*id = nlen <= 16 ? header_id(p, nlen, wide && nlen < 16) : SK_HDR_OTHER;
+	n = p + nlen;
+	while (n < nl && (*n == ' ' || *n == '\t'))
+		n++;
+	if (n == nl || *n != ':') {
+		*err = nl + 1 == e ? SK_SIP_ERR_TRUNCATED : SK_SIP_ERR_BAD_HEADER;
+		return LINE_BAD;
+	}
+	*v = n + 1;
+	*nlp = nl;
+	*pp = nl + 1;
+	return *id == SK_HDR_OTHER ? LINE_OTHER : LINE_KNOWN;
+}
 
-	m->n_hdrs = (uint8_t)(hoff / sizeof(m->hdrs[0]));
+/*
+ * A recognised header line [ls, nl]: its value from v trimmed, the line kept
+ * in hdrs[] (the next slot at byte offset *hoff), the value parsed.
+ */
+static inline __attribute__((always_inline)) enum sk_sip_err
+known_header(const char *buf, enum sk_sip_hdr_id id, const char *ls, const char *v, const char *nl,
+	     const char *e, struct sk_sip_msg *m, size_t *hoff, uint32_t *seen)
+{
+	const char *ve;
+
+	/*
+	 * Usual shape ": value\r\n": settle it without the generic loops.
+	 * v <= nl (the colon is before the LF) and *nl is readable, so
+	 * the single-byte tests need no bounds check.
+	 */
+	ve = nl[-1] == '\r' ? nl - 1 : nl; /* nl[-1] is at worst the colon */
+	if (v[0] == ' ' && (uint8_t)v[1] > ' ' && (uint8_t)ve[-1] > ' ') {
+		v++; /* ": value", by far the most common */
+	} else {
+		if (ve > v && (uint8_t)ve[-1] <= ' ')
+			ve = sk_rtrim(v, ve);
+		if (*v == ' ' && v < ve)
+			v++;
+		if ((uint8_t)*v <= ' ')
+			v = sk_skip_ws(v, ve);
+	}
+	if (*hoff < sizeof(m->hdrs)) {
+		struct sk_sip_hdr *h = (struct sk_sip_hdr *)(void *)((char *)m->hdrs + *hoff);
+
+		h->id = (uint8_t)id;
+		sk_setspan(&h->line, buf, ls, nl + 1);
+		sk_setspan(&h->value, buf, v, ve);
+		*hoff += sizeof(*h);
+	} else {
+		m->overflow |= SK_SIP_OVF_HDRS;
+	}
+	return parse_header(buf, id, v, ve, ls, nl + 1, e, m, seen);
+}
+
+/* After the header block (ending at p): mandatory headers, CSeq method, the body's extent. */
+static enum sk_sip_err finish(const char *buf, const char *p, const char *e, struct sk_sip_msg *m,
+			      uint32_t seen)
+{
 	if ((seen & MANDATORY_MASK) != MANDATORY_MASK)
 		return SK_SIP_ERR_MISSING_HEADER;
 	if (m->is_request) {
@@ -680,6 +699,63 @@ enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
 	}
 	m->msg_len = (uint16_t)sk_span_end(m->body);
 	return SK_SIP_OK;
+}
+
+enum sk_sip_err sk_sip_parse(const char *buf, size_t len, struct sk_sip_msg *m)
+{
+	const char *p = buf, *e = buf + len;
+	uint32_t seen = 0;
+	/* byte offset of the next hdrs[] slot (no multiply per line);
+	 * m->n_hdrs is stored at the end */
+	size_t hoff = 0;
+	enum sk_sip_err err;
+#if defined(__SSSE3__)
+	/* lines starting at or before e16 have 16 readable bytes */
+	const uintptr_t e16 = len >= 16 ? (uintptr_t)e - 16 : 0;
+	struct sk_lfwalk lfw; /* line ends of the usual lines (fast path) */
+#endif
+
+	if (len == 0)
+		return SK_SIP_ERR_EMPTY;
+	if (len > SK_SIP_MAX_LEN)
+		return SK_SIP_ERR_TOO_LARGE;
+	sk_zero(m, offsetof(struct sk_sip_msg, via));
+	err = parse_start_line(buf, &p, e, m);
+	if (err != SK_SIP_OK)
+		return err;
+#if defined(__SSSE3__)
+	sk_lfw_init(&lfw, p);
+#endif
+
+	for (;;) {
+		const char *ls = p, *v, *nl;
+		enum sk_sip_hdr_id id;
+		enum line_kind k;
+
+#if defined(__SSSE3__)
+		k = fast_line(buf, &p, e, e16, &lfw, &v, &nl, &id);
+		if (k == LINE_OTHER)
+			continue;
+		if (k == LINE_GENERAL)
+#endif
+		{ /* without SSSE3, every line */
+			k = general_line(&p, e, &v, &nl, &id, &err);
+			if (k == LINE_END)
+				break;
+			if (k == LINE_BAD)
+				return err;
+#if defined(__SSSE3__)
+			sk_lfw_init(&lfw, p); /* the block walk starts over after this line */
+#endif
+			if (k == LINE_OTHER)
+				continue;
+		}
+		err = known_header(buf, id, ls, v, nl, e, m, &hoff, &seen);
+		if (err != SK_SIP_OK)
+			return err;
+	}
+	m->n_hdrs = (uint8_t)(hoff / sizeof(m->hdrs[0]));
+	return finish(buf, p, e, m, seen);
 }
 
 const struct sk_sip_hdr *sk_sip_hdr_find(const struct sk_sip_msg *msg, enum sk_sip_hdr_id id,

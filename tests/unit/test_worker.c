@@ -268,10 +268,7 @@ static void check_pool_full(const char *when)
 
 static void reset_worker(void)
 {
-	memset(w, 0, sizeof(*w));
-	w->cfg = &cfg;
-	w->quit = &quit;
-	w->tsc_per_us = 1;
+	sk_worker_init(w, &(struct sk_worker_params){.cfg = &cfg, .quit = &quit});
 	memset(expect, 0, sizeof(expect));
 }
 
