@@ -22,7 +22,6 @@
 #include "sk_config.h"
 #include "sk_counters.h"
 #include "sk_events.h"
-#include "json.h"
 #include "tables.h"
 
 /* RFC 3261 10.2.1: a REGISTER without any expiry asks for the registrar's default. */

@@ -7,6 +7,7 @@
 
 #include <rte_byteorder.h>
 
+#include "json.h"
 #include "session.h"
 #include "sip_parse.h"
 #include "sk_log.h"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP frames on the fast path: parse in place, move the signalling target of
- * a handed-over user, and post what registration and dialog tracking need to
- * the control thread. The message itself is never changed here.
+ * SIP frames on the fast path: parse in place, post what registration and
+ * dialog tracking need to the control thread, move the signalling target of a
+ * handed-over user, and remove the Call-Info values the policy keeps from the
+ * phone (callinfo.c), shrinking the frame in place.
  */
 #include <string.h>
 

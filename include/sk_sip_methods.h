@@ -44,24 +44,24 @@
  * its registrar answers from core: a REGISTER the other way round is somebody
  * else's registration passing through.
  */
-#define SK_SIP_METHOD_TABLE(X, arg)                                                               \
+#define SK_SIP_METHOD_TABLE(X, arg)                                                                \
 	X(arg, REGISTER, SK_SIP_REGISTRATION, SK_SIP_REQ_FROM_ACCESS | SK_SIP_ANS_FROM_CORE)       \
 	X(arg, INVITE, SK_SIP_DIALOG | SK_SIP_OPENS_DIALOG | SK_SIP_REQUEST_SDP,                   \
-	  SK_SIP_ALL_MESSAGES)                                                                      \
-	X(arg, ACK, SK_SIP_DIALOG | SK_SIP_REQUEST_SDP, SK_SIP_ALL_MESSAGES)                        \
-	X(arg, PRACK, SK_SIP_DIALOG | SK_SIP_REQUEST_SDP, SK_SIP_ALL_MESSAGES)                      \
-	X(arg, UPDATE, SK_SIP_DIALOG | SK_SIP_REQUEST_SDP, SK_SIP_ALL_MESSAGES)                     \
-	X(arg, BYE, SK_SIP_DIALOG | SK_SIP_ENDS_DIALOG, SK_SIP_ALL_MESSAGES)                        \
+	  SK_SIP_ALL_MESSAGES)                                                                     \
+	X(arg, ACK, SK_SIP_DIALOG | SK_SIP_REQUEST_SDP, SK_SIP_ALL_MESSAGES)                       \
+	X(arg, PRACK, SK_SIP_DIALOG | SK_SIP_REQUEST_SDP, SK_SIP_ALL_MESSAGES)                     \
+	X(arg, UPDATE, SK_SIP_DIALOG | SK_SIP_REQUEST_SDP, SK_SIP_ALL_MESSAGES)                    \
+	X(arg, BYE, SK_SIP_DIALOG | SK_SIP_ENDS_DIALOG, SK_SIP_ALL_MESSAGES)                       \
 	X(arg, CANCEL, SK_SIP_DIALOG | SK_SIP_ENDS_EARLY, SK_SIP_ALL_MESSAGES)
 
 _Static_assert(SK_SIP_METHOD_COUNT <= 32, "a method is one bit of a uint32_t");
 
 #define SK_SIP_METHOD_BIT(m) (UINT32_C(1) << (m))
 
-#define SK_SIP_ROLES_CASE_(arg, m, roles, tracked)                                                \
+#define SK_SIP_ROLES_CASE_(arg, m, roles, tracked)                                                 \
 	case SK_SIP_##m:                                                                           \
 		return (roles);
-#define SK_SIP_TRACKED_BIT_(want, m, roles, tracked)                                              \
+#define SK_SIP_TRACKED_BIT_(want, m, roles, tracked)                                               \
 	| (((tracked) & (want)) ? SK_SIP_METHOD_BIT(SK_SIP_##m) : 0)
 
 /* The methods tracked for one kind of message (SK_SIP_REQ_FROM_ACCESS, ...), one bit each. */
