@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include "sk_common.h"

@@ -201,8 +201,6 @@ static int cmd_show_ports(struct sk_ctl_req *req)
 	return 0;
 }
 
-/* ---- help and the table ------------------------------------------------------------------ */
-
 /* ---- users and calls (control thread only: no telemetry path) ---------------------------- */
 
 #define SK_CTL_LIST_DEFAULT 100
@@ -262,6 +260,8 @@ static int cmd_flush_user(struct sk_ctl_req *req)
 	sk_json_u64(req->j, "flushed", (uint64_t)n);
 	return 0;
 }
+
+/* ---- help and the table ------------------------------------------------------------------ */
 
 static int cmd_help(struct sk_ctl_req *req);
 

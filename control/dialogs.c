@@ -3,9 +3,11 @@
  * Dialogs and their media (DESIGN.md 1: call and media tracking). A dialog is
  * keyed by Call-ID and the From tag of its initial INVITE, and belongs to the
  * registered user on its access side (found by the contact address the
- * signalling uses). The latest SDP from each side, whatever message carried it
- * (INVITE, re-INVITE, UPDATE, PRACK, ACK, 18x, 2xx), gives media line i's
- * access-side and core-side address; a flow exists while both are known.
+ * signalling uses). Which methods open or end a dialog is the table in
+ * include/sk_sip_methods.h. The latest SDP from each side, whatever message
+ * carried it (a request the table marks SK_SIP_REQUEST_SDP, re-INVITEs
+ * included, or a 1xx or 2xx answer), gives media line i's access-side and
+ * core-side address; a flow exists while both are known.
  * A flow whose addresses did not change is kept, with its latch state.
  *
  * An access media address:port belongs to the live dialog that declared it
@@ -22,10 +24,9 @@
 #include <rte_jhash.h>
 #include <rte_lcore.h>
 
-#include "sdp_parse.h"
 #include "session.h"
-#include "sip_parse.h"
 #include "sk_log.h"
+#include "sk_sip_methods.h"
 
 static void dialog_key(struct sk_dialog_key *k, const char *call_id, const char *tag)
 {
@@ -484,7 +485,7 @@ static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *e
 }
 
 /* Start the linger: the dialog and its media go when it is over. */
-static void end_at(struct sk_session *s, uint32_t d, sk_time_ns now)
+static void start_linger(struct sk_session *s, uint32_t d, sk_time_ns now)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
 
@@ -533,7 +534,7 @@ void sk_dialogs_scan(struct sk_session *s, sk_time_ns now)
 		next = dg->next_timed; /* D may leave the list (ending) or be freed */
 		if (dg->state == SK_DIALOG_EARLY &&
 		    now >= dg->created_at + SK_EARLY_DIALOG_TIMEOUT_NS)
-			end_at(s, d, now);
+			start_linger(s, d, now);
 		if (dg->state == SK_DIALOG_ENDING && now >= dg->end_at)
 			sk_dialog_free(s, d);
 	}
@@ -543,7 +544,7 @@ static void on_response(struct sk_session *s, uint32_t d, const struct sk_sip_ev
 {
 	struct sk_dialog *dg = &s->dialogs[d];
 
-	if (ev->cseq_method == SK_SIP_INVITE) {
+	if (sk_sip_method_roles(ev->cseq_method) & SK_SIP_OPENS_DIALOG) {
 		if (dg->remote_tag[0] == '\0' && ev->to_tag[0] != '\0')
 			memcpy(dg->remote_tag, ev->to_tag, sizeof(dg->remote_tag));
 		if (ev->status >= 200 && ev->status < 300 && dg->state == SK_DIALOG_EARLY) {
@@ -555,7 +556,7 @@ static void on_response(struct sk_session *s, uint32_t d, const struct sk_sip_ev
 		/* A failed initial INVITE ends the dialog; a failed re-INVITE changes nothing. */
 		if (ev->status >= 300 && dg->state == SK_DIALOG_EARLY &&
 		    ev->cseq == dg->invite_cseq)
-			end_at(s, d, ev->ts);
+			start_linger(s, d, ev->ts);
 	}
 	if (ev->status < 300 && dg->state != SK_DIALOG_ENDING)
 		take_sdp(s, d, ev);
@@ -564,10 +565,10 @@ static void on_response(struct sk_session *s, uint32_t d, const struct sk_sip_ev
 void sk_dialog_event(struct sk_session *s, const struct sk_sip_event *ev)
 {
 	uint32_t d = dialog_find(s, ev);
+	unsigned int roles = sk_sip_method_roles(ev->method);
 
 	if (d == SK_NO_INDEX) {
-		/* Only an initial INVITE (no To tag) opens a dialog. */
-		if (!ev->is_request || ev->method != SK_SIP_INVITE || ev->to_tag[0] != '\0')
+		if (!ev->is_request || !(roles & SK_SIP_OPENS_DIALOG) || ev->to_tag[0] != '\0')
 			return;
 		d = dialog_create(s, ev);
 		if (d == SK_NO_INDEX)
@@ -577,22 +578,9 @@ void sk_dialog_event(struct sk_session *s, const struct sk_sip_event *ev)
 		on_response(s, d, ev);
 		return;
 	}
-	switch (ev->method) {
-	case SK_SIP_BYE:
-		end_at(s, d, ev->ts);
-		break;
-	case SK_SIP_CANCEL:
-		if (s->dialogs[d].state == SK_DIALOG_EARLY)
-			end_at(s, d, ev->ts);
-		break;
-	case SK_SIP_INVITE:
-	case SK_SIP_UPDATE:
-	case SK_SIP_PRACK:
-	case SK_SIP_ACK:
-		if (s->dialogs[d].state != SK_DIALOG_ENDING)
-			take_sdp(s, d, ev);
-		break;
-	default:
-		break;
-	}
+	if ((roles & SK_SIP_REQUEST_SDP) && s->dialogs[d].state != SK_DIALOG_ENDING)
+		take_sdp(s, d, ev);
+	if ((roles & SK_SIP_ENDS_DIALOG) ||
+	    ((roles & SK_SIP_ENDS_EARLY) && s->dialogs[d].state == SK_DIALOG_EARLY))
+		start_linger(s, d, ev->ts);
 }

@@ -7,14 +7,13 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <jemalloc/jemalloc.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_ethdev.h>
+#include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Users and registrations (DESIGN.md 1: registration tracking), and event dispatch. */
 #include <arpa/inet.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "session.h"
 #include "sip_parse.h"
 #include "sk_log.h"
+#include "sk_sip_methods.h"
 
 /* Events one tick applies at most, so that a SIP flood cannot starve the timers. */
 #define SK_EVENTS_PER_TICK 4096
@@ -574,15 +574,20 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 
 static void apply(struct sk_session *s, const struct sk_sip_event *ev)
 {
+	unsigned int roles = sk_sip_method_roles(ev->cseq_method);
+
 	sk_session_count(s, SK_CCTR_sip_events_applied);
-	if (ev->cseq_method == SK_SIP_REGISTER) {
-		if (ev->is_request && ev->side == SK_SIDE_ACCESS)
-			register_request(s, ev);
-		else if (!ev->is_request && ev->side == SK_SIDE_CORE)
-			register_response(s, ev);
+	/* Workers post nothing else; whatever else feeds events is held to the same table. */
+	if (!sk_sip_tracked(ev->cseq_method, ev->is_request, (enum sk_side)ev->side))
 		return;
+	if (roles & SK_SIP_REGISTRATION) {
+		if (ev->is_request)
+			register_request(s, ev);
+		else
+			register_response(s, ev);
+	} else if (roles & SK_SIP_DIALOG) {
+		sk_dialog_event(s, ev);
 	}
-	sk_dialog_event(s, ev);
 }
 
 /* REGISTER transactions unanswered for register_timeout_ms, oldest first. */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Counter aggregation and reporting: sums what each worker owns, reads ethdev stats. */
 #include <inttypes.h>
-#include <string.h>
 
 #include <rte_ethdev.h>
 

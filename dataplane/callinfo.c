@@ -8,8 +8,6 @@
  */
 #include <string.h>
 
-#include <rte_branch_prediction.h>
-
 #include "worker_internal.h"
 
 #define REMOTECC "urn:x-cisco-remotecc:"

@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <netinet/in.h>
-#include <stddef.h>
-#include <string.h>
 
-#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
-#include "sk_csum.h"
 #include "sk_rewrite.h"
 
 void sk_rewrite_udp_shrunk(uint8_t *frame, struct sk_pkt_meta *meta, uint32_t removed)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP frames on the fast path: parse in place, move the signalling target of
- * a handed-over user, and post what registration and dialog tracking need to
- * the control thread. The message itself is never changed here.
+ * SIP frames on the fast path: parse in place, post what registration and
+ * dialog tracking need to the control thread, move the signalling target of a
+ * handed-over user, and remove the Call-Info values the policy keeps from the
+ * phone (callinfo.c), shrinking the frame in place.
  */
 #include <string.h>
 
@@ -13,6 +14,7 @@
 
 #include "sk_events.h"
 #include "sk_rewrite.h"
+#include "sk_sip_methods.h"
 #include "worker_internal.h"
 
 /* Copy a span as a C string; false (nothing tracked) if it does not fit. */
@@ -68,25 +70,6 @@ static void fill_media(struct sk_worker *w, struct sk_sip_event *ev, const char 
 		em->rtcp_port = sk_sdp_media_rtcp_port(&w->sdp, i);
 		em->rtcp_mux = w->sdp.media[i].rtcp_mux;
 		em->dir = (uint8_t)sk_sdp_media_dir(&w->sdp, i);
-	}
-}
-
-/* Does registration or dialog tracking care about this message? */
-static bool tracked(const struct sk_sip_msg *msg, enum sk_side from)
-{
-	switch (msg->cseq_method) {
-	case SK_SIP_REGISTER:
-		/* Requests from access; the registrar's answers from core. */
-		return msg->is_request ? from == SK_SIDE_ACCESS : from == SK_SIDE_CORE;
-	case SK_SIP_INVITE:
-	case SK_SIP_ACK:
-	case SK_SIP_BYE:
-	case SK_SIP_CANCEL:
-	case SK_SIP_UPDATE:
-	case SK_SIP_PRACK:
-		return true;
-	default:
-		return false;
 	}
 }
 
@@ -355,7 +338,7 @@ enum sk_verdict sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *f
 	}
 	if (w->tables != NULL) {
 		/* The event copies what it needs before any byte of the message moves. */
-		if (tracked(&w->sip, from))
+		if (sk_sip_tracked(w->sip.cseq_method, w->sip.is_request, from))
 			post_event(w, from, meta, buf, now);
 		if (from == SK_SIDE_CORE)
 			changed = redirect(w, frame, meta);

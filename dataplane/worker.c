@@ -46,7 +46,6 @@ static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *m
 	       sk_config_is_sip_port(w->cfg, meta->sport);
 }
 
-/* Classify a parsed frame and run its handler. */
 /* Count a frame received, once, by its class. */
 static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, bool sip)
 {
@@ -181,7 +180,7 @@ static __rte_noinline void handle_fragment(struct sk_worker *w, enum sk_side fro
 }
 
 /*
- * One frame, its first segment parsed into *PARSED by the caller: every path
+ * One frame, its first segment parsed into *META by the caller: every path
  * ends with the frame (or what became of it) on Q, or a counter.
  */
 static inline void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,

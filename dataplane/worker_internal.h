@@ -26,8 +26,8 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
 
 /*
  * The handlers below work on a contiguous frame (FRAME, LEN bytes: the mbuf's
- * data, or the worker's flat copy of a reassembled datagram) and may rewrite
- * it in place. They return true if they changed it.
+ * data, or the worker's flat copy of a multi-segment frame or of a reassembled
+ * datagram) and may rewrite it in place, which their result says.
  */
 
 /*

@@ -8,7 +8,6 @@
 #ifndef SK_SDP_PARSE_H
 #define SK_SDP_PARSE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -6,7 +6,7 @@
  * applied it). Events come from a mempool and travel on one multi-producer
  * ring, so the control thread applies them in the order workers saw them.
  * A full ring or an empty pool costs the event, not the frame: the frame is
- * forwarded and events_dropped counts it.
+ * forwarded and sip_events_dropped counts it.
  */
 #ifndef SK_EVENTS_H
 #define SK_EVENTS_H

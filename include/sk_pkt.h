@@ -12,7 +12,6 @@
 #ifndef SK_PKT_H
 #define SK_PKT_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

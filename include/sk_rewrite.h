@@ -3,7 +3,6 @@
 #ifndef SK_REWRITE_H
 #define SK_REWRITE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -84,7 +84,7 @@ struct sk_worker {
 	/* Scratch space for the message being handled; too big for the stack. */
 	struct sk_sip_msg sip;
 	struct sk_sdp sdp;
-	/* A frame that spans mbuf segments (a reassembled datagram) is flattened here. */
+	/* A frame that spans mbuf segments, or a reassembled datagram, is flattened here. */
 	uint8_t flat[RTE_PKTMBUF_HEADROOM + 65536 + 64];
 } __rte_cache_aligned;
 

@@ -2,7 +2,6 @@
 /*
  * Option tags (RFC 3261 19.2) sipkeep knows by name.
  */
-#include <string.h>
 
 #include "sip_lex.h"
 

@@ -97,7 +97,7 @@ def same_multiset(inp, out, rules=None, what="every frame"):
 
 def flood_first_fragments(s, t0, t1, n, sources, dst=REGISTRAR.ip, pieces=1):
     """N datagrams that never complete: a first fragment alone (PIECES 1), or PIECES
-    fragments of PIECES + 1, one middle fragment missing (8: all rte_ip_frag holds)."""
+    fragments of PIECES + 1, one middle fragment missing."""
     for k in range(n):
         src = sources[k % len(sources)]
         l4 = udp_bytes(src, dst, 5060, 5060, b"x" * (1000 * pieces + 200))
@@ -190,7 +190,7 @@ def live_config(wd, extra=""):
 
 def case_live_flood_two_workers_loses_nothing(sipkeep):
     """Live, 2 workers, default pool: each access queue gets 1,100 incomplete datagrams of
-    8 fragments (17,600 held by rte_ip_frag, more than the 16,383 mbufs) plus RTP, the
+    8 fragments (17,600 offered to reassembly, more than the 16,383 mbufs) plus RTP, the
     core queues RTP: rx_nombuf stays 0 and every frame leaves."""
     wd = tempfile.mkdtemp(prefix="sk-frag-live-")
     prefix = "sk-frag-live-%d" % os.getpid()

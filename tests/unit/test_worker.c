@@ -25,11 +25,6 @@
 #include "sk_test.h"
 #include "sk_worker.h"
 
-/*
- * The daemon defines sipkeep's log type in control/main.c, which a test does
- * not link; should the data plane ever log, this keeps the test linking.
- */
-
 #define POOL_SIZE 1023
 
 static struct rte_mempool *pool;
