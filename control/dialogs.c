@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Dialogs and their media (DESIGN.md 1: call and media tracking). A dialog is
+ * Dialogs and their media (docs/OVERVIEW.md 1: calls and media). A dialog is
  * keyed by Call-ID and the From tag of its initial INVITE, and belongs to the
  * registered user on its access side (found by the contact address the
  * signalling uses). Which methods open or end a dialog is the table in

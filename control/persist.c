@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The user state machine of DESIGN.md 1: loss detection, the persistence
+ * The user state machine of docs/OVERVIEW.md 1: loss detection, the persistence
  * window, handover and expiry.
  *
  *   ACTIVE --(uplink silent media_silence_ms)--> SUSPENDED (window starts)

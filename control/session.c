@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Users and registrations (DESIGN.md 1: registration tracking), and event dispatch. */
+/* Users and registrations (docs/OVERVIEW.md 1: registrations), and event dispatch. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 /*
  * Session state of the control thread: registered users, pending REGISTER
  * transactions, dialogs and their media. Built from the SIP events workers
- * post; published to workers through tables.h. Section 1 of DESIGN.md.
+ * post; published to workers through tables.h. docs/OVERVIEW.md section 1, docs/PERSISTENCY.md.
  *
  * Files: session.c (users, registrations, event dispatch), dialogs.c (dialogs
  * and media flows from SDP offer/answer), persist.c (loss detection, windows,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Call-Info policy (DESIGN.md 2): removal of `urn:x-cisco-remotecc:` values
+ * Call-Info policy (docs/OVERVIEW.md 2): removal of `urn:x-cisco-remotecc:` values
  * in place. A header line left with no value goes whole (folded continuation
  * lines and CRLF included); otherwise exactly the offending values go, each
  * with the comma and whitespace that separated it from a value that stays.

@@ -440,8 +440,8 @@ static enum sk_sip_err parse_header(const char *buf, enum sk_sip_hdr_id id, cons
 								: SK_SIP_OK;
 	case SK_HDR_CALL_INFO: {
 		/*
-		 * DESIGN 2: a malformed Call-Info line is left alone and counted.
-		 * None of its values is recorded (nothing can then remove part of
+		 * Fail open (docs/OVERVIEW.md 3): a malformed Call-Info line
+		 * is left alone and counted. None of its values is recorded (nothing can then remove part of
 		 * it), it takes no callinfo_line[] slot and sets no overflow bit;
 		 * it stays in hdrs[] like any recognised line.
 		 */

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Call-Info policy (DESIGN.md section 2) through replay mode, byte by byte.
+"""Call-Info policy (docs/OVERVIEW.md section 2) through replay mode, byte by byte.
 
 Three phones on the access side: one registered with X-cisco-callinfo, one
 registered without it, one never registered. The call agent sends them (and

@@ -81,7 +81,7 @@ def run_pcap(ck, binary, n_workers):
     prefix = file_prefix(tag)
     with Workdir(ck, f"live-{tag}") as wd:
         # Queue q of each port reads its own file. Frames are dealt as RSS on L3
-        # would (DESIGN: fragments of a datagram reach one queue); of a few hash
+        # would (README, On real NICs: fragments of a datagram reach one queue); of a few hash
         # salts, the one that spreads the frames most evenly is used.
         def deal(salt):
             qa = [[f for f in acc if capture.rss_queue(f.data, n_workers, salt) == q]

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Call persistency scenarios live: the daemon on two net_tap ports, 2 workers (issue 4).
 
-The replay-mode scenarios of tests/persist (DESIGN.md 1) are deterministic; these
+The replay-mode scenarios of tests/persist (docs/OVERVIEW.md 1) are deterministic; these
 runs prove that the same worker and control code works with real ports, real time,
 two workers and their concurrency. For one case:
 

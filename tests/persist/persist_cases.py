@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Call persistency scenarios through sipkeep's replay mode (DESIGN.md section 1).
+"""Call persistency scenarios through sipkeep's replay mode (docs/OVERVIEW.md section 1).
 
 Each case builds a capture with sipscen, replays it, and checks the output
 frame by frame against an independent model of what sipkeep must do: which

@@ -87,11 +87,11 @@ static void test_defaults(void)
 		 (unsigned int)(min), (unsigned int)(max));
 	SK_CONFIG_INTS(SK_X)
 #undef SK_X
-	SK_CHECK_EQ(cfg.persist_window_ms, 12000, "DESIGN.md: persist_window_ms defaults to 12000");
+	SK_CHECK_EQ(cfg.persist_window_ms, 12000, "default: persist_window_ms defaults to 12000");
 	SK_CHECK_EQ(cfg.callinfo_policy, SK_CALLINFO_REGISTERED,
-		    "DESIGN.md: callinfo_policy defaults to registered");
+		    "default: callinfo_policy defaults to registered");
 	SK_CHECK_EQ(cfg.sip_detect, SK_SIP_DETECT_PORTS, "sip_detect defaults to ports");
-	SK_CHECK(sk_config_is_sip_port(&cfg, 5060), "DESIGN.md: sip_ports defaults to 5060");
+	SK_CHECK(sk_config_is_sip_port(&cfg, 5060), "default: sip_ports defaults to 5060");
 	SK_CHECK_EQ(count_sip_ports(&cfg), 1, "default sip_ports is 5060 only");
 	SK_CHECK_EQ(cfg.n_access_prefixes, 0, "no access prefixes by default");
 	SK_CHECK(cfg.control_socket[0] == '/', "default control_socket is absolute ('%s')",
