@@ -441,9 +441,9 @@ static enum sk_sip_err parse_header(const char *buf, enum sk_sip_hdr_id id, cons
 	case SK_HDR_CALL_INFO: {
 		/*
 		 * Fail open (docs/OVERVIEW.md 3): a malformed Call-Info line
-		 * is left alone and counted. None of its values is recorded (nothing can then remove part of
-		 * it), it takes no callinfo_line[] slot and sets no overflow bit;
-		 * it stays in hdrs[] like any recognised line.
+		 * is left alone and counted. None of its values is recorded (nothing can then
+		 * remove part of it), it takes no callinfo_line[] slot and sets no overflow bit; it
+		 * stays in hdrs[] like any recognised line.
 		 */
 		uint8_t n0 = m->n_callinfo, ovf0 = m->overflow;
 		uint8_t line = m->n_callinfo_lines < SK_SIP_MAX_CALLINFO_LINES ? m->n_callinfo_lines
