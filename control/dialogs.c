@@ -15,6 +15,7 @@
  * another user's dialog declaring it later gets no flow for that media line
  * (docs/PERSISTENCY.md, "Who may claim a media address").
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -73,7 +74,6 @@ static void retire(struct sk_session *s, uint32_t *flow)
 	if (*flow == SK_NO_INDEX)
 		return;
 	sk_flow_retire(&s->tw, *flow);
-	s->flows_published--;
 	*flow = SK_NO_INDEX;
 }
 
@@ -111,6 +111,7 @@ static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, in
 	uint32_t *slot = &dg->flow[media][kind];
 	struct sk_flow *f;
 	uint32_t idx;
+	int rc;
 
 	if (*slot != SK_NO_INDEX) {
 		f = &s->tw.t.flow[*slot];
@@ -132,14 +133,15 @@ static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, in
 	f->user = dg->user;
 	f->dialog = d;
 	f->kind = (uint8_t)kind;
-	f->media_index = (uint8_t)media;
 	sk_flow_set_move(&s->tw, idx, s->tw.t.user[dg->user].move);
-	if (sk_flow_publish(&s->tw, idx) < 0) { /* the slot went back */
+	rc = sk_flow_publish(&s->tw, idx);
+	if (rc < 0) { /* the slot went back */
+		if (rc == -EEXIST)
+			sk_session_count(s, SK_CCTR_flow_keys_refused);
 		sk_session_count(s, SK_CCTR_streams_refused);
 		return;
 	}
 	*slot = idx;
-	s->flows_published++;
 }
 
 /*
@@ -461,7 +463,7 @@ static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *e
 	s->n_free_dialogs--;
 	if (d >= s->dialogs_hwm)
 		s->dialogs_hwm = d + 1;
-	s->dialogs_in_use++;
+	sk_gauge_add(&s->dialogs_in_use, 1);
 	dg->in_use = true;
 	dg->state = SK_DIALOG_EARLY;
 	dg->caller_side = ev->side;
@@ -518,7 +520,7 @@ void sk_dialog_free(struct sk_session *s, uint32_t d)
 	u->n_dialogs--;
 	rte_hash_del_key(s->dialog_index, &dg->key);
 	dg->in_use = false;
-	s->dialogs_in_use--;
+	sk_gauge_add(&s->dialogs_in_use, -1);
 	s->free_dialogs[s->n_free_dialogs++] = d;
 	sk_session_count(s, SK_CCTR_dialogs_ended);
 	sk_user_maybe_free(s, dg->user);

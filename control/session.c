@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Users and registrations (docs/OVERVIEW.md 1: registrations), and event dispatch. */
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,15 +25,6 @@
 void sk_session_count(struct sk_session *s, enum sk_control_counter c)
 {
 	sk_ctr_add(&s->ctr[c], 1);
-}
-
-const char *sk_addr_key_str(const struct sk_addr_key *k, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, k->addr, a, sizeof(a));
-	snprintf(buf, len, k->family == 4 ? "%s:%u" : "[%s]:%u", a, ntohs(k->port));
-	return buf;
 }
 
 static struct rte_hash *control_hash(const char *name, uint32_t entries, uint32_t key_len)
@@ -167,8 +156,8 @@ static uint32_t user_create(struct sk_session *s, const struct sk_user_key *key)
 	u->in_use = true;
 	u->key = *key;
 	u->first_dialog = SK_NO_INDEX;
-	memset(&s->tw.t.user[idx], 0, sizeof(s->tw.t.user[idx]));
-	s->users_in_use++;
+	sk_user_reset(&s->tw, idx);
+	sk_gauge_add(&s->users_in_use, 1);
 	return idx;
 }
 
@@ -239,7 +228,7 @@ void sk_user_maybe_free(struct sk_session *s, uint32_t idx)
 	sk_user_set_move(&s->tw, idx, NULL);
 	rte_hash_del_key(s->user_index, &u->key);
 	u->in_use = false;
-	s->users_in_use--;
+	sk_gauge_add(&s->users_in_use, -1);
 	/*
 	 * Workers reach a user only through its contacts and flows, both gone now;
 	 * a worker still holding the index reads a zeroed slot until the next
@@ -254,8 +243,7 @@ void sk_user_unregister(struct sk_session *s, uint32_t idx)
 
 	u->registered = false;
 	u->n_bindings = 0;
-	__atomic_store_n(&s->tw.t.user[idx].registered, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->tw.t.user[idx].callinfo_ok, 0, __ATOMIC_RELEASE);
+	sk_user_set_callinfo(&s->tw, idx, false);
 	sk_user_maybe_free(s, idx);
 }
 
@@ -540,9 +528,7 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		sk_addr_key_set(&k, c->family, c->addr, c->port);
 		user_add_contact(s, idx, &k, true);
 	}
-	__atomic_store_n(&s->tw.t.user[idx].callinfo_ok,
-			 (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) ? 1 : 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->tw.t.user[idx].registered, 1, __ATOMIC_RELEASE);
+	sk_user_set_callinfo(&s->tw, idx, (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) != 0);
 }
 
 static void register_response(struct sk_session *s, const struct sk_sip_event *ev)

@@ -174,7 +174,7 @@ struct sk_session {
 	struct sk_user *users; /* max_users, same index as tw.t.user */
 	uint32_t *free_users;
 	uint32_t n_free_users;
-	uint32_t users_in_use;
+	uint32_t users_in_use;	     /* a gauge the telemetry thread reads: sk_gauge_add */
 	struct rte_hash *user_index; /* sk_user_key -> user */
 	struct sk_pending *pending;  /* max_pending_registers */
 	uint32_t *free_pending;
@@ -185,8 +185,7 @@ struct sk_session {
 	struct sk_dialog *dialogs;		 /* max_dialogs */
 	uint32_t *free_dialogs;
 	uint32_t n_free_dialogs;
-	uint32_t dialogs_in_use;
-	uint32_t flows_published;
+	uint32_t dialogs_in_use;       /* a gauge, like users_in_use */
 	struct rte_hash *dialog_index; /* sk_dialog_key -> dialog */
 	/*
 	 * Access media addresses declared by live dialogs (dialogs.c, "claims"):
@@ -248,8 +247,5 @@ int sk_session_json_user(struct sk_session *s, struct sk_json *j, const char *ao
 int sk_session_json_calls(struct sk_session *s, struct sk_json *j, uint32_t limit, sk_time_ns now);
 /* Drop every instance of AOR with its calls; returns how many. */
 int sk_session_flush_user(struct sk_session *s, const char *aor);
-
-/* Render an address key as text ("1.2.3.4:5060", "[2001:db8::1]:5060"). */
-const char *sk_addr_key_str(const struct sk_addr_key *k, char *buf, size_t len);
 
 #endif /* SK_SESSION_H */

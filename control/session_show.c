@@ -152,7 +152,7 @@ int sk_session_json_calls(struct sk_session *s, struct sk_json *j, uint32_t limi
 	unsigned int i;
 
 	sk_json_u64(j, "dialogs_active", s->dialogs_in_use);
-	sk_json_u64(j, "streams_active", s->flows_published);
+	sk_json_u64(j, "streams_active", s->tw.flows_published);
 	sk_json_arr_begin(j, "calls");
 	for (d = 0; d < s->dialogs_hwm && n < limit; d++) {
 		const struct sk_dialog *dg = &s->dialogs[d];

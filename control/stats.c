@@ -108,7 +108,7 @@ void sk_stats_json_members(const struct sk_app *app, struct sk_json *j)
 	sk_json_u64(j, "dialogs_active",
 		    __atomic_load_n(&app->session.dialogs_in_use, __ATOMIC_RELAXED));
 	sk_json_u64(j, "streams_active",
-		    __atomic_load_n(&app->session.flows_published, __ATOMIC_RELAXED));
+		    __atomic_load_n(&app->session.tw.flows_published, __ATOMIC_RELAXED));
 	sk_json_obj_end(j);
 	sk_json_obj_begin(j, "sip_parse_error_reasons");
 	for (c = 0; c < SK_SIP_ERR_COUNT; c++) {

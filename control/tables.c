@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* The tables library: the writer (tables.h) and the key helpers of sk_tables.h. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "sk_counters.h"
 #include "sk_log.h"
 #include "tables.h"
 
@@ -250,21 +254,21 @@ int sk_flow_publish(struct sk_tables_writer *tw, uint32_t idx)
 	/* A key another flow owns stays with it: a new call never steals live media. */
 	if (sk_flow_lookup(&tw->t, &f->access, &core) != SK_NO_INDEX ||
 	    sk_flow_lookup(&tw->t, &f->core, &core) != SK_NO_INDEX) {
-		tw->flow_keys_refused++;
 		tw->free_flows[tw->n_free_flows++] = idx;
-		return -1;
+		return -EEXIST;
 	}
 	if (ftab_add(tw, &f->access, idx) < 0) {
 		/* Nothing was visible: the slot goes straight back. */
 		tw->free_flows[tw->n_free_flows++] = idx;
-		return -1;
+		return -ENOSPC;
 	}
 	if (ftab_add(tw, &f->core, idx | SK_FTAB_CORE_REF) < 0) {
 		/* A worker may have found the flow by its access key meanwhile. */
 		ftab_del(tw, &f->access, idx);
 		defer(tw, DQ_FLOW_SLOT, idx);
-		return -1;
+		return -ENOSPC;
 	}
+	sk_gauge_add(&tw->flows_published, 1);
 	return 0;
 }
 
@@ -275,6 +279,7 @@ void sk_flow_retire(struct sk_tables_writer *tw, uint32_t idx)
 	ftab_del(tw, &f->access, idx);
 	ftab_del(tw, &f->core, idx | SK_FTAB_CORE_REF);
 	defer(tw, DQ_FLOW_SLOT, idx);
+	sk_gauge_add(&tw->flows_published, -1);
 }
 
 int sk_contact_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref)
@@ -305,6 +310,16 @@ void sk_flow_set_move(struct sk_tables_writer *tw, uint32_t idx, const struct sk
 	rte_seqcount_write_end(&f->mv_seq);
 }
 
+void sk_user_reset(struct sk_tables_writer *tw, uint32_t user)
+{
+	memset(&tw->t.user[user], 0, sizeof(tw->t.user[user]));
+}
+
+void sk_user_set_callinfo(struct sk_tables_writer *tw, uint32_t user, bool ok)
+{
+	__atomic_store_n(&tw->t.user[user].callinfo_ok, ok ? 1 : 0, __ATOMIC_RELEASE);
+}
+
 int sk_user_set_move(struct sk_tables_writer *tw, uint32_t user, const struct sk_move *mv)
 {
 	struct sk_user_rt *u = &tw->t.user[user];
@@ -333,7 +348,11 @@ void sk_tables_reclaim(struct sk_tables_writer *tw)
 	rte_rcu_qsbr_dq_reclaim(tw->dq, UINT32_MAX, &freed, &pending, &avail);
 }
 
-uint32_t sk_flows_in_use(const struct sk_tables_writer *tw)
+const char *sk_addr_key_str(const struct sk_addr_key *k, char *buf, size_t len)
 {
-	return tw->t.max_flows - tw->n_free_flows;
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, k->addr, a, sizeof(a));
+	snprintf(buf, len, k->family == 4 ? "%s:%u" : "[%s]:%u", a, ntohs(k->port));
+	return buf;
 }

@@ -17,7 +17,8 @@ struct sk_tables_writer {
 	uint32_t *free_moves;
 	uint32_t n_free_moves;
 	struct rte_rcu_qsbr_dq *dq;
-	uint64_t flow_keys_refused; /* a key already owned by another flow */
+	/* Flows published (streams_active): a gauge other threads read with an atomic load. */
+	uint32_t flows_published;
 };
 
 int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
@@ -28,8 +29,9 @@ void sk_tables_destroy(struct sk_tables_writer *tw);
 uint32_t sk_flow_alloc(struct sk_tables_writer *tw);
 /*
  * Make a filled flow visible to workers through its access and core keys.
- * -1: a key is taken by another flow, or both its buckets are full; the slot
- * is then given back (after a grace period if a worker may have seen it).
+ * -EEXIST: a key is taken by another flow; -ENOSPC: both buckets of a key are
+ * full. The slot is then given back (after a grace period if a worker may
+ * have seen it).
  */
 int sk_flow_publish(struct sk_tables_writer *tw, uint32_t idx);
 /* Remove a published flow's keys; its slot is reused after a grace period. */
@@ -42,6 +44,12 @@ void sk_flow_retire(struct sk_tables_writer *tw, uint32_t idx);
 int sk_contact_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref);
 void sk_contact_del(struct sk_tables_writer *tw, const struct sk_addr_key *k);
 
+/* USER's slot starts empty: not moved, no Call-Info. */
+void sk_user_reset(struct sk_tables_writer *tw, uint32_t user);
+
+/* Does USER's committed registration carry X-cisco-callinfo (struct sk_user_rt)? */
+void sk_user_set_callinfo(struct sk_tables_writer *tw, uint32_t user, bool ok);
+
 /* Publish a new handover record for USER (copied); the old one is freed after a grace period. */
 int sk_user_set_move(struct sk_tables_writer *tw, uint32_t user, const struct sk_move *mv);
 
@@ -50,7 +58,5 @@ void sk_flow_set_move(struct sk_tables_writer *tw, uint32_t idx, const struct sk
 
 /* Free what no worker can still see. Called every control tick. */
 void sk_tables_reclaim(struct sk_tables_writer *tw);
-
-uint32_t sk_flows_in_use(const struct sk_tables_writer *tw);
 
 #endif /* SK_CONTROL_TABLES_H */

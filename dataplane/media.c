@@ -21,7 +21,6 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
-#include <rte_prefetch.h>
 
 #include "sk_rewrite.h"
 #include "worker_internal.h"
@@ -71,8 +70,7 @@ static inline bool from_moved_ip(const struct sk_move *mv, const struct sk_pkt_m
 	       memcmp(mv->addr, meta->src, meta->ip_version == 4 ? 4 : 16) == 0;
 }
 
-static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
-		     const struct sk_media_pre *pre)
+static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta, uint32_t pre)
 {
 	struct sk_move mv_copy;
 	const struct sk_tables *t = w->tables;
@@ -82,8 +80,8 @@ static bool downlink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 	uint32_t idx;
 	uint16_t port;
 
-	if (pre != NULL && pre->done) {
-		idx = pre->idx;
+	if (pre != SK_FLOW_NOT_LOOKED_UP) {
+		idx = pre;
 	} else {
 		sk_addr_key_set(&key, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
 		idx = sk_flow_by_access(t, &key);
@@ -222,16 +220,16 @@ static bool uplink_moved(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta
 	return true;
 }
 
-static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta,
-		   const struct sk_media_pre *pre, sk_time_ns now)
+static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta, uint32_t pre,
+		   sk_time_ns now)
 {
 	const struct sk_tables *t = w->tables;
 	struct sk_addr_key key;
 	struct sk_flow *flow;
 	uint32_t idx;
 
-	if (pre != NULL && pre->done) {
-		idx = pre->idx;
+	if (pre != SK_FLOW_NOT_LOOKED_UP) {
+		idx = pre;
 	} else {
 		sk_addr_key_set(&key, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
 		idx = sk_flow_by_access(t, &key);
@@ -253,42 +251,8 @@ static bool uplink(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *meta
 	return uplink_at_sdp_address(flow, frame, meta, now);
 }
 
-void sk_media_lookup_finish(const struct sk_worker *w, const struct sk_media_burst *mb,
-			    struct sk_media_pre *pre)
-{
-	const struct sk_tables *t = w->tables;
-	uint32_t ref[SK_BURST];
-	unsigned int i, j;
-
-	/* The first signature match; fetch that flow's first line. */
-	for (i = 0; i < mb->n; i++) {
-		const struct sk_ftab_bucket *bk = &t->by_access.b[mb->pos[i].b1];
-
-		ref[i] = SK_FTAB_NONE;
-		for (j = 0; j < SK_FTAB_WAYS; j++) {
-			uint64_t e = __atomic_load_n(&bk->e[j], __ATOMIC_ACQUIRE);
-
-			if (e != 0 && (uint32_t)(e >> 32) == mb->pos[i].sig) {
-				ref[i] = (uint32_t)e;
-				rte_prefetch0(&t->flow[ref[i]]);
-				break;
-			}
-		}
-	}
-	/* Confirm against the flow's key (else the full lookup). */
-	for (i = 0; i < mb->n; i++) {
-		struct sk_media_pre *p = &pre[mb->at[i]];
-		uint32_t r = ref[i];
-
-		if (r == SK_FTAB_NONE || !sk_ftab_ref_is(t, r, &mb->keys[i]))
-			r = sk_ftab_lookup(t, &t->by_access, &mb->pos[i], &mb->keys[i]);
-		p->done = 1;
-		p->idx = r == SK_FTAB_NONE ? SK_NO_INDEX : r;
-	}
-}
-
 bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
-		     struct sk_pkt_meta *meta, const struct sk_media_pre *pre, sk_time_ns now)
+		     struct sk_pkt_meta *meta, uint32_t pre, sk_time_ns now)
 {
 	if (w->tables == NULL)
 		return false;

@@ -65,12 +65,13 @@ static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, boo
  * frames received, once each: a reassembled datagram (COUNT false) was
  * already counted fragment by fragment.
  */
-static __rte_always_inline enum sk_verdict
-dispatch(struct sk_worker *w, enum sk_side from, uint8_t *frame, uint32_t *len,
-	 struct sk_pkt_meta *meta, const struct sk_media_pre *pre, bool count, sk_time_ns now)
+static __rte_always_inline enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from,
+						    uint8_t *frame, uint32_t *len,
+						    struct sk_pkt_meta *meta, uint32_t pre,
+						    bool count, sk_time_ns now)
 {
 	/* A frame looked up as media was already found not to be on a SIP port. */
-	bool sip = meta->cls == SK_PKT_UDP && (pre == NULL || !pre->done) && is_sip(w, meta);
+	bool sip = meta->cls == SK_PKT_UDP && pre == SK_FLOW_NOT_LOOKED_UP && is_sip(w, meta);
 
 	if (count)
 		count_class(w, meta, sip);
@@ -134,7 +135,7 @@ static __rte_noinline void handle_multiseg(struct sk_worker *w, enum sk_side fro
 		enum sk_verdict v;
 
 		sk_pkt_parse(flat, len, &meta);
-		v = dispatch(w, from, flat, &len, &meta, NULL, true, now);
+		v = dispatch(w, from, flat, &len, &meta, SK_FLOW_NOT_LOOKED_UP, true, now);
 		if (v == SK_DROP) {
 			rte_pktmbuf_free(m);
 			return;
@@ -175,7 +176,7 @@ static __rte_noinline void handle_fragment(struct sk_worker *w, enum sk_side fro
 	len = sk_frag_flatten(d, flat);
 	sk_pkt_parse(flat, len, &dmeta);
 	/* The fragments were counted as such: the datagram is not counted again. */
-	v = dispatch(w, from, flat, &len, &dmeta, NULL, false, now);
+	v = dispatch(w, from, flat, &len, &dmeta, SK_FLOW_NOT_LOOKED_UP, false, now);
 	sk_frag_done(w, d, v, flat, len, q);
 }
 
@@ -184,7 +185,7 @@ static __rte_noinline void handle_fragment(struct sk_worker *w, enum sk_side fro
  * ends with the frame (or what became of it) on Q, or a counter.
  */
 static inline void handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
-			  struct sk_pkt_meta *meta, const struct sk_media_pre *pre, sk_time_ns now,
+			  struct sk_pkt_meta *meta, uint32_t pre, sk_time_ns now,
 			  struct sk_out_q *q)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
@@ -218,8 +219,8 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 {
 	struct sk_out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
 	struct sk_pkt_meta meta[SK_BURST];
-	struct sk_media_pre pre[SK_BURST];
-	struct sk_media_burst mb;
+	uint32_t pre[SK_BURST];
+	struct sk_flow_burst fb;
 	uint16_t i, base, chunk;
 
 	/* Fragments held too long leave first: they came before this burst. */
@@ -230,20 +231,20 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 		for (i = 0; i < chunk; i++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[base + i], void *));
 		/* Parse the burst first, so that its table lookups go together. */
-		mb.n = 0;
+		fb.n = 0;
 		for (i = 0; i < chunk; i++) {
 			struct rte_mbuf *m = pkts[base + i];
 
 			sk_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
 				     &meta[i]);
-			pre[i].done = 0;
+			pre[i] = SK_FLOW_NOT_LOOKED_UP;
 			if (m->nb_segs == 1 && meta[i].cls == SK_PKT_UDP && !is_sip(w, &meta[i]))
-				sk_media_lookup_start(w, from, &meta[i], i, &mb);
+				sk_media_lookup_start(w, from, &meta[i], i, &fb);
 		}
-		if (mb.n != 0)
-			sk_media_lookup_finish(w, &mb, pre);
+		if (fb.n != 0)
+			sk_flow_burst_finish(w->tables, &fb, pre);
 		for (i = 0; i < chunk; i++)
-			handle(w, from, pkts[base + i], &meta[i], &pre[i], now, &q);
+			handle(w, from, pkts[base + i], &meta[i], pre[i], now, &q);
 	}
 	return q.n;
 }

@@ -6,7 +6,6 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 #include "sk_pkt.h"
 #include "sk_tables.h"
@@ -32,60 +31,32 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
 
 /*
  * The first table lookup of a media frame, an access key (downlink: its
- * destination; uplink: its source), done for a whole burst at once:
- * sk_media_lookup_start as each frame is parsed, sk_media_lookup_finish once
- * the burst is.
- */
-struct sk_media_pre {
-	uint32_t idx; /* the flow with that access key, or SK_NO_INDEX */
-	uint8_t done; /* 0: not looked up, the handler looks up itself */
-};
-
-/* The lookups of one burst in flight. */
-struct sk_media_burst {
-	struct sk_addr_key keys[SK_BURST];
-	struct sk_ftab_pos pos[SK_BURST];
-	uint16_t at[SK_BURST]; /* the frame each key came from */
-	uint16_t n;
-};
-
-/*
- * Frame AT of the burst, parsed into META, is media: hash its key and fetch
- * its bucket now, so that the misses of a whole burst are in flight together
- * (and overlap the parsing of the frames after it).
+ * destination; uplink: its source), done for a whole burst at once
+ * (sk_flow_burst_add, sk_flow_burst_finish in sk_tables.h): frame AT of the
+ * burst, parsed into META, is media.
  */
 static inline void sk_media_lookup_start(const struct sk_worker *w, enum sk_side from,
 					 const struct sk_pkt_meta *meta, uint16_t at,
-					 struct sk_media_burst *mb)
+					 struct sk_flow_burst *fb)
 {
-	const struct sk_tables *t = w->tables;
-	struct sk_addr_key *k = &mb->keys[mb->n];
-
-	if (t == NULL)
+	RTE_BUILD_BUG_ON(SK_BURST > SK_FLOW_BURST);
+	if (w->tables == NULL)
 		return;
 	if (from == SK_SIDE_CORE)
-		sk_addr_key_set(k, meta->ip_version, meta->dst, rte_cpu_to_be_16(meta->dport));
+		sk_flow_burst_add(w->tables, fb, meta->ip_version, meta->dst,
+				  rte_cpu_to_be_16(meta->dport), at);
 	else
-		sk_addr_key_set(k, meta->ip_version, meta->src, rte_cpu_to_be_16(meta->sport));
-	sk_ftab_hash(&t->by_access, k, &mb->pos[mb->n]);
-	rte_prefetch0(&t->by_access.b[mb->pos[mb->n].b1]);
-	mb->at[mb->n++] = at;
+		sk_flow_burst_add(w->tables, fb, meta->ip_version, meta->src,
+				  rte_cpu_to_be_16(meta->sport), at);
 }
 
 /*
- * Finish the lookups MB started: the first signature match of each key, its
- * flow's first line fetched, then confirmed on the flow's key. Fills PRE for
- * the frames MB holds (the caller cleared done for the others).
- */
-void sk_media_lookup_finish(const struct sk_worker *w, const struct sk_media_burst *mb,
-			    struct sk_media_pre *pre);
-
-/*
  * A UDP frame that is not SIP: RTP/RTCP lookup, latching and rewriting
- * (media.c). PRE: its sk_media_lookup_finish result, or NULL.
+ * (media.c). PRE: the flow its access key found (sk_flow_burst_finish), or
+ * SK_FLOW_NOT_LOOKED_UP.
  */
 bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
-		     struct sk_pkt_meta *meta, const struct sk_media_pre *pre, sk_time_ns now);
+		     struct sk_pkt_meta *meta, uint32_t pre, sk_time_ns now);
 
 /*
  * A UDP frame on a SIP port: parse, tell the control thread, redirect, apply

@@ -116,6 +116,7 @@ enum sk_worker_counter {
 				      "max_early_dialogs_per_user dialogs without a 2xx")          \
 	X(dialogs_unowned, "INVITEs whose access side is no registered user: not tracked")         \
 	X(streams_refused, "media flows not tracked: stream table full or address in use")         \
+	X(flow_keys_refused, "media flows not tracked: an address of theirs is a live flow's")     \
 	X(streams_taken_from_ended, "media flows of an ended (lingering) call retired because a "  \
 				    "new call uses the same address")                              \
 	X(streams_foreign_address, "media not tracked: the access SDP address is not an address "  \
@@ -137,6 +138,12 @@ extern const char *const sk_worker_counter_names[SK_WCTR_COUNT];
 static inline void sk_ctr_add(uint64_t *c, uint64_t n)
 {
 	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+/* A gauge with one writer that other threads read with an atomic load. */
+static inline void sk_gauge_add(uint32_t *g, int32_t n)
+{
+	__atomic_store_n(g, *g + (uint32_t)n, __ATOMIC_RELAXED);
 }
 
 static inline uint64_t sk_ctr_read(const uint64_t *c)

@@ -44,6 +44,7 @@
 #include <rte_common.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 #include <rte_seqcount.h>
 #include <rte_rcu_qsbr.h>
 
@@ -90,12 +91,11 @@ struct sk_flow {
 	uint32_t latch; /* written by workers: SK_LATCH(generation, port) for that move */
 	uint8_t mv_family;
 	uint8_t kind; /* enum sk_flow_kind */
-	uint8_t media_index;
-	uint8_t pad;
+	uint8_t pad[2];
 	uint32_t mv_generation;
 	uint8_t mv_addr[16];
 	uint32_t user;	 /* index into the user slots */
-	uint32_t dialog; /* control-thread dialog index (for show calls) */
+	uint32_t dialog; /* the control thread's dialog index: whose key this is */
 	/* Second line: the core side (uplink). */
 	struct sk_addr_key core; /* set before publication, constant afterwards */
 	/* Written by workers (atomics). */
@@ -185,7 +185,6 @@ struct sk_move {
 struct sk_user_rt {
 	const struct sk_move *move; /* NULL until a handover; atomic load/store */
 	uint8_t callinfo_ok;	    /* committed registration carries X-cisco-callinfo */
-	uint8_t registered;	    /* has a committed registration */
 } __rte_cache_aligned;
 
 /*
@@ -256,6 +255,9 @@ static inline void sk_addr_key_set(struct sk_addr_key *k, int family, const uint
 #endif
 }
 
+/* "IP:port" or "[IPv6]:port" of K, in BUF (LEN bytes); returns BUF. */
+const char *sk_addr_key_str(const struct sk_addr_key *k, char *buf, size_t len);
+
 static inline bool sk_addr_key_eq(const struct sk_addr_key *a, const struct sk_addr_key *b)
 {
 	uint64_t x[3], y[3];
@@ -275,19 +277,36 @@ static inline bool sk_ftab_ref_is(const struct sk_tables *t, uint32_t ref,
 	return sk_addr_key_eq((ref & SK_FTAB_CORE_REF) ? &f->core : &f->access, k);
 }
 
+/*
+ * The first entry of BK from way I on whose signature is SIG: its way, its
+ * flow reference in *REF; SK_FTAB_WAYS when there is none.
+ */
+static inline unsigned int sk_ftab_scan(const struct sk_ftab_bucket *bk, uint32_t sig,
+					unsigned int i, uint32_t *ref)
+{
+	for (; i < SK_FTAB_WAYS; i++) {
+		uint64_t e = __atomic_load_n(&bk->e[i], __ATOMIC_ACQUIRE);
+
+		if (e != 0 && (uint32_t)(e >> 32) == sig) {
+			*ref = (uint32_t)e;
+			return i;
+		}
+	}
+	return SK_FTAB_WAYS;
+}
+
 /* K (found at P) in bucket B of FT: its flow reference, or SK_FTAB_NONE. */
 static inline uint32_t sk_ftab_find(const struct sk_tables *t, const struct sk_ftab *ft, uint32_t b,
 				    const struct sk_ftab_pos *p, const struct sk_addr_key *k)
 {
 	const struct sk_ftab_bucket *bk = &ft->b[b];
+	uint32_t ref = SK_FTAB_NONE;
 	unsigned int i;
 
-	for (i = 0; i < SK_FTAB_WAYS; i++) {
-		uint64_t e = __atomic_load_n(&bk->e[i], __ATOMIC_ACQUIRE);
-
-		if (e != 0 && (uint32_t)(e >> 32) == p->sig && sk_ftab_ref_is(t, (uint32_t)e, k))
-			return (uint32_t)e;
-	}
+	for (i = sk_ftab_scan(bk, p->sig, 0, &ref); i < SK_FTAB_WAYS;
+	     i = sk_ftab_scan(bk, p->sig, i + 1, &ref))
+		if (sk_ftab_ref_is(t, ref, k))
+			return ref;
 	return SK_FTAB_NONE;
 }
 
@@ -322,6 +341,61 @@ static inline uint32_t sk_flow_by_core(const struct sk_tables *t, const struct s
 	sk_ftab_hash(&t->by_core, k, &p);
 	ref = sk_ftab_lookup(t, &t->by_core, &p, k);
 	return ref == SK_FTAB_NONE ? SK_NO_INDEX : ref & ~SK_FTAB_CORE_REF;
+}
+
+/*
+ * Access-key lookups of a burst of frames, started frame by frame
+ * (sk_flow_burst_add, as each frame is parsed: its bucket is fetched then, so
+ * that the misses of a whole burst are in flight together) and finished
+ * together (sk_flow_burst_finish).
+ */
+#define SK_FLOW_BURST 32
+#define SK_FLOW_NOT_LOOKED_UP (UINT32_MAX - 1) /* sk_flow_burst_finish did not fill it */
+
+struct sk_flow_burst {
+	struct sk_addr_key keys[SK_FLOW_BURST];
+	struct sk_ftab_pos pos[SK_FLOW_BURST];
+	uint16_t at[SK_FLOW_BURST]; /* where the caller wants each result */
+	uint16_t n;
+};
+
+/* Look up access key (FAMILY, ADDR, PORT_BE) in FB; its result goes to AT (< SK_FLOW_BURST). */
+static inline void sk_flow_burst_add(const struct sk_tables *t, struct sk_flow_burst *fb,
+				     int family, const uint8_t *addr, uint16_t port_be, uint16_t at)
+{
+	struct sk_addr_key *k = &fb->keys[fb->n];
+
+	sk_addr_key_set(k, family, addr, port_be);
+	sk_ftab_hash(&t->by_access, k, &fb->pos[fb->n]);
+	rte_prefetch0(&t->by_access.b[fb->pos[fb->n].b1]);
+	fb->at[fb->n++] = at;
+}
+
+/*
+ * Finish the lookups FB started: the first signature match of each key, its
+ * flow's first line fetched, then confirmed on the flow's key (else the full
+ * lookup). IDX[at] becomes the flow of the key added with AT, or SK_NO_INDEX;
+ * the other entries of IDX are left alone.
+ */
+static inline void sk_flow_burst_finish(const struct sk_tables *t, const struct sk_flow_burst *fb,
+					uint32_t *idx)
+{
+	uint32_t ref[SK_FLOW_BURST];
+	unsigned int i;
+
+	for (i = 0; i < fb->n; i++) {
+		ref[i] = SK_FTAB_NONE;
+		if (sk_ftab_scan(&t->by_access.b[fb->pos[i].b1], fb->pos[i].sig, 0, &ref[i]) <
+		    SK_FTAB_WAYS)
+			rte_prefetch0(&t->flow[ref[i]]);
+	}
+	for (i = 0; i < fb->n; i++) {
+		uint32_t r = ref[i];
+
+		if (r == SK_FTAB_NONE || !sk_ftab_ref_is(t, r, &fb->keys[i]))
+			r = sk_ftab_lookup(t, &t->by_access, &fb->pos[i], &fb->keys[i]);
+		idx[fb->at[i]] = r == SK_FTAB_NONE ? SK_NO_INDEX : r;
+	}
 }
 
 /* Flow index for a key of either side, or SK_NO_INDEX; *core_key tells which side. */

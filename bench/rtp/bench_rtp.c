@@ -382,7 +382,7 @@ static int populate(const struct opts *o)
 
 	printf("session: %u users, %u dialogs, %u flows published (streams_active), "
 	       "built in %.2f s\n",
-	       app.session.users_in_use, app.session.dialogs_in_use, app.session.flows_published,
+	       app.session.users_in_use, app.session.dialogs_in_use, app.session.tw.flows_published,
 	       (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
 	printf("session: registrations_committed %" PRIu64 ", dialogs_created %" PRIu64
 	       ", handovers_committed %" PRIu64 ", streams_refused %" PRIu64
@@ -403,7 +403,7 @@ static int populate(const struct opts *o)
 	CHECK(cctr(SK_CCTR_streams_refused) == 0);
 	CHECK(app.session.users_in_use == o->streams);
 	CHECK(app.session.dialogs_in_use == o->streams);
-	CHECK(app.session.flows_published == flows_per_stream * o->streams);
+	CHECK(app.session.tw.flows_published == flows_per_stream * o->streams);
 #undef CHECK
 	return bad ? -1 : 0;
 }

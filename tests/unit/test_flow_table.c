@@ -11,6 +11,7 @@
  *   test_flow_table failed_publish  a reader racing a publish whose core key
  *                                   does not fit (see test_failed_publish)
  */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -132,6 +133,12 @@ static uint32_t flow_add(struct sk_tables_writer *tw, const struct sk_addr_key *
 	return idx;
 }
 
+/* Flow slots not free: published, or retired and not yet reclaimed. */
+static uint32_t slots_held(const struct sk_tables_writer *tw)
+{
+	return tw->t.max_flows - tw->n_free_flows;
+}
+
 /* Give back a slot that was never published. */
 static void flow_unalloc(struct sk_tables_writer *tw, uint32_t idx)
 {
@@ -183,8 +190,46 @@ static void test_key_layout(void)
 	SK_CHECK_EQ(ok, 2, "key layout: IPv4 and IPv6 keys are their fields, padding zero");
 }
 
-/* 1. Both keys of 2000 flows (IPv4 and IPv6) lead to their flow; absent keys to nothing. */
+/*
+ * The burst lookup (sk_flow_burst_add, sk_flow_burst_finish) of the N_FLOWS
+ * flows of test_insert_lookup (IDX: their slots): bursts of their access keys
+ * and their core keys (never an access key), every third result slot skipped.
+ */
 #define N_FLOWS 2000
+static void burst_lookups(const struct sk_tables_writer *tw, const uint32_t *idx)
+{
+	struct sk_flow_burst fb;
+	uint32_t got[SK_FLOW_BURST];
+	struct sk_addr_key k;
+	unsigned int i, j, n, ok = 0, untouched = 0, skipped = 0;
+
+	for (i = 0; i < N_FLOWS; i += n) {
+		n = RTE_MIN(N_FLOWS - i, (unsigned int)SK_FLOW_BURST);
+		fb.n = 0;
+		for (j = 0; j < n; j++) {
+			got[j] = SK_FLOW_NOT_LOOKED_UP;
+			if (j % 3 == 2) {
+				skipped++;
+				continue;
+			}
+			key_of(&k, i + j, j % 3 == 0 ? 1 : 2);
+			sk_flow_burst_add(&tw->t, &fb, k.family, k.addr, k.port, (uint16_t)j);
+		}
+		sk_flow_burst_finish(&tw->t, &fb, got);
+		for (j = 0; j < n; j++) {
+			if (j % 3 == 2)
+				untouched += got[j] == SK_FLOW_NOT_LOOKED_UP;
+			else
+				ok += got[j] == (j % 3 == 0 ? idx[i + j] : SK_NO_INDEX);
+		}
+	}
+	SK_CHECK(ok + untouched == N_FLOWS && untouched == skipped,
+		 "burst: access keys find their flow, core keys none, skipped slots untouched "
+		 "(%u of %u)",
+		 ok + untouched, N_FLOWS);
+}
+
+/* 1. Both keys of 2000 flows (IPv4 and IPv6) lead to their flow; absent keys to nothing. */
 static void test_insert_lookup(void)
 {
 	static uint32_t idx[N_FLOWS];
@@ -207,7 +252,8 @@ static void test_insert_lookup(void)
 	}
 	SK_CHECK_EQ(published, N_FLOWS, "insert: %u flows (IPv4 and IPv6 keys) published", N_FLOWS);
 	SK_CHECK(distinct, "insert: every flow has its own slot");
-	SK_CHECK_EQ(sk_flows_in_use(&tw), N_FLOWS, "insert: sk_flows_in_use counts them");
+	SK_CHECK(tw.flows_published == N_FLOWS && slots_held(&tw) == N_FLOWS,
+		 "insert: flows_published counts them, each holds a slot");
 	for (i = 0; i < N_FLOWS; i++) {
 		key_of(&a, i, 1);
 		key_of(&c, i, 2);
@@ -231,7 +277,7 @@ static void test_insert_lookup(void)
 	SK_CHECK_EQ(absent_ok, 10000 + 2 * N_FLOWS,
 		    "insert: 10000 random absent keys and %u near misses find nothing",
 		    2 * N_FLOWS);
-	SK_CHECK_EQ(tw.flow_keys_refused, 0, "insert: no key refused");
+	burst_lookups(&tw, idx);
 	sk_tables_destroy(&tw);
 }
 
@@ -263,12 +309,13 @@ static void test_duplicates(void)
 	key_of(&x, 8, 2);	     /* the IPv4 owner's core key */
 	key_of(&y, 103, 1);
 	flow_add(&tw, &y, &x, &rc4);
-	SK_CHECK(rc1 < 0, "duplicate: another flow with the owner's access key is refused");
-	SK_CHECK(rc2 < 0, "duplicate: another flow with the owner's core key is refused");
-	SK_CHECK(rc3 < 0,
+	SK_CHECK(rc1 == -EEXIST, "duplicate: another flow with the owner's access key is refused");
+	SK_CHECK(rc2 == -EEXIST, "duplicate: another flow with the owner's core key is refused");
+	SK_CHECK(rc3 == -EEXIST,
 		 "duplicate: the owner's core key as another flow's access key is refused");
-	SK_CHECK(rc4 < 0, "duplicate: an IPv4 core key taken by another flow is refused");
-	SK_CHECK_EQ(tw.flow_keys_refused, 4, "duplicate: flow_keys_refused counts the 4 refusals");
+	SK_CHECK(rc4 == -EEXIST, "duplicate: an IPv4 core key taken by another flow is refused");
+	SK_CHECK(tw.flows_published == 2 && slots_held(&tw) == 2,
+		 "duplicate: the refused flows are not counted and their slots went back");
 	SK_CHECK(finds(&tw.t, &a, owner, false) && finds(&tw.t, &c, owner, true),
 		 "duplicate: the owner still resolves by both keys");
 	key_of(&x, 8, 1);
@@ -284,7 +331,6 @@ static void test_duplicates(void)
 	i1 = flow_add(&tw, &a, &c, &rc);
 	SK_CHECK(rc == 0 && finds(&tw.t, &a, i1, false) && finds(&tw.t, &c, i1, true),
 		 "duplicate: the keys of a retired flow go to the next flow that wants them");
-	SK_CHECK_EQ(tw.flow_keys_refused, 4, "duplicate: that was not a refusal");
 	sk_tables_destroy(&tw);
 }
 
@@ -388,7 +434,7 @@ static void test_collisions(void)
 	SK_CHECK(ok == 10 && tw.t.by_access.b[t1].spill == 0 && bucket_used(&tw.t, t1) == 0,
 		 "collisions: retired, none found, bucket %u empty and its spill back to 0", t1);
 	sk_tables_reclaim(&tw); /* no reader online: the slots come back now */
-	SK_CHECK_EQ(sk_flows_in_use(&tw), 0, "collisions: every slot back");
+	SK_CHECK_EQ(slots_held(&tw), 0, "collisions: every slot back");
 
 	/* Then: keys sharing T1 and T2, core keys in neither. */
 	key_in(&tw.t, &k, &na, 1, t1, UINT32_MAX);
@@ -416,7 +462,7 @@ static void test_collisions(void)
 	key_in(&tw.t, &ak[N_COLL], &na, 1, t1, t2);
 	key_outside(&tw.t, &ck[N_COLL], &nc, 2, avoid, 2);
 	idx[N_COLL] = flow_add(&tw, &ak[N_COLL], &ck[N_COLL], &rc);
-	SK_CHECK(rc < 0 && absent(&tw.t, &ak[N_COLL]) && absent(&tw.t, &ck[N_COLL]),
+	SK_CHECK(rc == -ENOSPC && absent(&tw.t, &ak[N_COLL]) && absent(&tw.t, &ck[N_COLL]),
 		 "collisions: a 15th access key for full buckets %u/%u: publish refused, neither "
 		 "key found",
 		 t1, t2);
@@ -434,8 +480,6 @@ static void test_collisions(void)
 		 "published (its own index)",
 		 t1, t2);
 	sk_flow_retire(&tw, extra);
-	SK_CHECK_EQ(tw.flow_keys_refused, 0,
-		    "collisions: full buckets are not counted as keys owned by another flow");
 	SK_CHECK_EQ(tw.t.by_access.b[t1].spill, N_COLL - SK_FTAB_WAYS,
 		    "collisions: the refusals left the spill count alone");
 	for (i = 0, found = 0; i < N_COLL; i++)
@@ -505,9 +549,11 @@ static void test_retire_reclaim(void)
 		bad_rc |= rc;
 	}
 	SK_CHECK(bad_rc == 0, "retire: %d flows published", N_RETIRE);
-	in_use = sk_flows_in_use(&tw);
+	in_use = slots_held(&tw);
 	for (i = 0; i < N_RETIRE; i += 2)
 		sk_flow_retire(&tw, idx[i]);
+	SK_CHECK_EQ(tw.flows_published, in_use - N_RETIRE / 2,
+		    "retire: flows_published drops when a flow is retired");
 	for (i = 0; i < N_RETIRE; i++) {
 		key_of(&a, i, 1);
 		key_of(&c, i, 2);
@@ -519,11 +565,11 @@ static void test_retire_reclaim(void)
 	SK_CHECK(gone == N_RETIRE / 2 && kept == N_RETIRE / 2,
 		 "retire: the %d retired flows' keys are not found, the others' are", N_RETIRE / 2);
 	sk_tables_reclaim(&tw);
-	SK_CHECK_EQ(sk_flows_in_use(&tw), in_use,
+	SK_CHECK_EQ(slots_held(&tw), in_use,
 		    "retire: while the reader has not been quiescent, no slot comes back");
 	rte_rcu_qsbr_quiescent(tw.t.qsv, 0);
 	sk_tables_reclaim(&tw);
-	SK_CHECK_EQ(sk_flows_in_use(&tw), in_use - N_RETIRE / 2,
+	SK_CHECK_EQ(slots_held(&tw), in_use - N_RETIRE / 2,
 		    "retire: after the reader's quiescent state, reclaim gives back the %d slots",
 		    N_RETIRE / 2);
 	/* The next allocations are the retired slots. */
@@ -556,7 +602,8 @@ static void test_retire_reclaim(void)
 		sk_flow_retire(&tw, again[i]);
 	rte_rcu_qsbr_thread_offline(tw.t.qsv, 0);
 	sk_tables_reclaim(&tw);
-	SK_CHECK_EQ(sk_flows_in_use(&tw), 0, "retire: all retired, reader offline: all slots back");
+	SK_CHECK(slots_held(&tw) == 0 && tw.flows_published == 0,
+		 "retire: all retired, reader offline: all slots back");
 	rte_rcu_qsbr_thread_unregister(tw.t.qsv, 0);
 	sk_tables_destroy(&tw);
 }
@@ -814,10 +861,10 @@ static void test_stress(void)
 			}
 		}
 		sk_tables_reclaim(&s->tw);
-		SK_CHECK(ok == STRESS_PAIRS && sk_flows_in_use(&s->tw) == n_live + STRESS_STABLE,
+		SK_CHECK(ok == STRESS_PAIRS && slots_held(&s->tw) == n_live + STRESS_STABLE,
 			 "stress: afterwards the %u live flows are found, the others not, and only "
 			 "they hold slots (%u)",
-			 n_live, sk_flows_in_use(&s->tw));
+			 n_live, slots_held(&s->tw));
 	}
 	sk_tables_destroy(&s->tw);
 	free(s);
