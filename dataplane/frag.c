@@ -573,8 +573,11 @@ void sk_frag_done(struct sk_worker *w, struct sk_frag_entry *e, enum sk_verdict 
 		v = SK_FORWARD;
 	}
 	for (k = 0; k < e->n; k++) {
-		if (e->p[k].m == NULL)
+		if (e->p[k].m == NULL) {
+			/* Freed by the rewrite: the shorter message no longer reaches it. */
+			sk_count(w, SK_WCTR_frag_emptied_by_rewrite);
 			continue;
+		}
 		if (v == SK_DROP) {
 			rte_pktmbuf_free(e->p[k].m);
 			continue;

@@ -50,6 +50,8 @@ enum sk_port_counter {
 			     "than 16 pieces; their fragments forwarded unchanged")                \
 	X(frag_split_failed, "changed datagrams that could not be fragmented again: the rewrite "  \
 			     "skipped, the original fragments forwarded unchanged")                \
+	X(frag_emptied_by_rewrite, "fragments not sent because a rewrite shortened the message "   \
+				   "so much that none of its bytes were left in them")             \
 	X(frames_udp_other, "UDP frames not to or from a SIP port")                                \
 	X(frames_sip, "UDP frames to or from a SIP port")                                          \
 	X(sip_messages, "SIP messages parsed")                                                     \
