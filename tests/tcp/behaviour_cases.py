@@ -189,7 +189,7 @@ def case_callinfo_removed_header_in_second_segment(sipkeep):
     d, t = core_invite_split(c, t + 1.0, CallInfo([RCC, ICON]), lambda m: split_at(m, b"Call-Info:", -7))
     t = bye_from_phone(c, t + 1.0, d, "call-1")
     tick(s, t + 3.0)
-    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=8)
+    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=8, in_order=False)
     counters(st, callinfo_removed=1, callinfo_messages_rewritten=1, tcp_segments_held=1, tcp_held_released_unchanged=0,
              sip_messages=8, tcp_messages=8, dialogs_created=1, dialogs_ended=1, **NO_FALLBACK)
 
@@ -208,7 +208,7 @@ def case_callinfo_removed_header_spans_segment_boundary(sipkeep):
     _, t = c.send(t + 0.05, "c", sip_message("SIP/2.0 200 OK", [x for x in h[:5]]))
     t = bye_from_phone(c, t + 1.0, d, "call-1", cseq=3)
     tick(s, t + 3.0)
-    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=10)
+    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=10, in_order=False)
     counters(st, callinfo_removed=2, callinfo_messages_rewritten=2, tcp_segments_held=2, tcp_held_released_unchanged=0,
              sip_messages=10, tcp_messages=10, **NO_FALLBACK)
 
@@ -249,7 +249,7 @@ def case_callinfo_removal_then_more_messages_both_ways(sipkeep):
     _, t = c.send(t + 0.03, "s", sip_message("SIP/2.0 202 Accepted", refer[:5]))
     t = bye_from_phone(c, t + 2.0, {"from": bu, "to": pu, "ftag": "c1", "ttag": "p1"}, "call-1", cseq=2)
     tick(s, t + 3.0)
-    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=12)
+    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=12, in_order=False)
     counters(st, callinfo_removed=4, callinfo_messages_rewritten=4, sip_messages=12, tcp_messages=12,
              dialogs_created=1, dialogs_ended=1, tcp_retransmissions=0, tcp_out_of_order=0, **NO_FALLBACK)
 
@@ -280,7 +280,7 @@ def case_callinfo_rewritten_retransmission_identical(sipkeep):
     _, t = c.send(t + 0.02, "s", sip_message("ACK sip:alice@%s;transport=tcp SIP/2.0" % php, ack))
     t = bye_from_phone(c, t + 1.0, {"from": bu, "to": pu, "ftag": "c1", "ttag": "p1"}, "call-1", cseq=2)
     tick(s, t + 3.0)
-    inp, out, st, tmp = run_tcp(sipkeep, s)
+    inp, out, st, tmp = run_tcp(sipkeep, s, in_order=False)
     counters(st, tcp_retransmissions=2, tcp_retransmissions_rewritten=2, callinfo_removed=1,
              callinfo_messages_rewritten=1, sip_messages=8, tcp_messages=8, dialogs_created=1, dialogs_ended=1,
              **NO_FALLBACK)
@@ -300,7 +300,7 @@ def case_callinfo_allowed_endpoint_untouched(sipkeep):
     _, t = c.send(t + 0.03, "s", sip_message("SIP/2.0 200 OK", h[:5]))
     t = bye_from_phone(c, t + 1.0, d, "call-1", cseq=2)
     tick(s, t + 3.0)
-    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=10)
+    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=10, in_order=False)
     counters(st, callinfo_removed=0, callinfo_messages_rewritten=0, tcp_segments_held=2, registrations_committed=1,
              dialogs_created=1, sip_messages=10, tcp_messages=10, **NO_FALLBACK)
 

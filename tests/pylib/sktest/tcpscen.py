@@ -388,7 +388,7 @@ def tcp_rules(scen):
     return rule
 
 
-def compare_streams(inp, out, *rules):
+def compare_streams(inp, out, *rules, in_order=False):
     """Every input frame's expected output (the first rule that gives one: bytes, a dict of UDP
     rewrites for replay.expected_frame, or None = unchanged) against the output, direction by
     direction, in order, timestamps kept. Returns the number of frames expected changed."""
@@ -428,6 +428,15 @@ def compare_streams(inp, out, *rules):
                 a = next((x for x in range(min(len(w), len(g))) if w[x] != g[x]), None)
                 raise Failure("input frame %d differs from the model (first difference at byte %s)" % (i, a))
     print("ok   %d frames match the model direction by direction, %d changed" % (len(inp), changed))
+    if in_order:
+        # No segment held: every frame leaves at once, in the order the frames came.
+        want_keys = []
+        for k, wl in want_by.items():
+            want_keys += [(i, k) for (t, w, i) in wl]
+        want_keys = [k for i, k in sorted(want_keys)]
+        got_keys = [direction_key(raw) for t, raw in out]
+        first = next((j for j, (a, b) in enumerate(zip(want_keys, got_keys)) if a != b), None)
+        check(first is None, "every frame left in the order it came (first out of place: output frame %s)" % first)
     return changed
 
 
@@ -549,14 +558,15 @@ def tshark_tcp_check(in_path, out_path, sip_ports=(5060,), expect_sip=None):
 
 # ---- a case's run ------------------------------------------------------------------------------------
 
-def run_tcp(sipkeep, scen, conf="", rules=(), sip_ports=(5060,), expect_sip=None):
+def run_tcp(sipkeep, scen, conf="", rules=(), sip_ports=(5060,), expect_sip=None, in_order=True):
     """scen through replay mode; every output frame checked against the model (the TCP
     streams' expected bytes, then rules), tshark's view of the output against the input's.
-    Returns (inp, out, stats, tmp dir)."""
+    in_order: no segment is expected held, so the output must keep the input's order across
+    directions too (False where the contract holds segments). Returns (inp, out, stats, tmp dir)."""
     import os
     from sktest.replay import run_replay
     inp, out, st, tmp = run_replay(sipkeep, scen, conf)
-    compare_streams(inp, out, tcp_rules(scen), *rules)
+    compare_streams(inp, out, tcp_rules(scen), *rules, in_order=in_order)
     tshark_tcp_check(os.path.join(tmp, "in.pcap"), os.path.join(tmp, "out.pcap"), sip_ports, expect_sip)
     return inp, out, st, tmp
 
