@@ -562,11 +562,12 @@ def run_tcp(sipkeep, scen, conf="", rules=(), sip_ports=(5060,), expect_sip=None
     """scen through replay mode; every output frame checked against the model (the TCP
     streams' expected bytes, then rules), tshark's view of the output against the input's.
     in_order: no segment is expected held, so the output must keep the input's order across
-    directions too (False where the contract holds segments). Returns (inp, out, stats, tmp dir)."""
+    directions too (False where the contract holds segments). Returns (inp, out, stats, tmp dir);
+    stats["model_changed"] is the number of frames the model changed."""
     import os
     from sktest.replay import run_replay
     inp, out, st, tmp = run_replay(sipkeep, scen, conf)
-    compare_streams(inp, out, tcp_rules(scen), *rules, in_order=in_order)
+    st["model_changed"] = compare_streams(inp, out, tcp_rules(scen), *rules, in_order=in_order)
     tshark_tcp_check(os.path.join(tmp, "in.pcap"), os.path.join(tmp, "out.pcap"), sip_ports, expect_sip)
     return inp, out, st, tmp
 
