@@ -127,7 +127,8 @@ def cisco_register(phone_ip, phone_port, registrar_ip, user, call_id, cseq, supp
             "Reason: SIP;cause=200;text=\"cisco-alarm:25 Name=SEP00AABBCC Load=sip8845_65.14-2-1\"",
             "Expires: %d" % expires]
     body, ctype = remotecc_body(body_lines)
-    req = sip_message("REGISTER sip:%s SIP/2.0" % registrar_ip, hdrs, body, ctype)
+    req = sip_message("REGISTER sip:%s SIP/2.0" % (("[%s]" % registrar_ip) if is_v6(registrar_ip) else registrar_ip),
+                      hdrs, body, ctype)
     resp_h = [h for h in hdrs[:4]] + ["CSeq: %d REGISTER" % cseq, hdrs[8], "Expires: %d" % expires]
     resp_h[2] += ";tag=registrar"
     resp = sip_message("SIP/2.0 200 OK", resp_h)
