@@ -186,14 +186,15 @@ def case_retransmitted_segment_applied_once(sipkeep):
              tcp_messages=4, tcp_out_of_order=0, **NO_FALLBACK)
 
 
-def case_out_of_order_pair(sipkeep):
-    """The REGISTER's two segments (split inside the header block) arrive second first: the
-    second is copied and forwarded at once, the message framed when the first arrives, the
-    registration commits once."""
+def out_of_order(sipkeep, first_message):
     s = Scenario()
     c = TcpConn(s, LTE, 51000, UCM_IP, 5060)
     t = c.handshake(0.0)
-    req, resp = cisco_register(LTE, 51000, UCM_IP, "alice", "reg-alice", 1)
+    cseq = 1
+    if first_message:
+        t = tcp_register(c, t + 0.01, "alice", 1, splits=[1000])
+        cseq = 2
+    req, resp = cisco_register(LTE, 51000, UCM_IP, "alice", "reg-alice", cseq)
     base = c.put("c", req)
     c.segment(t + 0.01, "c", base + 500, length=len(req) - 500)
     c.segment(t + 0.0105, "c", base, length=500)
@@ -201,9 +202,23 @@ def case_out_of_order_pair(sipkeep):
     c.ack(t + 0.011, "s")
     _, t = c.send(t + 0.05, "s", resp)
     tick(s, t + 1.0)
-    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=2)
-    counters(st, tcp_out_of_order=1, registrations_committed=1, sip_messages=2, tcp_messages=2,
-             tcp_retransmissions=0, **NO_FALLBACK)
+    inp, out, st, tmp = run_tcp(sipkeep, s, expect_sip=2 * cseq)
+    counters(st, tcp_out_of_order=1, registrations_committed=cseq, registrations_stale_response=0,
+             sip_messages=2 * cseq, tcp_messages=2 * cseq, tcp_retransmissions=0, **NO_FALLBACK)
+
+
+def case_out_of_order_pair(sipkeep):
+    """After a first REGISTER and its 200, the refresh REGISTER's two segments (split inside the
+    header block) arrive second first: the second is copied and forwarded at once, the message
+    framed when the first arrives, the refresh commits once."""
+    out_of_order(sipkeep, True)
+
+
+def case_out_of_order_first_payload_after_syn(sipkeep):
+    """The same pair as the connection's first payload, the handshake seen: the issue picks the
+    connection up at SYN, so the segment at ISN+501 is out of order (not the stream's start) and
+    the REGISTER is framed when the segment at ISN+1 arrives."""
+    out_of_order(sipkeep, False)
 
 
 def case_lost_segment_falls_back_and_resyncs(sipkeep):
