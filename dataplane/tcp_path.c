@@ -57,7 +57,8 @@ struct sk_tcp_dir {
 	uint32_t gen; /* patches name the direction by index and generation */
 	uint8_t in_use;
 	uint8_t n_held;
-	uint8_t patched; /* some patch of this generation may be in the ring */
+	uint8_t patched;   /* some patch of this generation may be in the ring */
+	uint8_t embryonic; /* opened by SYN, no byte yet: tcp_syn_timeout_ms applies */
 	struct rte_mbuf *held[SK_TCP_HELD_PER_DIR];
 };
 
@@ -91,7 +92,7 @@ struct sk_tcp_table {
 	uint32_t n_buf_free;
 	uint32_t n_held; /* segments held, all directions */
 	uint32_t patch_next;
-	sk_time_ns idle_timeout, hole_timeout;
+	sk_time_ns idle_timeout, hole_timeout, syn_timeout;
 	struct sk_tcp_ops ops;
 	struct sk_tcp_cur cur;
 	struct sk_tcp_patch patches[SK_TCP_PATCHES];
@@ -308,6 +309,7 @@ struct sk_tcp_table *sk_tcp_table_create(struct sk_worker *w, int socket)
 	t->n_buf_free = cfg->tcp_buffers;
 	t->idle_timeout = (sk_time_ns)cfg->tcp_idle_timeout_ms * 1000000;
 	t->hole_timeout = (sk_time_ns)cfg->tcp_hole_timeout_ms * 1000000;
+	t->syn_timeout = (sk_time_ns)cfg->tcp_syn_timeout_ms * 1000000;
 	t->ops = (struct sk_tcp_ops){
 		.ctx = t,
 		.buf_get = buf_get,
@@ -389,12 +391,30 @@ static struct sk_tcp_dir *dir_find(struct sk_worker *w, struct sk_tcp_table *t,
 	d->in_use = 1;
 	d->n_held = 0;
 	d->patched = 0;
+	d->embryonic = 0;
 	d->last_seen = now;
 	sk_count(w, SK_WCTR_tcp_streams_tracked);
-	if (w->tcp_next_expiry > now + t->idle_timeout)
-		w->tcp_next_expiry = now + t->idle_timeout;
+	if (w->tcp_next_expiry > now + RTE_MIN(t->syn_timeout, t->idle_timeout))
+		w->tcp_next_expiry = now + RTE_MIN(t->syn_timeout, t->idle_timeout);
 	*index = (uint32_t)pos;
 	return d;
+}
+
+/*
+ * May this segment open a direction? One with bytes may; a SYN may while the
+ * table is less than three quarters full, so that a SYN flood cannot take
+ * the room of connections that carry SIP (and its entries go after
+ * tcp_syn_timeout_ms). Without the SYN, the direction is picked up at its
+ * first byte and framing starts at the first message start found.
+ */
+static bool may_open(const struct sk_tcp_table *t, const struct sk_pkt_meta *meta)
+{
+	if (meta->tcp_flags & RTE_TCP_RST_FLAG)
+		return false;
+	if (meta->payload_len > 0)
+		return true;
+	return (meta->tcp_flags & RTE_TCP_SYN_FLAG) &&
+	       (uint32_t)rte_hash_count(t->hash) < t->n_dirs / 4 * 3;
 }
 
 /* A retransmission gets the rewrites the original got. */
@@ -447,7 +467,7 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 	if (unlikely(t == NULL))
 		return SK_FORWARD;
 	key_set(&key, from, meta, false);
-	d = dir_find(w, t, &key, meta->payload_len > 0 && !(flags & RTE_TCP_RST_FLAG), now, &index);
+	d = dir_find(w, t, &key, may_open(t, meta), now, &index);
 	if (d == NULL) {
 		if (flags & RTE_TCP_RST_FLAG)
 			goto reset_reverse;
@@ -462,14 +482,17 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 				     .frame = frame,
 				     .now = now};
 	if (flags & RTE_TCP_SYN_FLAG) {
-		/* A new connection on the same addresses: what was known of the old one goes. */
+		/* A new connection (maybe on old addresses): its first byte starts a message. */
 		release_held(w, t, d, q, true);
 		sk_tcp_stream_close(&d->s, &t->ops);
 		d->patched = 0;
 		d->gen++;
 		seq++; /* the SYN's own sequence number carries no byte */
+		sk_tcp_stream_start(&d->s, seq);
+		d->embryonic = 1;
 	}
 	if (meta->payload_len > 0) {
+		d->embryonic = 0;
 		const char *payload = (const char *)frame + meta->payload_off;
 
 		if (d->s.seen && sk_tcp_seq_before(seq, d->s.next_seq)) {
@@ -540,7 +563,7 @@ void sk_tcp_expire(struct sk_worker *w, sk_time_ns now, struct sk_out_q *q)
 			release_held(w, t, d, q, true);
 			continue;
 		}
-		if (now - d->last_seen >= t->idle_timeout) {
+		if (now - d->last_seen >= (d->embryonic ? t->syn_timeout : t->idle_timeout)) {
 			sk_count(w, SK_WCTR_tcp_streams_expired);
 			dir_forget(w, t, d, q);
 			continue;
@@ -548,7 +571,8 @@ void sk_tcp_expire(struct sk_worker *w, sk_time_ns now, struct sk_out_q *q)
 		if (d->n_held > 0 && now - d->held_since >= t->hole_timeout)
 			release_held(w, t, d, q, true);
 		sk_tcp_stream_expire(&d->s, &t->ops, now, t->hole_timeout);
-		next = RTE_MIN(next, d->last_seen + t->idle_timeout);
+		next = RTE_MIN(next,
+			       d->last_seen + (d->embryonic ? t->syn_timeout : t->idle_timeout));
 		if (d->n_held > 0)
 			next = RTE_MIN(next, d->held_since + t->hole_timeout);
 		if (d->s.buf != NULL)
