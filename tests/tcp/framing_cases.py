@@ -290,6 +290,125 @@ def case_idle_timeout_forgets_stream(sipkeep):
              sip_messages=4, **NO_FALLBACK)
 
 
+# --- the other fallbacks, holds that time out, scanners -----------------------------------------------
+
+def big_message(ip, port, n_bytes, cseq=1):
+    """A MESSAGE from the phone with a text body of n_bytes."""
+    hp = Scenario.hostport(ip, port)
+    h = dialog_headers("sip:alice@example.com", "sip:bob@example.com", "msg-%d" % cseq, cseq, "MESSAGE", hp, "m1")
+    return sip_message("MESSAGE sip:bob@example.com SIP/2.0", h, (b"x" * 78 + b"\r\n") * (n_bytes // 80),
+                       "text/plain")
+
+
+def case_buffer_full_falls_back_and_resyncs(sipkeep):
+    """tcp_buffer_bytes = 4096: a 6 KB MESSAGE cut into three segments does not fit; the direction
+    falls back (tcp_fallback_buffer_full), every byte passes untouched, and the REGISTER that
+    starts the next segment is picked up again (tcp_resynced) and committed."""
+    s = Scenario()
+    c = TcpConn(s, LTE, 51000, UCM_IP, 5060)
+    t = c.handshake(0.0)
+    big = big_message(LTE, 51000, 6000)
+    check(len(big) > 6000, "the MESSAGE is %d bytes" % len(big))
+    _, t = c.send(t + 0.01, "c", big, splits=[1400, 2800, 4200, 5600])
+    t = tcp_register(c, t + 0.5, "alice", 1, splits=[1000])
+    tick(s, t + 1.0)
+    inp, out, st, tmp = run_tcp(sipkeep, s, conf="tcp_buffer_bytes = 4096")
+    counters(st, tcp_fallback_buffer_full=1, tcp_resynced=1, registrations_committed=1, tcp_messages=2,
+             sip_messages=2, tcp_fallback_no_buffer=0, tcp_fallback_hole=0, tcp_fallback_bad_framing=0)
+
+
+def case_no_buffer_falls_back_and_resyncs(sipkeep):
+    """tcp_buffers = 1: two phones' REGISTERs are cut at the same time; the first takes the only
+    buffer and commits, the second falls back (tcp_fallback_no_buffer), passes untouched, and
+    its retry (starting a segment, after the buffer is free) is picked up again and commits."""
+    s = Scenario()
+    a = TcpConn(s, LTE, 51000, UCM_IP, 5060)
+    b = TcpConn(s, "10.1.0.6", 51001, UCM_IP, 5060)
+    t = a.handshake(0.0)
+    t = b.handshake(t + 0.01)
+    ra, pa = cisco_register(LTE, 51000, UCM_IP, "alice", "reg-alice", 1)
+    rb, pb = cisco_register("10.1.0.6", 51001, UCM_IP, "bob", "reg-bob", 1)
+    oa, ob = a.put("c", ra), b.put("c", rb)
+    a.segment(t + 0.01, "c", oa, length=1000)
+    b.segment(t + 0.011, "c", ob, length=1000)
+    a.segment(t + 0.012, "c", oa + 1000, length=len(ra) - 1000)
+    b.segment(t + 0.013, "c", ob + 1000, length=len(rb) - 1000)
+    a.deliver("c")
+    b.deliver("c")
+    a.ack(t + 0.014, "s")
+    b.ack(t + 0.015, "s")
+    _, t = a.send(t + 0.05, "s", pa)   # bob's REGISTER was not framed: the registrar answers only alice
+    t = tcp_register(b, t + 1.0, "bob", 2, splits=[1000])
+    tick(s, t + 1.0)
+    inp, out, st, tmp = run_tcp(sipkeep, s, conf="tcp_buffers = 1")
+    counters(st, tcp_fallback_no_buffer=1, tcp_resynced=1, registrations_committed=2, tcp_messages=4,
+             sip_messages=4, tcp_fallback_buffer_full=0, tcp_fallback_hole=0, tcp_fallback_bad_framing=0)
+
+
+def case_missing_content_length_falls_back(sipkeep):
+    """A request without Content-Length cannot be framed on a stream: tcp_fallback_bad_framing,
+    the bytes pass untouched; the next REGISTER starts a segment: resynced and committed."""
+    s = Scenario()
+    c = TcpConn(s, LTE, 51000, UCM_IP, 5060)
+    t = c.handshake(0.0)
+    php = Scenario.hostport(LTE, 51000)
+    h = dialog_headers("sip:alice@example.com", "sip:alice@example.com", "opt-1", 1, "OPTIONS", php, "o1")
+    opt = sip_message("OPTIONS sip:%s SIP/2.0" % UCM_HP, h)
+    opt = opt.replace(b"Content-Length: 0\r\n", b"")
+    check(b"Content-Length" not in opt, "the OPTIONS has no Content-Length")
+    _, t = c.send(t + 0.01, "c", opt)
+    t = tcp_register(c, t + 0.5, "alice", 1, splits=[1000])
+    tick(s, t + 1.0)
+    inp, out, st, tmp = run_tcp(sipkeep, s)
+    counters(st, tcp_fallback_bad_framing=1, tcp_resynced=1, registrations_committed=1, tcp_messages=2,
+             tcp_fallback_buffer_full=0, tcp_fallback_no_buffer=0, tcp_fallback_hole=0)
+
+
+def case_held_segment_released_unchanged_after_hole_timeout(sipkeep):
+    """Core's INVITE with a remotecc Call-Info to a phone registered without X-cisco-callinfo; its
+    first segment ends inside the header block and the rest never comes. The held segment
+    leaves unchanged after tcp_hole_timeout_ms (tcp_held_released_unchanged), its timestamp
+    kept; the direction falls back (tcp_fallback_hole); core's next INVITE, starting a segment,
+    is picked up again and its remotecc value removed by the pad rule."""
+    s = Scenario()
+    c = TcpConn(s, LTE, 51000, UCM_IP, 5060)
+    t = c.handshake(0.0)
+    t = tcp_register(c, t + 0.01, "alice", 1, splits=[1000], supported=SUPPORTED_NO_CALLINFO)
+    php = Scenario.hostport(LTE, 51000)
+    h = dialog_headers("sip:bob@example.com", "sip:alice@example.com", "call-1", 1, "INVITE", UCM_HP, "u1",
+                       contact="sip:bob@%s" % UCM_HP) + [CallInfo([RCC, ICON])]
+    start = "INVITE sip:alice@%s;transport=tcp SIP/2.0" % php
+    m1 = sip_message(start, h, sdp(MEDIA.ip, 20000))
+    o1 = c.put("s", m1)  # the model: unchanged (the header block never completes)
+    c.segment(t + 1.0, "s", o1, length=200)
+    for k in range(1, 5):
+        tick(s, t + 1.0 + k)   # the replay clock runs on: the hold times out at +2 s
+    h2 = [x.replace("call-1", "call-2") if isinstance(x, str) else x for x in h]
+    m2 = sip_message(start, h2, sdp(MEDIA.ip, 20002))
+    _, t = c.send(t + 6.0, "s", m2, expect=sip_message(start, h2, sdp(MEDIA.ip, 20002), drop=True))
+    tick(s, t + 1.0)
+    inp, out, st, tmp = run_tcp(sipkeep, s, in_order=False)
+    counters(st, tcp_segments_held=1, tcp_held_released_unchanged=1, tcp_fallback_hole=1, tcp_resynced=1,
+             callinfo_removed=1, callinfo_messages_rewritten=1, tcp_callinfo_missed=0, tcp_messages=3)
+
+
+def case_scanner_over_tcp_counted_never_dropped(sipkeep):
+    """scanner_action = drop: a tool's REGISTER and OPTIONS over TCP from access are counted
+    (sip_scanner_matched) and never dropped: every segment leaves as it came."""
+    s = Scenario()
+    c = TcpConn(s, "10.66.0.9", 40001, UCM_IP, 5060)
+    t = c.handshake(0.0)
+    hp = Scenario.hostport("10.66.0.9", 40001)
+    for i, (method, ua) in enumerate((("OPTIONS", "friendly-scanner"), ("REGISTER", "sipcli/v1.8"))):
+        h = dialog_headers("sip:100@1.1.1.1", "sip:100@1.1.1.1", "scan-%d" % i, 1, method, hp, "f%d" % i)
+        _, t = c.send(t + 0.5, "c", sip_message("%s sip:100@%s SIP/2.0" % (method, UCM_IP),
+                                                h + ["User-Agent: %s" % ua]), splits=[60])
+    t = c.close(t + 0.5)
+    tick(s, t + 1.0)
+    inp, out, st, tmp = run_tcp(sipkeep, s, conf="scanner_action = drop", in_order=False)
+    counters(st, sip_scanner_matched=2, sip_scanner_dropped=0, tcp_messages=2, **NO_FALLBACK)
+
+
 # --- address families, encapsulation, TLS -------------------------------------------------------------
 
 def case_ipv6_and_vlan_connection(sipkeep):
