@@ -14,7 +14,7 @@ from sktest.checks import check
 from sktest.replay import Move, commit_index, model, run_case
 from sktest.sipscen import MEDIA, Scenario, media_both_ways
 from sktest.tcpscen import (CallInfo, CISCO_SUPPORTED, ICON, INFO, NO_FALLBACK, RCC, RCC2, SUPPORTED_NO_CALLINFO,
-                            UCM_HP, UCM_IP, TcpConn, counters, dialog_headers, run_tcp, sdp, sip_message,
+                            UCM_HP, UCM_IP, TcpConn, counters, dialog_headers, drop_rule, run_tcp, sdp, sip_message,
                             tcp_register, udp_rule)
 
 LTE = "10.1.0.5"
@@ -291,6 +291,39 @@ def case_callinfo_rewritten_retransmission_identical(sipkeep):
     counters(st, tcp_retransmissions=2, tcp_retransmissions_rewritten=2, callinfo_removed=1,
              callinfo_messages_rewritten=1, sip_messages=8, tcp_messages=8, dialogs_created=1, dialogs_ended=1,
              **NO_FALLBACK)
+
+
+def case_callinfo_held_segment_retransmitted_leaves_once(sipkeep):
+    """Core's INVITE, cut in the line before its Call-Info: the first segment is held; core sends
+    it again before the rest comes. The duplicate is dropped (tcp_held_duplicates_dropped), the
+    held copy leaves once, then the rewritten second segment; the message is applied once."""
+    s, c, t = callinfo_setup()
+    php = Scenario.hostport(*c.addr["c"])
+    pu, bu = "sip:alice@example.com", "sip:bob@example.com"
+    inv = dialog_headers(bu, pu, "call-1", 1, "INVITE", UCM_HP, "c1", contact="sip:bob@%s" % UCM_HP)
+    inv.append(CallInfo([RCC, ICON]))
+    start = "INVITE sip:alice@%s;transport=tcp SIP/2.0" % php
+    m = sip_message(start, inv, sdp(MEDIA.ip, 20000))
+    base = c.put("s", m, expect=sip_message(start, inv, sdp(MEDIA.ip, 20000), drop=True))
+    cut = m.index(b"Call-Info:") - 7
+    c.segment(t + 1.0, "s", base, length=cut)
+    dup_t = round(t + 1.2, 6)
+    c.segment(dup_t, "s", base, length=cut)
+    c.segment(t + 1.3, "s", base + cut, length=len(m) - cut)
+    c.deliver("s")
+    c.ack(t + 1.301, "c")
+    t += 1.4
+    r = list(inv[:5])
+    r[2] += ";tag=p1"
+    _, t = c.send(t, "c", sip_message("SIP/2.0 180 Ringing", r))
+    t = bye_from_phone(c, t + 1.0, {"from": bu, "to": pu, "ftag": "c1", "ttag": "p1"}, "call-1", cseq=2)
+    tick(s, t + 3.0)
+    s.frames.sort(key=lambda tf: tf[0])
+    dup = [i for i, (ft, f) in enumerate(s.frames) if abs(ft - dup_t) < 1e-9]
+    check(len(dup) == 1, "the duplicate is input frame %s" % dup)
+    inp, out, st, tmp = run_tcp(sipkeep, s, rules=[drop_rule(dup)], in_order=False)
+    counters(st, tcp_held_duplicates_dropped=1, tcp_segments_held=1, callinfo_removed=1, callinfo_messages_rewritten=1,
+             sip_messages=6, tcp_messages=6, dialogs_created=1, dialogs_ended=1, **NO_FALLBACK)
 
 
 def case_callinfo_allowed_endpoint_untouched(sipkeep):
