@@ -102,10 +102,10 @@ static int setup_workers(const struct sk_options *o)
 
 /*
  * Mbufs one worker may have in hand besides its rings: a received burst, the
- * frames collected for the other side, and a changed jumbo frame rebuilt in
- * 2 KB segments.
+ * frames collected for the other side, a changed jumbo frame rebuilt in
+ * 2 KB segments, and the TCP segments held for a Call-Info rewrite.
  */
-#define SK_WORKER_IN_FLIGHT (SK_BURST + SK_OUT_MAX + 33)
+#define SK_WORKER_IN_FLIGHT (SK_BURST + SK_OUT_MAX + 33 + SK_TCP_HELD_MAX)
 
 /*
  * Item by item, what may hold mbufs at once, so that reassembly cannot starve

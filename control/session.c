@@ -358,6 +358,7 @@ static void register_request(struct sk_session *s, const struct sk_sip_event *ev
 	p->n_contacts = RTE_MIN(ev->n_contacts, (uint8_t)SK_EV_MAX_CONTACTS);
 	memcpy(p->contacts, ev->contacts, sizeof(p->contacts[0]) * p->n_contacts);
 	p->opts = ev->opts;
+	p->transport = ev->transport;
 	p->contact_star = ev->contact_star;
 	p->seen_at = ev->ts;
 	/* Events arrive in time order: the newest is the last to time out. */
@@ -504,9 +505,10 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		u->move_contact_port = hdr_port != 0 ? hdr_port : p->src.port;
 		sk_persist_reregistered(s, idx, &p->src, p->opts, now);
 	} else if (!u->registered) {
-		SK_LOG(INFO, "user %s%s%s: registered from %s, expires %us%s%s", p->user.aor,
-		       p->user.instance[0] ? " instance " : "", p->user.instance,
+		SK_LOG(INFO, "user %s%s%s: registered from %s over %s, expires %us%s%s",
+		       p->user.aor, p->user.instance[0] ? " instance " : "", p->user.instance,
 		       sk_addr_key_str(&p->src, a, sizeof(a)),
+		       p->transport == SK_TRANSPORT_TCP ? "TCP" : "UDP",
 		       (unsigned int)((u->expires_at - now) / (1000 * SK_NS_PER_MS)),
 		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST)) ? ", sessionpersist"
 									     : "",
@@ -516,6 +518,7 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 	u->contact = p->src;
 	memcpy(u->contact_uri, p->contact_uri, sizeof(u->contact_uri));
 	u->opts = p->opts;
+	u->transport = p->transport;
 	u->registered_at = now;
 	user_add_contact(s, idx, &p->src, false);
 	/* The Contact's own address on the same host (a phone sending from a high port). */

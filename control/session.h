@@ -65,6 +65,7 @@ struct sk_user {
 	bool registered;
 	uint8_t state; /* enum sk_user_state */
 	uint8_t n_contacts;
+	uint8_t transport; /* enum sk_transport of the committed REGISTER */
 	struct sk_user_key key;
 	uint8_t n_bindings;
 	struct sk_addr_key contact; /* where the committed REGISTER came from */
@@ -113,6 +114,7 @@ struct sk_pending {
 	bool contact_star;
 	bool conflicting; /* the same key came from a second source port */
 	uint8_t n_contacts;
+	uint8_t transport; /* enum sk_transport */
 	struct sk_pending_key key;
 	struct sk_user_key user;
 	struct sk_addr_key src;

@@ -112,3 +112,50 @@ int sk_callinfo_strip(char *buf, uint32_t len, uint32_t tail, const struct sk_si
 	RTE_SET_USED(w);
 	return (int)removed_bytes;
 }
+
+/* A header line of LEN bytes (4 or more) that says nothing: what replaces removed bytes. */
+static void pad_line(char *p, uint32_t len)
+{
+	static const char name[] = "X-Sipkeep-Pad:";
+	uint32_t n = len >= sizeof(name) + 2 ? sizeof(name) - 1 : 2;
+
+	memcpy(p, n == 2 ? "X:" : name, n);
+	memset(p + n, ' ', len - n - 2);
+	memcpy(p + len - 2, "\r\n", 2);
+}
+
+int sk_callinfo_blank(const char *buf, const struct sk_sip_msg *msg, char *scratch, uint32_t cap,
+		      void (*line)(void *ctx, uint32_t off, const char *bytes, uint32_t len),
+		      void *ctx)
+{
+	struct cut cuts[SK_SIP_MAX_CALLINFO];
+	unsigned int l, i, total = 0;
+
+	if (msg->overflow & (SK_SIP_OVF_CALLINFO | SK_SIP_OVF_CALLINFO_LINES))
+		return -1;
+	for (l = 0; l < msg->n_callinfo_lines; l++) {
+		const struct sk_span span = msg->callinfo_line[l];
+		uint32_t from = span.off, kept = 0;
+		unsigned int n_cuts, removed;
+
+		n_cuts = line_cuts(buf, msg, l, cuts, &removed);
+		if (n_cuts == 0 || span.len > cap)
+			continue;
+		/* The line's bytes minus the cuts, then the pad where they were. */
+		for (i = 0; i <= n_cuts; i++) {
+			uint32_t to = i < n_cuts ? cuts[i].off : sk_span_end(span);
+
+			memcpy(scratch + kept, buf + from, to - from);
+			kept += to - from;
+			if (i < n_cuts)
+				from = cuts[i].off + cuts[i].len;
+		}
+		/* A remotecc value alone is longer than the shortest header line. */
+		if (span.len - kept < 4)
+			continue;
+		pad_line(scratch + kept, span.len - kept);
+		line(ctx, span.off, scratch, span.len);
+		total += removed;
+	}
+	return (int)total;
+}

@@ -9,6 +9,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include "sk_pkt.h"
@@ -26,6 +27,8 @@ const char *sk_pkt_class_name(enum sk_pkt_class cls)
 		return "ip_fragment";
 	case SK_PKT_UDP:
 		return "udp";
+	case SK_PKT_TCP:
+		return "tcp";
 	}
 	return "?";
 }
@@ -59,6 +62,44 @@ static void parse_udp(const uint8_t *frame, uint32_t l4_off, uint32_t l3_end,
 	meta->cls = SK_PKT_UDP;
 }
 
+/* A TCP header whose data offset lies (shorter than 20 bytes, past the datagram) is malformed. */
+static void parse_tcp(const uint8_t *frame, uint32_t l4_off, uint32_t l3_end,
+		      struct sk_pkt_meta *meta)
+{
+	const struct rte_tcp_hdr *tcp;
+	uint32_t hlen;
+
+	if (l4_off + sizeof(*tcp) > l3_end) {
+		meta->cls = SK_PKT_L3_MALFORMED;
+		return;
+	}
+	tcp = (const struct rte_tcp_hdr *)(frame + l4_off);
+	hlen = (uint32_t)(tcp->data_off >> 4) * 4;
+	if (hlen < sizeof(*tcp) || l4_off + hlen > l3_end) {
+		meta->cls = SK_PKT_L3_MALFORMED;
+		return;
+	}
+	meta->l4_off = (uint16_t)l4_off;
+	meta->payload_off = (uint16_t)(l4_off + hlen);
+	meta->payload_len = (uint16_t)(l3_end - l4_off - hlen);
+	meta->sport = rte_be_to_cpu_16(tcp->src_port);
+	meta->dport = rte_be_to_cpu_16(tcp->dst_port);
+	meta->tcp_seq = rte_be_to_cpu_32(tcp->sent_seq);
+	meta->tcp_flags = tcp->tcp_flags;
+	meta->cls = SK_PKT_TCP;
+}
+
+/* The upper-layer header at L4_OFF: UDP and TCP are walked, the rest is "other IP". */
+static void parse_l4(const uint8_t *frame, uint8_t proto, uint32_t l4_off, struct sk_pkt_meta *meta)
+{
+	if (proto == IPPROTO_UDP)
+		parse_udp(frame, l4_off, meta->l3_end, meta);
+	else if (proto == IPPROTO_TCP)
+		parse_tcp(frame, l4_off, meta->l3_end, meta);
+	else
+		meta->cls = SK_PKT_IP_OTHER;
+}
+
 static void parse_ipv4(const uint8_t *frame, uint32_t off, uint32_t len, struct sk_pkt_meta *meta)
 {
 	const struct rte_ipv4_hdr *ip;
@@ -86,11 +127,7 @@ static void parse_ipv4(const uint8_t *frame, uint32_t off, uint32_t len, struct 
 		meta->cls = SK_PKT_IP_FRAGMENT;
 		return;
 	}
-	if (ip->next_proto_id != IPPROTO_UDP) {
-		meta->cls = SK_PKT_IP_OTHER;
-		return;
-	}
-	parse_udp(frame, off + ihl, meta->l3_end, meta);
+	parse_l4(frame, ip->next_proto_id, off + ihl, meta);
 }
 
 /*
@@ -157,10 +194,7 @@ static void parse_ipv6(const uint8_t *frame, uint32_t off, uint32_t len, struct 
 		}
 		default:
 			meta->l4_proto = next;
-			if (next == IPPROTO_UDP)
-				parse_udp(frame, next_off, meta->l3_end, meta);
-			else
-				meta->cls = SK_PKT_IP_OTHER;
+			parse_l4(frame, next, next_off, meta);
 			return;
 		}
 		if (next_off + ext_len > meta->l3_end)

@@ -114,7 +114,7 @@ static uint32_t uri_hash(const char *p, uint32_t len)
  * requests from access pay for this (a URI parse per Contact).
  */
 static bool register_fields(struct sk_sip_event *ev, const struct sk_sip_msg *msg,
-			    const struct sk_pkt_meta *meta, const char *buf)
+			    const struct sk_pkt_meta *meta, const char *buf, uint32_t len)
 {
 	const struct sk_sip_via *via = &msg->via[0];
 	bool have_uri = false, have_instance = false;
@@ -127,8 +127,11 @@ static bool register_fields(struct sk_sip_event *ev, const struct sk_sip_msg *ms
 		ev->expires = msg->expires;
 		ev->has_expires = 1;
 	}
-	/* RFC 3261 18.2.2, RFC 3581: the source port with rport, else the Via's port. */
-	ev->reply_port = msg->n_via > 0 && !via->has_rport
+	/*
+	 * RFC 3261 18.2.2, RFC 3581: the source port with rport, else the Via's
+	 * port; on TCP the answer comes back on the connection, to its source port.
+	 */
+	ev->reply_port = ev->transport == SK_TRANSPORT_UDP && msg->n_via > 0 && !via->has_rport
 				 ? rte_cpu_to_be_16(via->port != 0 ? via->port : 5060)
 				 : rte_cpu_to_be_16(meta->sport);
 	n = RTE_MIN((unsigned int)msg->n_contact, (unsigned int)SK_EV_MAX_CONTACTS);
@@ -145,7 +148,7 @@ static bool register_fields(struct sk_sip_event *ev, const struct sk_sip_msg *ms
 			ec->expires = ev->expires;
 			ec->has_expires = ev->has_expires;
 		}
-		contact_addr(ec, buf, meta->payload_len, c->uri);
+		contact_addr(ec, buf, len, c->uri);
 		if (!have_instance && c->instance.len > 0) {
 			if (!copy_span(ev->instance, sizeof(ev->instance), buf, c->instance))
 				return false;
@@ -167,10 +170,10 @@ static bool register_fields(struct sk_sip_event *ev, const struct sk_sip_msg *ms
  * request).
  */
 static bool register_event(struct sk_sip_event *ev, const struct sk_sip_msg *msg,
-			   const struct sk_pkt_meta *meta, const char *buf)
+			   const struct sk_pkt_meta *meta, const char *buf, uint32_t len)
 {
 	if (msg->is_request)
-		return register_fields(ev, msg, meta, buf);
+		return register_fields(ev, msg, meta, buf, len);
 	return copy_aor(ev->aor, sizeof(ev->aor), buf, msg->to.uri);
 }
 
@@ -179,13 +182,15 @@ static bool register_event(struct sk_sip_event *ev, const struct sk_sip_msg *msg
  * the dialog part. False: a field too long for the event.
  */
 static bool event_fill(struct sk_worker *w, struct sk_sip_event *ev, enum sk_side from,
-		       const struct sk_pkt_meta *meta, const char *buf, sk_time_ns now)
+		       const struct sk_pkt_meta *meta, const char *buf, uint32_t len,
+		       enum sk_transport transport, sk_time_ns now)
 {
 	const struct sk_sip_msg *msg = &w->sip;
 
 	memset(ev, 0, offsetof(struct sk_sip_event, call_id));
 	ev->ts = now;
 	ev->side = (uint8_t)from;
+	ev->transport = (uint8_t)transport;
 	ev->family = meta->ip_version;
 	ev->is_request = msg->is_request;
 	ev->method = msg->method;
@@ -204,13 +209,13 @@ static bool event_fill(struct sk_worker *w, struct sk_sip_event *ev, enum sk_sid
 	    !copy_span(ev->to_tag, sizeof(ev->to_tag), buf, msg->to.tag))
 		return false;
 	if (msg->cseq_method == SK_SIP_REGISTER)
-		return register_event(ev, msg, meta, buf);
+		return register_event(ev, msg, meta, buf, len);
 	fill_media(w, ev, buf);
 	return true;
 }
 
 static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
-		       const char *buf, sk_time_ns now)
+		       const char *buf, uint32_t len, enum sk_transport transport, sk_time_ns now)
 {
 	struct sk_sip_event *ev;
 	void *obj;
@@ -220,7 +225,7 @@ static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_p
 		return;
 	}
 	ev = obj;
-	if (!event_fill(w, ev, from, meta, buf, now)) {
+	if (!event_fill(w, ev, from, meta, buf, len, transport, now)) {
 		rte_mempool_put(w->event_pool, ev);
 		sk_count(w, SK_WCTR_sip_fields_too_long);
 		return;
@@ -261,9 +266,7 @@ static bool redirect(struct sk_worker *w, uint8_t *frame, struct sk_pkt_meta *me
 	return true;
 }
 
-/* Does the Call-Info policy want remotecc values out of this message? */
-static bool callinfo_unwanted(struct sk_worker *w, enum sk_side from,
-			      const struct sk_pkt_meta *meta)
+bool sk_callinfo_unwanted(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta)
 {
 	enum sk_callinfo_policy policy =
 		__atomic_load_n(&w->cfg->callinfo_policy, __ATOMIC_RELAXED);
@@ -291,7 +294,7 @@ static bool apply_callinfo_policy(struct sk_worker *w, enum sk_side from, uint8_
 	int removed;
 
 	if (likely(w->sip.n_callinfo == 0 && !(w->sip.overflow & SK_SIP_OVF_CALLINFO)) ||
-	    !sk_callinfo_has_remotecc(buf, &w->sip) || !callinfo_unwanted(w, from, meta))
+	    !sk_callinfo_has_remotecc(buf, &w->sip) || !sk_callinfo_unwanted(w, from, meta))
 		return false;
 	removed = sk_callinfo_strip(buf, meta->payload_len, tail, &w->sip, &n_removed);
 	if (removed < 0) {
@@ -305,6 +308,31 @@ static bool apply_callinfo_policy(struct sk_worker *w, enum sk_side from, uint8_
 	sk_ctr_add(&w->ctr[SK_WCTR_callinfo_removed], n_removed);
 	sk_count(w, SK_WCTR_callinfo_messages_rewritten);
 	return true;
+}
+
+bool sk_sip_track(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
+		  const char *buf, uint32_t len, enum sk_transport transport, sk_time_ns now)
+{
+	bool drop = false;
+
+	sk_count(w, SK_WCTR_sip_messages);
+	if (unlikely(w->sip.n_callinfo_bad != 0))
+		sk_ctr_add(&w->ctr[SK_WCTR_callinfo_malformed], w->sip.n_callinfo_bad);
+	/* Scanners send requests from outside: responses and core's traffic are never judged. */
+	if (w->scanner != NULL && from == SK_SIDE_ACCESS && w->sip.is_request &&
+	    unlikely(sk_scanner_match(w->scanner, buf, &w->sip))) {
+		sk_count(w, SK_WCTR_sip_scanner_matched);
+		drop = __atomic_load_n(&w->cfg->scanner_action, __ATOMIC_RELAXED) ==
+		       SK_SCANNER_DROP;
+		if (drop && transport == SK_TRANSPORT_UDP) {
+			sk_count(w, SK_WCTR_sip_scanner_dropped);
+			return true;
+		}
+	}
+	/* The event copies what it needs before any byte of the message moves. */
+	if (w->tables != NULL && sk_sip_tracked(w->sip.cseq_method, w->sip.is_request, from))
+		post_event(w, from, meta, buf, len, transport, now);
+	return false;
 }
 
 enum sk_verdict sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
@@ -324,25 +352,10 @@ enum sk_verdict sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *f
 		sk_ctr_add(&w->sip_parse_error[err], 1);
 		return SK_FORWARD;
 	}
-	sk_count(w, SK_WCTR_sip_messages);
-	if (unlikely(w->sip.n_callinfo_bad != 0))
-		sk_ctr_add(&w->ctr[SK_WCTR_callinfo_malformed], w->sip.n_callinfo_bad);
-	/* Scanners send requests from outside: responses and core's traffic are never judged. */
-	if (w->scanner != NULL && from == SK_SIDE_ACCESS && w->sip.is_request &&
-	    unlikely(sk_scanner_match(w->scanner, buf, &w->sip))) {
-		sk_count(w, SK_WCTR_sip_scanner_matched);
-		if (__atomic_load_n(&w->cfg->scanner_action, __ATOMIC_RELAXED) == SK_SCANNER_DROP) {
-			sk_count(w, SK_WCTR_sip_scanner_dropped);
-			return SK_DROP;
-		}
-	}
-	if (w->tables != NULL) {
-		/* The event copies what it needs before any byte of the message moves. */
-		if (sk_sip_tracked(w->sip.cseq_method, w->sip.is_request, from))
-			post_event(w, from, meta, buf, now);
-		if (from == SK_SIDE_CORE)
-			changed = redirect(w, frame, meta);
-	}
+	if (sk_sip_track(w, from, meta, buf, meta->payload_len, SK_TRANSPORT_UDP, now))
+		return SK_DROP;
+	if (w->tables != NULL && from == SK_SIDE_CORE)
+		changed = redirect(w, frame, meta);
 	changed |= apply_callinfo_policy(w, from, frame, frame_len, meta);
 	return changed ? SK_FORWARD_CHANGED : SK_FORWARD;
 }

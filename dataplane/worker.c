@@ -46,7 +46,7 @@ static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *m
 	       sk_config_is_sip_port(w->cfg, meta->sport);
 }
 
-/* Count a frame received, once, by its class. */
+/* Count a frame received, once, by its class (SIP is known for UDP only: SIP). */
 static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, bool sip)
 {
 	static const enum sk_worker_counter by_class[] = {
@@ -55,8 +55,17 @@ static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, boo
 		[SK_PKT_IP_OTHER] = SK_WCTR_frames_ip_other,
 		[SK_PKT_IP_FRAGMENT] = SK_WCTR_frames_ip_fragment,
 		[SK_PKT_UDP] = SK_WCTR_frames_udp_other,
+		[SK_PKT_TCP] = SK_WCTR_frames_ip_other,
 	};
 
+	if (unlikely(meta->cls == SK_PKT_TCP)) {
+		if (is_sip(w, meta))
+			sip = true;
+		else if (meta->sport == w->cfg->sip_tls_port || meta->dport == w->cfg->sip_tls_port)
+			sk_count(w, SK_WCTR_frames_tls);
+		sk_count(w, sip ? SK_WCTR_frames_tcp_sip : SK_WCTR_frames_ip_other);
+		return;
+	}
 	sk_count(w, sip ? SK_WCTR_frames_sip : by_class[meta->cls]);
 }
 
@@ -65,18 +74,20 @@ static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, boo
  * frames received, once each: a reassembled datagram (COUNT false) was
  * already counted fragment by fragment.
  */
-static __rte_always_inline enum sk_verdict dispatch(struct sk_worker *w, enum sk_side from,
-						    uint8_t *frame, uint32_t *len,
-						    struct sk_pkt_meta *meta, uint32_t pre,
-						    bool count, sk_time_ns now)
+static __rte_always_inline enum sk_verdict
+dispatch(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, uint8_t *frame, uint32_t *len,
+	 struct sk_pkt_meta *meta, uint32_t pre, bool count, sk_time_ns now, struct sk_out_q *q)
 {
 	/* A frame looked up as media was already found not to be on a SIP port. */
 	bool sip = meta->cls == SK_PKT_UDP && pre == SK_FLOW_NOT_LOOKED_UP && is_sip(w, meta);
 
 	if (count)
 		count_class(w, meta, sip);
-	if (meta->cls != SK_PKT_UDP)
+	if (meta->cls != SK_PKT_UDP) {
+		if (meta->cls == SK_PKT_TCP && is_sip(w, meta))
+			return sk_tcp_handle(w, from, m, frame, meta, now, q);
 		return SK_FORWARD;
+	}
 	if (unlikely(sip))
 		return sk_sip_handle(w, from, frame, len, meta, now);
 	if (sk_media_handle(w, from, frame, meta, pre, now))
@@ -135,7 +146,7 @@ static __rte_noinline void handle_multiseg(struct sk_worker *w, enum sk_side fro
 		enum sk_verdict v;
 
 		sk_pkt_parse(flat, len, &meta);
-		v = dispatch(w, from, flat, &len, &meta, SK_FLOW_NOT_LOOKED_UP, true, now);
+		v = dispatch(w, from, NULL, flat, &len, &meta, SK_FLOW_NOT_LOOKED_UP, true, now, q);
 		if (v == SK_DROP) {
 			rte_pktmbuf_free(m);
 			return;
@@ -176,7 +187,7 @@ static __rte_noinline void handle_fragment(struct sk_worker *w, enum sk_side fro
 	len = sk_frag_flatten(d, flat);
 	sk_pkt_parse(flat, len, &dmeta);
 	/* The fragments were counted as such: the datagram is not counted again. */
-	v = dispatch(w, from, flat, &len, &dmeta, SK_FLOW_NOT_LOOKED_UP, false, now);
+	v = dispatch(w, from, NULL, flat, &len, &dmeta, SK_FLOW_NOT_LOOKED_UP, false, now, q);
 	sk_frag_done(w, d, v, flat, len, q);
 }
 
@@ -192,10 +203,11 @@ static inline void handle(struct sk_worker *w, enum sk_side from, struct rte_mbu
 	uint32_t len = rte_pktmbuf_data_len(m);
 
 	if (likely(m->nb_segs == 1 && meta->cls != SK_PKT_IP_FRAGMENT)) {
-		enum sk_verdict v = dispatch(w, from, frame, &len, meta, pre, true, now);
+		enum sk_verdict v = dispatch(w, from, m, frame, &len, meta, pre, true, now, q);
 
-		if (unlikely(v == SK_DROP)) {
-			rte_pktmbuf_free(m);
+		if (unlikely(v >= SK_DROP)) {
+			if (v == SK_DROP)
+				rte_pktmbuf_free(m);
 			return;
 		}
 		if (len < rte_pktmbuf_data_len(m))
@@ -212,6 +224,7 @@ static inline void handle(struct sk_worker *w, enum sk_side from, struct rte_mbu
 void sk_worker_expire(struct sk_worker *w, sk_time_ns now)
 {
 	sk_frag_expire(w, now, NULL);
+	sk_tcp_expire(w, now, NULL);
 }
 
 uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mbuf **pkts,
@@ -226,6 +239,8 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 	/* Fragments held too long leave first: they came before this burst. */
 	if (unlikely(now >= w->frag_next_expiry))
 		sk_frag_expire(w, now, &q);
+	if (unlikely(now >= w->tcp_next_expiry))
+		sk_tcp_expire(w, now, &q);
 	for (base = 0; base < n; base += chunk) {
 		chunk = (uint16_t)RTE_MIN(n - base, SK_BURST);
 		for (i = 0; i < chunk; i++)
@@ -283,6 +298,7 @@ void sk_worker_init(struct sk_worker *w, const struct sk_worker_params *p)
 	w->emit_ctx = p->emit_ctx;
 	w->tsc_per_us = tsc_per_us ? tsc_per_us : 1;
 	w->frag_next_expiry = UINT64_MAX;
+	w->tcp_next_expiry = UINT64_MAX;
 }
 
 int sk_worker_setup(struct sk_worker *w, int socket)
@@ -293,14 +309,27 @@ int sk_worker_setup(struct sk_worker *w, int socket)
 		       w->index, w->cfg->frag_max_flows, rte_strerror(rte_errno));
 		return -1;
 	}
+	w->tcp = sk_tcp_table_create(w, socket);
+	if (w->tcp == NULL) {
+		SK_LOG(ERR,
+		       "worker %u: cannot allocate the TCP stream table (%u directions, %u "
+		       "buffers of %u bytes): %s",
+		       w->index, w->cfg->tcp_max_streams, w->cfg->tcp_buffers,
+		       w->cfg->tcp_buffer_bytes, rte_strerror(rte_errno));
+		sk_worker_teardown(w);
+		return -1;
+	}
 	return 0;
 }
 
 void sk_worker_teardown(struct sk_worker *w)
 {
-	/* Fragments still held were forwarded by sk_worker_expire, or are freed here. */
+	/* Fragments and segments still held were forwarded by sk_worker_expire, or are freed here.
+	 */
 	sk_frag_table_free(w->frag);
 	w->frag = NULL;
+	sk_tcp_table_free(w->tcp);
+	w->tcp = NULL;
 }
 
 /* Receive one burst on each side and forward it; true if any frame moved. */

@@ -7,15 +7,19 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
+#include "sk_events.h"
 #include "sk_pkt.h"
 #include "sk_tables.h"
 #include "sk_worker.h"
+
+struct sk_out_q;
 
 /* What becomes of a frame after its handler ran. */
 enum sk_verdict {
 	SK_FORWARD = 0,	    /* unchanged */
 	SK_FORWARD_CHANGED, /* rewritten in place (lengths may have shrunk) */
 	SK_DROP,	    /* counted by the handler, freed by the caller */
+	SK_HELD,	    /* kept by the handler (a TCP segment held for a rewrite) */
 };
 
 static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
@@ -65,7 +69,39 @@ bool sk_media_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 enum sk_verdict sk_sip_handle(struct sk_worker *w, enum sk_side from, uint8_t *frame,
 			      uint32_t *frame_len, struct sk_pkt_meta *meta, sk_time_ns now);
 
+/*
+ * What every parsed SIP message (in w->sip, from BUF, LEN bytes) goes through,
+ * on any transport: counters, the scanner check, the event to the control
+ * thread. True: the scanner wants the message dropped (UDP only; counted).
+ */
+bool sk_sip_track(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta,
+		  const char *buf, uint32_t len, enum sk_transport transport, sk_time_ns now);
+
+/*
+ * A TCP segment to or from a SIP port (tcp_path.c): framed into SIP messages
+ * on its direction's byte stream. M: the frame's mbuf when it lies in one
+ * segment (it may be held: SK_HELD), NULL for a flattened frame. Held
+ * segments released by this one are sent first, on Q.
+ */
+enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
+			      uint8_t *frame, struct sk_pkt_meta *meta, sk_time_ns now,
+			      struct sk_out_q *q);
+
+/* W's TCP table (cfg->tcp_*), framing into W's scratch parse (w->sip). */
+struct sk_tcp_table *sk_tcp_table_create(struct sk_worker *w, int socket);
+/* Free the table; held segments are freed (sk_worker_expire sends them first). */
+void sk_tcp_table_free(struct sk_tcp_table *t);
+
+/*
+ * Directions idle, holes and holds timed out by NOW (UINT64_MAX: release every
+ * held segment). Released segments go to Q, or through w->emit.
+ */
+void sk_tcp_expire(struct sk_worker *w, sk_time_ns now, struct sk_out_q *q);
+
 /* --- Call-Info (callinfo.c) --- */
+
+/* Does the Call-Info policy want remotecc values out of this message? */
+bool sk_callinfo_unwanted(struct sk_worker *w, enum sk_side from, const struct sk_pkt_meta *meta);
 
 bool sk_callinfo_has_remotecc(const char *buf, const struct sk_sip_msg *msg);
 
@@ -77,6 +113,18 @@ bool sk_callinfo_has_remotecc(const char *buf, const struct sk_sip_msg *msg);
  */
 int sk_callinfo_strip(char *buf, uint32_t len, uint32_t tail, const struct sk_sip_msg *msg,
 		      unsigned int *n_removed);
+
+/*
+ * The same removal without moving a byte (TCP): each Call-Info line of MSG
+ * (parsed from BUF) that loses values is rewritten within its own length:
+ * what stays, then an `X-Sipkeep-Pad:` header line of spaces as long as what
+ * went. SCRATCH (CAP bytes) holds the new line, handed to LINE with its offset
+ * in BUF. Returns the values removed, or -1 when MSG holds more Call-Info than
+ * the parser kept (left alone).
+ */
+int sk_callinfo_blank(const char *buf, const struct sk_sip_msg *msg, char *scratch, uint32_t cap,
+		      void (*line)(void *ctx, uint32_t off, const char *bytes, uint32_t len),
+		      void *ctx);
 
 /* Frames leaving on one side, collected during a burst (worker.c). */
 struct sk_out_q {

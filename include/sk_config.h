@@ -50,6 +50,20 @@
 	  "worker")                                                                                \
 	X(frag_max_held, 2048, 16, 1048576, SK_AT_START,                                           \
 	  "fragments (mbufs) held for reassembly per worker; capped to what the pool can spare")   \
+	X(tcp_max_streams, 16384, 16, 4194304, SK_AT_START,                                        \
+	  "TCP directions on SIP ports tracked per worker (each connection has two)")              \
+	X(tcp_idle_timeout_ms, 7200000, 1000, 86400000, SK_AT_START,                               \
+	  "a TCP direction silent this long is forgotten (FIN and RST end it at once)")            \
+	X(tcp_buffer_bytes, 16384, 4096, 65535, SK_AT_START,                                       \
+	  "the most one TCP direction holds: a SIP message cut by segments, or bytes beyond a "    \
+	  "hole")                                                                                  \
+	X(tcp_buffers, 256, 1, 1048576, SK_AT_START,                                               \
+	  "TCP directions per worker that may hold bytes at once (each tcp_buffer_bytes)")         \
+	X(tcp_hole_timeout_ms, 2000, 10, 600000, SK_AT_START,                                      \
+	  "bytes wait this long for a hole to fill or a cut message to end, and a segment held "   \
+	  "for a Call-Info rewrite this long for its header block to end")                         \
+	X(sip_tls_port, 5061, 1, 65535, SK_AT_START,                                               \
+	  "TCP port of SIP over TLS: counted (frames_tls), passed untouched")                      \
 	X(rx_descriptors, 1024, 64, 16384, SK_AT_START, "RX ring size per queue")                  \
 	X(tx_descriptors, 1024, 64, 16384, SK_AT_START, "TX ring size per queue")                  \
 	X(mbufs, 16383, 1023, 4194303, SK_AT_START, "packet buffers in the mempool (all workers)") \

@@ -54,6 +54,36 @@ enum sk_port_counter {
 				   "so much that none of its bytes were left in them")             \
 	X(frames_udp_other, "UDP frames not to or from a SIP port")                                \
 	X(frames_sip, "UDP frames to or from a SIP port")                                          \
+	X(frames_tcp_sip, "TCP segments to or from a SIP port (SIP over TCP)")                     \
+	X(frames_tls, "TCP segments to or from sip_tls_port (SIP over TLS), passed untouched")     \
+	X(tcp_streams_tracked, "TCP directions on a SIP port picked up (first payload byte)")      \
+	X(tcp_streams_table_full, "TCP directions not tracked: tcp_max_streams reached; passed")   \
+	X(tcp_streams_closed, "TCP directions forgotten at FIN or RST")                            \
+	X(tcp_streams_expired, "TCP directions forgotten after tcp_idle_timeout_ms of silence")    \
+	X(tcp_messages, "SIP messages framed on TCP (also in sip_messages)")                       \
+	X(tcp_keepalives, "CR/LF keep-alives between SIP messages on TCP (RFC 5626), skipped")     \
+	X(tcp_out_of_order, "TCP segments beyond a hole, copied until it fills")                   \
+	X(tcp_retransmissions, "TCP segments carrying bytes already seen: never framed twice")     \
+	X(tcp_retransmissions_rewritten,                                                           \
+	  "retransmitted TCP segments rewritten exactly like the original (Call-Info)")            \
+	X(tcp_fallback_buffer_full, "TCP directions that fell back to passthrough: a message or "  \
+				    "a hole larger than tcp_buffer_bytes")                         \
+	X(tcp_fallback_no_buffer, "TCP directions that fell back to passthrough: all tcp_buffers " \
+				  "in use")                                                        \
+	X(tcp_fallback_hole, "TCP directions that fell back to passthrough: a hole or a cut "      \
+			     "message waited longer than tcp_hole_timeout_ms")                     \
+	X(tcp_fallback_bad_framing, "TCP directions that fell back to passthrough: bytes that do " \
+				    "not frame as SIP (parse error, no Content-Length)")           \
+	X(tcp_resynced, "TCP directions that found a SIP message boundary again after a fallback") \
+	X(tcp_segments_held, "TCP segments held because their message's header block continued "   \
+			     "in a later segment (callinfo_policy is not pass)")                   \
+	X(tcp_held_released_unchanged, "held TCP segments released unchanged: the rest of the "    \
+				       "header block did not come within tcp_hole_timeout_ms, or " \
+				       "the direction ended")                                      \
+	X(tcp_held_duplicates_dropped, "retransmissions of a held TCP segment dropped: the held "  \
+				       "copy leaves instead, rewritten if needed")                 \
+	X(tcp_callinfo_missed, "Call-Info on TCP that could not be removed: its bytes had left "   \
+			       "in a segment that could not be held")                              \
 	X(sip_messages, "SIP messages parsed")                                                     \
 	X(sip_parse_errors,                                                                        \
 	  "SIP messages that did not parse (by reason: sip_parse_error_reasons)")                  \

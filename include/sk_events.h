@@ -39,6 +39,12 @@ struct sk_ev_contact {
 	uint8_t addr[16];
 };
 
+/* How a SIP message travelled. */
+enum sk_transport {
+	SK_TRANSPORT_UDP = 0,
+	SK_TRANSPORT_TCP = 1,
+};
+
 /* One m= line, reduced to what media tracking needs. Port 0: rejected or disabled. */
 struct sk_ev_media {
 	uint8_t family; /* 4, 6, or 0 when the SDP gave no usable address */
@@ -52,7 +58,8 @@ struct sk_ev_media {
 
 struct sk_sip_event {
 	sk_time_ns ts;
-	uint8_t side; /* enum sk_side the message came from */
+	uint8_t side;	   /* enum sk_side the message came from */
+	uint8_t transport; /* enum sk_transport */
 	uint8_t family;
 	uint8_t is_request;
 	uint8_t method;	     /* requests: enum sk_sip_method */
@@ -74,7 +81,7 @@ struct sk_sip_event {
 	 * and RFC 3581): the source port when the top Via has rport, else the
 	 * Via's sent-by port (5060 when absent). Network order.
 	 */
-	uint16_t reply_port;
+	uint16_t reply_port; /* (TCP: always the source port, the connection's) */
 	uint8_t src[16];
 	uint8_t dst[16];
 	char call_id[SK_EV_CALL_ID_MAX];

@@ -2,7 +2,7 @@
 /*
  * L2/L3/L4 parsing of one frame: Ethernet with up to two VLAN tags (802.1Q,
  * QinQ with an 802.1ad or 0x9100 outer tag, 802.1Q twice), IPv4,
- * IPv6 with its extension header chain, UDP. Works on a contiguous byte range
+ * IPv6 with its extension header chain, UDP and TCP. Works on a contiguous byte range
  * so that it is testable without an mbuf; the worker passes the first segment.
  *
  * The parser never trusts a length field: every header is checked against the
@@ -21,6 +21,7 @@ enum sk_pkt_class {
 	SK_PKT_IP_OTHER,     /* IP but not UDP (TCP, ICMP, ESP, ...) */
 	SK_PKT_IP_FRAGMENT,  /* an IPv4 or IPv6 fragment: no L4 header to read */
 	SK_PKT_UDP,	     /* UDP, ports known; SIP or not is the caller's decision */
+	SK_PKT_TCP,	     /* TCP, ports, sequence number and flags known */
 };
 
 /* VLAN tags walked before the IP header (QinQ: two). A deeper stack is not IP to us. */
@@ -39,14 +40,17 @@ struct sk_pkt_meta {
 	uint16_t vlan_tci;	 /* TCI of the outer (first) tag */
 	uint16_t vlan_tci_inner; /* TCI of the inner tag with two tags, else 0 */
 	uint16_t l3_off;	 /* offset of the IP header */
-	uint16_t l4_off;	 /* offset of the UDP header (after IPv6 extensions) */
-	uint16_t payload_off;	 /* offset of the UDP payload */
-	uint16_t payload_len;	 /* UDP payload length from the UDP header */
+	uint16_t l4_off;	 /* offset of the UDP/TCP header (after IPv6 extensions) */
+	uint16_t payload_off;	 /* offset of the UDP/TCP payload */
+	uint16_t payload_len;	 /* UDP: from the UDP header; TCP: to the end of the IP datagram */
 	uint16_t sport;		 /* host order */
 	uint16_t dport;		 /* host order */
 	uint32_t l3_end;	 /* offset just past the IP datagram (excludes Ethernet padding) */
 	uint8_t src[16];	 /* IPv4 in the first 4 bytes, network order */
 	uint8_t dst[16];
+	/* SK_PKT_TCP only (not cleared for other classes): host order. */
+	uint32_t tcp_seq;
+	uint8_t tcp_flags; /* RTE_TCP_*_FLAG bits */
 };
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -33,8 +33,11 @@ struct rte_mempool;
 #define SK_OUT_MAX (SK_BURST * 4)
 /* Fragments (duplicates included) one datagram may have while held for reassembly. */
 #define SK_FRAG_MAX_PIECES 16
+/* TCP segments (mbufs) one worker may hold for Call-Info rewrites (tcp_path.c). */
+#define SK_TCP_HELD_MAX 256
 
 struct sk_frag_table;
+struct sk_tcp_table;
 
 struct sk_worker {
 	/* Read-mostly: set up by the control thread before launch. */
@@ -72,6 +75,13 @@ struct sk_worker {
 	struct sk_frag_table *frag;
 	uint32_t frag_max_held;
 	sk_time_ns frag_next_expiry;
+
+	/*
+	 * SIP over TCP (tcp_path.c): the directions this worker receives, and
+	 * when the first of them times out (UINT64_MAX: none), checked per burst.
+	 */
+	struct sk_tcp_table *tcp;
+	sk_time_ns tcp_next_expiry;
 
 	/* Written by this worker only. */
 	uint64_t port_ctr[SK_SIDE_COUNT][SK_PCTR_COUNT] __rte_cache_aligned;
@@ -112,7 +122,8 @@ void sk_worker_init(struct sk_worker *w, const struct sk_worker_params *p);
 /*
  * Set up what the worker owns beyond its counters: the IP reassembly table
  * (cfg->frag_max_flows, frag_timeout_ms, frag_max_per_source, and
- * w->frag_max_held fragments). -1 on error (logged).
+ * w->frag_max_held fragments) and the TCP stream table (cfg->tcp_*). -1 on
+ * error (logged).
  */
 int sk_worker_setup(struct sk_worker *w, int socket);
 void sk_worker_teardown(struct sk_worker *w);
@@ -131,7 +142,8 @@ void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, u
 
 /*
  * Forward, unchanged and counted, the fragments whose reassembly timed out by
- * NOW (UINT64_MAX: every fragment still held). Goes through w->emit.
+ * NOW (UINT64_MAX: every fragment still held), and the TCP segments held past
+ * their time; forget idle TCP directions. Goes through w->emit.
  */
 void sk_worker_expire(struct sk_worker *w, sk_time_ns now);
 

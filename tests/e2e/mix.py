@@ -207,7 +207,7 @@ def build_mix():
         Ether(src=MAC_PHONE, dst="ff:ff:ff:ff:ff:ff") / Dot1Q(vlan=100) / ARP(psrc=PHONE))
 
     # IP, not UDP.
-    add("TCP SYN to 5060", "access", "frames_ip_other",
+    add("TCP SYN to 5060", "access", "frames_tcp_sip",
         Ether(src=MAC_PHONE, dst=MAC_CORE) / IP(src=PHONE, dst=CUCM) / TCP(sport=40000, dport=5060))
     add("TCP SYN-ACK from 5061", "core", "frames_ip_other",
         Ether(src=MAC_CORE, dst=MAC_PHONE) / IP(src=CUCM, dst=PHONE) / TCP(sport=5061, dport=40001, flags="SA"))

@@ -405,11 +405,11 @@ static void test_ipv4_malformed(void)
 	m = parse();
 	CHECK_CLS(m, SK_PKT_L3_MALFORMED, "total_length 20: UDP header outside the datagram");
 
-	/* total_length == IHL for TCP: an IP packet with an empty payload is IP, not UDP. */
+	/* total_length == IHL for TCP: no room for the TCP header. */
 	fb_set16(&F, 16, 20);
 	F.b[14 + 9] = P_TCP;
 	m = parse();
-	CHECK_CLS(m, SK_PKT_IP_OTHER, "TCP protocol with total_length 20: ip_other");
+	CHECK_CLS(m, SK_PKT_L3_MALFORMED, "TCP protocol with total_length 20: l3_malformed");
 }
 
 static void test_padding_and_udp_length(void)
@@ -742,20 +742,48 @@ static void test_ipv6_ext(void)
 	CHECK_CLS(m, SK_PKT_L3_MALFORMED, "IPv6 EtherType with IP version 4");
 }
 
-static void test_ip_other(void)
+/* TCP: ports, sequence number, flags and the payload after the header's own length. */
+static void test_tcp(void)
 {
 	struct sk_pkt_meta m;
 
 	fb_reset(&F);
 	fb_eth(&F, ET_IPV4);
-	fb_ipv4(&F, 5, 40, 0x4000, P_TCP, A4_ACCESS, A4_CORE);
-	fb_tcp(&F, 5060, 5060);
+	fb_ipv4(&F, 5, 40 + 5, 0x4000, P_TCP, A4_ACCESS, A4_CORE);
+	fb_tcp(&F, 40001, 5060);
+	fb_bytes(&F, "hello", 5);
 	m = parse();
-	CHECK_CLS(m, SK_PKT_IP_OTHER, "IPv4 TCP to port 5060");
+	CHECK_CLS(m, SK_PKT_TCP, "IPv4 TCP to port 5060");
 	SK_CHECK_EQ(m.l4_proto, P_TCP, "IPv4 TCP: l4_proto 6");
 	SK_CHECK_EQ(m.ip_version, 4, "IPv4 TCP: ip_version 4");
 	SK_CHECK(memcmp(m.src, A4_ACCESS, 4) == 0 && memcmp(m.dst, A4_CORE, 4) == 0,
 		 "IPv4 TCP: addresses extracted");
+	SK_CHECK_EQ(m.sport, 40001, "IPv4 TCP: source port");
+	SK_CHECK_EQ(m.dport, 5060, "IPv4 TCP: destination port");
+	SK_CHECK_EQ(m.tcp_seq, 1000, "IPv4 TCP: sequence number");
+	SK_CHECK_EQ(m.tcp_flags, 0x02, "IPv4 TCP: flags (SYN)");
+	SK_CHECK_EQ(m.l4_off, 34, "IPv4 TCP: header at 34");
+	SK_CHECK_EQ(m.payload_off, 54, "IPv4 TCP: payload after 20 header bytes");
+	SK_CHECK_EQ(m.payload_len, 5, "IPv4 TCP: payload to the end of the datagram");
+	SK_CHECK_STR(sk_pkt_class_name(SK_PKT_TCP), "tcp", "class name tcp");
+
+	/* A data offset under 5 words, or past the datagram, is a lie. */
+	F.b[34 + 12] = 0x40;
+	m = parse();
+	CHECK_CLS(m, SK_PKT_L3_MALFORMED, "TCP data offset 4 words: l3_malformed");
+	F.b[34 + 12] = 0x70;
+	m = parse();
+	CHECK_CLS(m, SK_PKT_L3_MALFORMED, "TCP data offset past the datagram: l3_malformed");
+	F.b[34 + 12] = 0x60; /* 24 bytes: 4 option bytes, 1 payload byte */
+	m = parse();
+	CHECK_CLS(m, SK_PKT_TCP, "TCP with 4 option bytes");
+	SK_CHECK_EQ(m.payload_off, 58, "TCP options: payload after them");
+	SK_CHECK_EQ(m.payload_len, 1, "TCP options: what is left is payload");
+}
+
+static void test_ip_other(void)
+{
+	struct sk_pkt_meta m;
 
 	fb_reset(&F);
 	fb_eth(&F, ET_IPV4);
@@ -785,8 +813,9 @@ static void test_ip_other(void)
 	fb_tcp(&F, 5060, 5060);
 	v6_finish();
 	m = parse();
-	CHECK_CLS(m, SK_PKT_IP_OTHER, "IPv6 hop-by-hop + TCP");
+	CHECK_CLS(m, SK_PKT_TCP, "IPv6 hop-by-hop + TCP");
 	SK_CHECK_EQ(m.l4_proto, P_TCP, "IPv6 hop-by-hop + TCP: l4_proto 6");
+	SK_CHECK_EQ(m.payload_len, 0, "IPv6 hop-by-hop + TCP: no payload");
 
 	fb_reset(&F);
 	fb_eth(&F, ET_IPV4);
@@ -882,6 +911,7 @@ int main(void)
 	test_padding_and_udp_length();
 	test_ipv4_fragments();
 	test_ipv6_ext();
+	test_tcp();
 	test_ip_other();
 	test_all_prefixes();
 	test_random();

@@ -109,7 +109,12 @@ static void build_frames(void)
 	fb_eth(&F, ET_IPV4);
 	fb_ipv4(&F, 5, 40, 0x4000, P_TCP, A4_ACCESS, A4_CORE);
 	fb_tcp(&F, 40000, 5060);
-	add("IPv4 TCP ->5060", SK_WCTR_frames_ip_other);
+	add("IPv4 TCP ->5060", SK_WCTR_frames_tcp_sip);
+	fb_reset(&F);
+	fb_eth(&F, ET_IPV4);
+	fb_ipv4(&F, 5, 40, 0x4000, P_TCP, A4_ACCESS, A4_CORE);
+	fb_tcp(&F, 40000, 443);
+	add("IPv4 TCP ->443", SK_WCTR_frames_ip_other);
 	fb_reset(&F);
 	fb_eth(&F, ET_IPV4);
 	fb_ipv4(&F, 5, 28, 0, P_ICMP, A4_CORE, A4_ACCESS);
@@ -187,6 +192,7 @@ static struct rte_mbuf *to_mbuf(const struct frame *fr)
 static const enum sk_worker_counter classes[] = {
 	SK_WCTR_frames_non_ip,	    SK_WCTR_frames_l3_malformed, SK_WCTR_frames_ip_other,
 	SK_WCTR_frames_ip_fragment, SK_WCTR_frames_udp_other,	 SK_WCTR_frames_sip,
+	SK_WCTR_frames_tcp_sip,	    SK_WCTR_frames_tls,
 };
 
 /*

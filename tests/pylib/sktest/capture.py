@@ -21,7 +21,7 @@ LT_IEEE802_11 = 105
 LT_LINUX_SLL2 = 276
 
 CLASSES = ("frames_non_ip", "frames_l3_malformed", "frames_ip_other",
-           "frames_ip_fragment", "frames_udp_other", "frames_sip")
+           "frames_ip_fragment", "frames_udp_other", "frames_sip", "frames_tcp_sip")
 
 
 # ---------------------------------------------------------------- pcap
@@ -208,6 +208,8 @@ def classify(frame, sip_ports=(5060,)):
         end = off + total
         if _u16(frame, off + 6) & 0x3FFF:
             return "frames_ip_fragment", 4, src
+        if frame[off + 9] == 6:
+            return _tcp(frame, off + ihl, end, sip_ports), 4, src
         if frame[off + 9] != 17:
             return "frames_ip_other", 4, src
         return _udp(frame, off + ihl, end, sip_ports), 4, src
@@ -232,11 +234,15 @@ def classify(frame, sip_ports=(5060,)):
                 ln = 8
             elif nxt == 17:
                 return _udp(frame, o, end, sip_ports), 6, src
+            elif nxt == 6:
+                return _tcp(frame, o, end, sip_ports), 6, src
             else:
                 return "frames_ip_other", 6, src
             if o + ln > end:
                 return "frames_l3_malformed", 6, None
             nxt, o = frame[o], o + ln
+        if nxt == 6:
+            return _tcp(frame, o, end, sip_ports), 6, src
         if nxt not in (0, 43, 44, 51, 60):
             return ("frames_ip_other" if nxt != 17 else _udp(frame, o, end, sip_ports)), 6, src
         return "frames_l3_malformed", 6, None
@@ -252,6 +258,15 @@ def _udp(frame, o, end, sip_ports):
     if _u16(frame, o) in sip_ports or _u16(frame, o + 2) in sip_ports:
         return "frames_sip"
     return "frames_udp_other"
+
+
+def _tcp(frame, o, end, sip_ports):
+    """TCP: a header whose data offset fits is SIP over TCP on a SIP port, else other IP."""
+    if o + 20 > end or (frame[o + 12] >> 4) * 4 < 20 or o + (frame[o + 12] >> 4) * 4 > end:
+        return "frames_l3_malformed"
+    if _u16(frame, o) in sip_ports or _u16(frame, o + 2) in sip_ports:
+        return "frames_tcp_sip"
+    return "frames_ip_other"
 
 
 def l3_addrs(frame):
