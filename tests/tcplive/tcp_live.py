@@ -20,10 +20,12 @@ Cases (one meson test each, suite 'tcplive'):
   tcp_call_with_callinfo_removal
       The phone registers over TCP without X-cisco-callinfo (a Cisco-sized multipart
       REGISTER: two segments), calls; the call agent sends Call-Info:
-      <urn:x-cisco-remotecc:callinfo> in its 180, its 200 and two NOTIFYs (the first
-      with its Call-Info line in the message's second segment); an INFO and a NOTIFY
-      follow both ways; the phone hangs up. Checks: callinfo_removed > 0; the phone's
-      side of the connection has no remotecc value and each message is the call
+      <urn:x-cisco-remotecc:callinfo> in its 180, its 200 and three NOTIFYs (the
+      first with its Call-Info line in the message's second segment, the second with
+      it across the two segments), with an INFO of the phone's between them: messages
+      after the rewritten ones, both ways; the phone hangs up. Checks:
+      callinfo_removed 5; the phone's side of the connection has no remotecc value,
+      and each message is the call
       agent's with every Call-Info line replaced by a pad line of the same length
       (the contract's length-preserving rewrite); both directions have the same length
       on both sides; no RST on either side; every request answered; BYE answered;
@@ -584,6 +586,30 @@ def sipkeep_config(d_tmp, extra=""):
 # ------------------------------------------------------------------- the cases
 
 
+# Where the NOTIFYs' Call-Info lines start (byte offset in the message): the message
+# starts a segment (nothing else is in flight when the call agent sends it), and a
+# segment carries the MSS, 1448 bytes here (1460 less TCP timestamps). The line is
+# about 120 bytes long: from 1388 it spans both 1448 and 1460.
+CI_SECOND_SEGMENT = 1480
+CI_ACROSS = 1388
+
+
+def filler_len(ci_offset):
+    """The X-Tcplive-Filler value length that puts the Call-Info line (right after
+    the request line and the filler line) at CI_OFFSET."""
+    request_line = "NOTIFY sip:%s@%s:%d;transport=tcp SIP/2.0\r\n" % (USER, IP_LTE, PHONE_PORT)
+    return ci_offset - len(request_line) - len("X-Tcplive-Filler: \r\n")
+
+
+def first_segment_end(d, off):
+    """The end (stream offset) of the segment of direction D holding byte OFF."""
+    for s in d.segs:
+        so = (s.seq - d.isn - 1) & 0xFFFFFFFF
+        if s.payload and so <= off < so + len(s.payload):
+            return so + len(s.payload)
+    return None
+
+
 def case_callinfo(c, args, work, net, procs, daemon):
     ci_phone = os.path.join(HERE, "ci_phone.xml")
     ci_core = os.path.join(HERE, "ci_core.xml")
@@ -595,7 +621,8 @@ def case_callinfo(c, args, work, net, procs, daemon):
     core = procs.start("core-sipp", sipp_argv(
         ci_core, CORE_IP, SIP_PORT, ["-mp", "21000"],
         {"core_ip": CORE_IP, "callee": CALLEE, "user": USER, "domain": DOMAIN,
-         "callinfo": CALLINFO, "filler": "f" * 1300}, name="core"), ns=net.ns_c)
+         "callinfo": CALLINFO, "filler1": "f" * filler_len(CI_SECOND_SEGMENT),
+         "filler2": "f" * filler_len(CI_ACROSS)}, name="core"), ns=net.ns_c)
     if not wait_listen(net.ns_c, SIP_PORT):
         c.ok(False, "the call agent's sipp listens on TCP %d" % SIP_PORT)
         return
@@ -649,8 +676,8 @@ def case_callinfo(c, args, work, net, procs, daemon):
     sent = [m for _, m in msgs_c.get(to_phone, [])]
     got = [m for _, m in msgs_a.get(to_phone, [])]
     with_ci = [m for m in sent if b"x-cisco-remotecc" in m.lower()]
-    c.ok(len(with_ci) >= 4, "the call agent sent %d messages with remotecc Call-Info "
-         "(180, 200, 2 NOTIFYs)" % len(with_ci))
+    c.eq(len(with_ci), 5, "messages the call agent sent with remotecc Call-Info "
+         "(180, 200, 3 NOTIFYs)")
     stream_a = dir_a[to_phone].stream()[0] if to_phone in dir_a else b""
     c.ok(b"remotecc" not in stream_a.lower(),
          "the phone's side of the connection carries no remotecc value")
@@ -659,21 +686,24 @@ def case_callinfo(c, args, work, net, procs, daemon):
         want = pad_model(s)
         c.ok(g == want, "message %d to the phone (%s) is the call agent's with its "
              "Call-Info lines padded out" % (i, first_line(s)), line_diff(g, want))
-    notify1 = [m for m in sent if first_line(m).startswith("NOTIFY ") and b"X-Tcplive-Filler" in m]
-    if notify1 and to_phone in dir_c:
+    # Where the NOTIFYs' Call-Info lines were, in the segments the call agent sent.
+    notifies = [m for m in sent if first_line(m).startswith("NOTIFY ")]
+    if len(notifies) == 3 and to_phone in dir_c:
         d = dir_c[to_phone]
         data = d.stream()[0]
-        off = data.find(notify1[0])
-        ci_off = off + notify1[0].find(b"Call-Info:")
-        first_seg_end = None
-        for s in d.segs:
-            so = (s.seq - d.isn - 1) & 0xFFFFFFFF
-            if s.payload and so <= off < so + len(s.payload):
-                first_seg_end = so + len(s.payload)
-                break
-        c.ok(first_seg_end is not None and ci_off >= first_seg_end,
-             "the first NOTIFY's Call-Info line is not in the message's first segment "
-             "(held until the header block completes)")
+        where = []
+        for m in notifies[:2]:
+            off = data.find(m)
+            ci = off + m.find(b"Call-Info:")
+            ci_end = off + m.find(b"\r\n", m.find(b"Call-Info:")) + 2
+            where.append((ci, ci_end, first_segment_end(d, off)))
+        (ci, _, seg_end) = where[0]
+        c.ok(seg_end is not None and ci >= seg_end,
+             "NOTIFY 1: the Call-Info line is not in the message's first segment "
+             "(the segment is held until the header block completes)", where[0])
+        (ci, ci_end, seg_end) = where[1]
+        c.ok(seg_end is not None and ci < seg_end < ci_end,
+             "NOTIFY 2: the Call-Info line spans the message's first two segments", where[1])
     for side, msgs in (("access", msgs_a), ("core", msgs_c)):
         bye = [m for _, m in msgs.get(to_core, []) if first_line(m).startswith("BYE ")]
         ok200 = [m for _, m in msgs.get(to_phone, [])
@@ -684,16 +714,16 @@ def case_callinfo(c, args, work, net, procs, daemon):
              "%s side: the phone closed the connection with FIN" % side)
 
     ctr = counters(stats)
-    ctr_ok(c, ctr, "callinfo_removed", lambda v: v >= 4, ">= 4 (180, 200, 2 NOTIFYs)")
-    ctr_ok(c, ctr, "callinfo_messages_rewritten", lambda v: v >= 4, ">= 4")
+    ctr_ok(c, ctr, "callinfo_removed", lambda v: v == 5, "= 5 (180, 200, 3 NOTIFYs)")
+    ctr_ok(c, ctr, "callinfo_messages_rewritten", lambda v: v == 5, "= 5")
     n_msgs = sum(len(m) for m in msgs_c.values())
     ctr_ok(c, ctr, "tcp_messages", lambda v: v == n_msgs, "= %d (every message of the call, "
            "once)" % n_msgs)
     ctr_ok(c, ctr, "sip_messages", lambda v: v == n_msgs, "= %d" % n_msgs)
     ctr_ok(c, ctr, "tcp_streams_tracked", lambda v: v == 2, "= 2 (both directions)")
     ctr_ok(c, ctr, "tcp_streams_closed", lambda v: v == 2, "= 2 (FIN both ways)")
-    ctr_ok(c, ctr, "tcp_segments_held", lambda v: v >= 1,
-           ">= 1 (the NOTIFY's first segment, its header block incomplete)")
+    ctr_ok(c, ctr, "tcp_segments_held", lambda v: v >= 2,
+           ">= 2 (the first segments of NOTIFY 1 and 2, header blocks incomplete)")
     ctr_ok(c, ctr, "registrations_committed", lambda v: v == 1, "= 1")
     ctr_ok(c, ctr, "dialogs_created", lambda v: v == 1, "= 1")
     ctr_ok(c, ctr, "dialogs_ended", lambda v: v == 1, "= 1 (the BYE)")
