@@ -507,6 +507,8 @@ def common_tcp_checks(c, work, access_pcap, core_pcap):
                      % SIP_PORT)
         note("%s side: %d frames with TCP analysis notes (retransmissions, dup ACKs...; "
              "informational)" % (side, warn))
+        c.eq(count(path, "_ws.malformed || _ws.expert.severity == error"), 0,
+             "%s side: tshark finds no malformed frame and no expert error" % side)
     # What sipkeep transmitted: into the access namespace, frames to it; into core, to core.
     c.eq(bad_checksums(access_pcap, "ip.dst == 10.0.0.0/8"), 0,
          "access side: right IP/TCP/UDP checksums on the frames sipkeep sent")
@@ -661,6 +663,12 @@ def case_callinfo(c, args, work, net, procs, daemon):
          "one connection %s:%d <-> %s:%d seen on both sides" % to_core)
     msgs_a = framed(c, dir_a, "access")
     msgs_c = framed(c, dir_c, "core")
+    # tshark's SIP dissector (TCP reassembly on) reads the phone's side as SIP throughout.
+    n_sip = sum(len(line.split(",")) for line in tshark(
+        access_pcap, "-Y", "sip.Method || sip.Status-Code", "-T", "fields", "-E",
+        "occurrence=a", "-E", "aggregator=,", "-e", "sip.CSeq.seq").split())
+    c.eq(n_sip, sum(len(m) for m in msgs_a.values()),
+         "access side: tshark dissects every SIP message of the connection")
     c.eq(transactions(msgs_a), [], "access side: every request answered (final response)")
     c.eq(transactions(msgs_c), [], "core side: every request answered (final response)")
     for key in (to_phone, to_core):
