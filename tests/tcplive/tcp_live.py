@@ -299,37 +299,74 @@ def tshark(path, *args, timeout=120):
     return r.stdout
 
 
-def count(path, display_filter, *opts):
-    out = tshark(path, *opts, "-Y", display_filter, "-T", "fields", "-e", "frame.number")
-    return len([x for x in out.split() if x])
+class Frame:
+    """One frame of a capture, as tshark decoded it (checksums validated, TCP
+    segments left as they are)."""
+
+    __slots__ = ("t", "length", "src", "dst", "proto", "sport", "dport", "seq", "flags",
+                 "payload", "analysis", "bad_checksum", "expert")
 
 
-class Segment:
-    __slots__ = ("t", "src", "sport", "dst", "dport", "seq", "flags", "payload", "length")
+FRAME_FIELDS = ["frame.time_epoch", "frame.len", "ip.src", "ip.dst", "tcp.srcport",
+                "tcp.dstport", "udp.srcport", "udp.dstport", "tcp.seq_raw", "tcp.flags",
+                "tcp.payload", "tcp.analysis.flags", "tcp.analysis.window_update",
+                "ip.checksum.status", "tcp.checksum.status", "udp.checksum.status",
+                "_ws.expert.message"]
+_frames_cache = {}
 
 
-def tcp_segments(path):
-    """Every TCP segment on the SIP port of a capture."""
-    fields = ["frame.time_epoch", "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport",
-              "tcp.seq_raw", "tcp.flags", "tcp.payload", "frame.len"]
-    cmd = ["-Y", "tcp.port == %d" % SIP_PORT, "-T", "fields", "-E", "separator=\t",
-           "-E", "occurrence=f", "-o", "tcp.desegment_tcp_streams:FALSE"]
-    for f in fields:
+def frames(path):
+    """Every IPv4 frame of a capture, read once (one tshark run: each costs a second
+    or more of CPU on a loaded machine)."""
+    if path in _frames_cache:
+        return _frames_cache[path]
+    cmd = ["-Y", "ip && !icmp", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f",
+           "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "ip.check_checksum:TRUE",
+           "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"]
+    for f in FRAME_FIELDS:
         cmd += ["-e", f]
-    segs = []
+    res = []
     for line in tshark(path, *cmd).splitlines():
         f = line.split("\t")
-        if len(f) < len(fields) or not f[1]:
+        if len(f) < len(FRAME_FIELDS) or not f[2]:
             continue
-        s = Segment()
-        s.t = float(f[0])
-        s.src, s.sport, s.dst, s.dport = f[1], int(f[2]), f[3], int(f[4])
-        s.seq = int(f[5])
-        s.flags = int(f[6], 16)
-        s.payload = bytes.fromhex(f[7].replace(":", "")) if f[7] else b""
-        s.length = int(f[8])
-        segs.append(s)
-    return segs
+        x = Frame()
+        x.t, x.length, x.src, x.dst = float(f[0]), int(f[1]), f[2], f[3]
+        if f[4]:
+            x.proto, x.sport, x.dport = "tcp", int(f[4]), int(f[5])
+        elif f[6]:
+            x.proto, x.sport, x.dport = "udp", int(f[6]), int(f[7])
+        else:
+            x.proto, x.sport, x.dport = "other", 0, 0
+        x.seq = int(f[8]) if f[8] else 0
+        x.flags = int(f[9], 16) if f[9] else 0
+        x.payload = bytes.fromhex(f[10].replace(":", "")) if f[10] else b""
+        x.analysis = bool(f[11]) and not f[12]
+        x.bad_checksum = "0" in (f[13], f[14], f[15])  # 0: Bad, 1: Good, 2: Unverified
+        x.expert = f[16]
+        res.append(x)
+    _frames_cache[path] = res
+    return res
+
+
+def sip_tcp(path):
+    return [x for x in frames(path) if x.proto == "tcp" and SIP_PORT in (x.sport, x.dport)]
+
+
+def dissected(path):
+    """tshark's own reading, TCP reassembly on: (malformed or expert-error frames,
+    SIP messages dissected)."""
+    out = tshark(path, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E",
+                 "aggregator=,", "-e", "_ws.malformed", "-e", "_ws.expert.severity",
+                 "-e", "sip.CSeq.seq")
+    bad = n_sip = 0
+    for line in out.splitlines():
+        f = line.split("\t") + ["", "", ""]
+        if f[0] or "8388608" in f[1].split(","):  # 8388608: PI_ERROR
+            bad += 1
+        if f[2]:
+            n_sip += len(f[2].split(","))
+    return bad, n_sip
 
 
 SYN, FIN, RST = 0x02, 0x01, 0x04
@@ -380,7 +417,7 @@ class Direction:
 
 def directions(path):
     dirs = {}
-    for s in tcp_segments(path):
+    for s in sip_tcp(path):
         key = (s.src, s.sport, s.dst, s.dport)
         dirs.setdefault(key, Direction(key)).add(s)
     return dirs
@@ -472,24 +509,11 @@ def transactions(msgs_by_dir):
     return unanswered
 
 
-def bad_checksums(path, display_filter):
-    return count(path, "(%s) && (ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\""
-                 " || udp.checksum.status == \"Bad\")" % display_filter,
-                 "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-                 "-o", "udp.check_checksum:TRUE")
-
-
-def rtp_packets(path, display_filter):
-    """(time, src, sport, dst, dport) of UDP packets on the media ports."""
-    out = tshark(path, "-Y", "udp && !icmp && (%s)" % display_filter, "-T", "fields",
-                 "-E", "separator=\t", "-e", "frame.time_epoch", "-e", "ip.src", "-e",
-                 "udp.srcport", "-e", "ip.dst", "-e", "udp.dstport")
-    res = []
-    for line in out.splitlines():
-        f = line.split("\t")
-        if len(f) == 5 and f[1]:
-            res.append((float(f[0]), f[1], int(f[2]), f[3], int(f[4])))
-    return res
+def rtp_packets(path, src=None, dst=None, sport=None, dport=None):
+    """(time, src, sport, dst, dport) of the UDP packets that match."""
+    return [(x.t, x.src, x.sport, x.dst, x.dport) for x in frames(path)
+            if x.proto == "udp" and src in (None, x.src) and dst in (None, x.dst)
+            and sport in (None, x.sport) and dport in (None, x.dport)]
 
 
 # ------------------------------------------------------------------ the checks
@@ -499,20 +523,23 @@ def common_tcp_checks(c, work, access_pcap, core_pcap):
     """No RST, SYNs through, frames within the MTU, right checksums on what
     sipkeep sent; returns the directions of both captures."""
     for side, path in (("access", access_pcap), ("core", core_pcap)):
-        c.eq(count(path, "tcp.port == %d && tcp.flags.reset == 1" % SIP_PORT), 0,
-             "%s side: no RST on the SIP connections (tcp.flags.reset==1)" % side)
-        c.eq(count(path, "tcp.port == %d && frame.len > %d" % (SIP_PORT, MTU + 14)), 0,
+        segs = sip_tcp(path)
+        c.eq(len([x for x in segs if x.flags & RST]), 0,
+             "%s side: no RST on the SIP connections" % side)
+        c.eq(len([x for x in segs if x.length > MTU + 14]), 0,
              "%s side: no TCP frame larger than the MTU (no TSO/GRO frames)" % side)
-        warn = count(path, "tcp.port == %d && tcp.analysis.flags && !tcp.analysis.window_update"
-                     % SIP_PORT)
+        notes = [x for x in segs if x.analysis]
         note("%s side: %d frames with TCP analysis notes (retransmissions, dup ACKs...; "
-             "informational)" % (side, warn))
-        c.eq(count(path, "_ws.malformed || _ws.expert.severity == error"), 0,
-             "%s side: tshark finds no malformed frame and no expert error" % side)
+             "informational)" % (side, len(notes)))
+        for x in notes[:10]:
+            note("  %.6f %s:%d -> %s:%d flags 0x%03x, %d bytes: %s"
+                 % (x.t, x.src, x.sport, x.dst, x.dport, x.flags, len(x.payload), x.expert))
+        bad, _ = dissected(path)
+        c.eq(bad, 0, "%s side: tshark finds no malformed frame and no expert error" % side)
     # What sipkeep transmitted: into the access namespace, frames to it; into core, to core.
-    c.eq(bad_checksums(access_pcap, "ip.dst == 10.0.0.0/8"), 0,
-         "access side: right IP/TCP/UDP checksums on the frames sipkeep sent")
-    c.eq(bad_checksums(core_pcap, "ip.dst == %s" % CORE_IP), 0,
+    c.eq(len([x for x in frames(access_pcap) if x.dst.startswith("10.") and x.bad_checksum]),
+         0, "access side: right IP/TCP/UDP checksums on the frames sipkeep sent")
+    c.eq(len([x for x in frames(core_pcap) if x.dst == CORE_IP and x.bad_checksum]), 0,
          "core side: right IP/TCP/UDP checksums on the frames sipkeep sent")
     dir_a = directions(access_pcap)
     dir_c = directions(core_pcap)
@@ -664,9 +691,7 @@ def case_callinfo(c, args, work, net, procs, daemon):
     msgs_a = framed(c, dir_a, "access")
     msgs_c = framed(c, dir_c, "core")
     # tshark's SIP dissector (TCP reassembly on) reads the phone's side as SIP throughout.
-    n_sip = sum(len(line.split(",")) for line in tshark(
-        access_pcap, "-Y", "sip.Method || sip.Status-Code", "-T", "fields", "-E",
-        "occurrence=a", "-E", "aggregator=,", "-e", "sip.CSeq.seq").split())
+    _, n_sip = dissected(access_pcap)
     c.eq(n_sip, sum(len(m) for m in msgs_a.values()),
          "access side: tshark dissects every SIP message of the connection")
     c.eq(transactions(msgs_a), [], "access side: every request answered (final response)")
@@ -715,7 +740,8 @@ def case_callinfo(c, args, work, net, procs, daemon):
     for side, msgs in (("access", msgs_a), ("core", msgs_c)):
         bye = [m for _, m in msgs.get(to_core, []) if first_line(m).startswith("BYE ")]
         ok200 = [m for _, m in msgs.get(to_phone, [])
-                 if first_line(m).startswith("SIP/2.0 200") and (hdr(m, "CSeq") or "").endswith("BYE")]
+                 if first_line(m).startswith("SIP/2.0 200")
+                 and (hdr(m, "CSeq") or "").endswith("BYE")]
         c.ok(len(bye) == 1 and len(ok200) == 1, "%s side: the BYE and its 200 OK" % side)
         c.ok(to_core in (dir_a if side == "access" else dir_c)
              and (dir_a if side == "access" else dir_c)[to_core].fin(),
@@ -870,15 +896,12 @@ def case_handover(c, args, work, net, procs, daemon):
         t_commit = commits[0]
     c.ok(t_commit is not None, "the re-REGISTER's 2xx seen on the core side")
     if t_commit is not None:
-        down_wifi = rtp_packets(access_pcap, "ip.src == %s && udp.srcport == %d && ip.dst == %s"
-                                % (CORE_IP, CORE_RTP_PORT, IP_WIFI))
+        down_wifi = rtp_packets(access_pcap, src=CORE_IP, sport=CORE_RTP_PORT, dst=IP_WIFI)
         c.ok(len([p for p in down_wifi if p[0] > t_commit]) > 25,
              "access side: RTP from the call agent to %s:%d after the commit (%d packets)"
              % (IP_WIFI, RTP_PORT, len(down_wifi)))
-        up_old = rtp_packets(core_pcap, "ip.dst == %s && udp.dstport == %d && ip.src == %s"
-                             % (CORE_IP, CORE_RTP_PORT, IP_LTE))
-        up_new = rtp_packets(core_pcap, "ip.dst == %s && udp.dstport == %d && ip.src == %s"
-                             % (CORE_IP, CORE_RTP_PORT, IP_WIFI))
+        up_old = rtp_packets(core_pcap, dst=CORE_IP, dport=CORE_RTP_PORT, src=IP_LTE)
+        up_new = rtp_packets(core_pcap, dst=CORE_IP, dport=CORE_RTP_PORT, src=IP_WIFI)
         after = t_commit + 0.3
         c.ok(len([p for p in up_old if p[0] > after]) > 25,
              "core side: the phone's RTP still comes from %s after the commit" % IP_LTE)
@@ -908,7 +931,8 @@ def case_handover(c, args, work, net, procs, daemon):
 def stop_daemon(c, daemon, work):
     time.sleep(2 * LINGER_MS / 1000)  # the dialog ended by the BYE freed
     alive = daemon.alive()
-    c.ok(alive, "sipkeep alive until the end of the call", None if alive else daemon.output()[-2000:])
+    c.ok(alive, "sipkeep alive until the end of the call",
+         None if alive else daemon.output()[-2000:])
     rc = daemon.stop(timeout=30)
     c.eq(rc, 0, "sipkeep exits 0 on SIGTERM")
     with open(os.path.join(work, "sipkeep.log"), "w") as f:
