@@ -641,8 +641,14 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 		next_expiry(w, t);
 		return t->cur.changed ? SK_FORWARD_CHANGED : SK_FORWARD;
 	}
-	/* Hold while the header block is cut and a rewrite may come (policy other than pass). */
-	hold = r == SK_TCP_HEAD_PENDING && m != NULL && d->n_held < SK_TCP_HELD_PER_DIR &&
+	/*
+	 * Hold while the header block is cut and a rewrite may come (policy other
+	 * than pass); while holding, a segment beyond a hole is held too, since
+	 * the header block may end in it.
+	 */
+	hold = (r == SK_TCP_HEAD_PENDING ||
+		(d->n_held > 0 && d->s.state == SK_TCP_SYNCED && d->s.n_ranges > 0)) &&
+	       m != NULL && d->n_held < SK_TCP_HELD_PER_DIR &&
 	       t->n_held < SK_TCP_HELD_MAX &&
 	       __atomic_load_n(&w->cfg->callinfo_policy, __ATOMIC_RELAXED) != SK_CALLINFO_PASS;
 	if (hold) {
