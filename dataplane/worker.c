@@ -46,7 +46,7 @@ static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *m
 	       sk_config_is_sip_port(w->cfg, meta->sport);
 }
 
-/* Count a frame received, once, by its class (SIP is known for UDP only: SIP). */
+/* Count a frame received, once, by its class (SIP: UDP or TCP on a SIP port). */
 static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, bool sip)
 {
 	static const enum sk_worker_counter by_class[] = {
@@ -58,13 +58,13 @@ static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, boo
 		[SK_PKT_TCP] = SK_WCTR_frames_ip_other,
 	};
 
-	if (unlikely(meta->cls == SK_PKT_TCP)) {
-		if (is_sip(w, meta))
-			sip = true;
-		else if (meta->sport == w->cfg->sip_tls_port || meta->dport == w->cfg->sip_tls_port)
+	if (meta->cls == SK_PKT_TCP) {
+		if (sip) {
+			sk_count(w, SK_WCTR_frames_tcp_sip);
+			return;
+		}
+		if (meta->sport == w->cfg->sip_tls_port || meta->dport == w->cfg->sip_tls_port)
 			sk_count(w, SK_WCTR_frames_tls);
-		sk_count(w, sip ? SK_WCTR_frames_tcp_sip : SK_WCTR_frames_ip_other);
-		return;
 	}
 	sk_count(w, sip ? SK_WCTR_frames_sip : by_class[meta->cls]);
 }
@@ -79,12 +79,13 @@ dispatch(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, uint8_t *fr
 	 struct sk_pkt_meta *meta, uint32_t pre, bool count, sk_time_ns now, struct sk_out_q *q)
 {
 	/* A frame looked up as media was already found not to be on a SIP port. */
-	bool sip = meta->cls == SK_PKT_UDP && pre == SK_FLOW_NOT_LOOKED_UP && is_sip(w, meta);
+	bool sip = (meta->cls == SK_PKT_UDP || meta->cls == SK_PKT_TCP) &&
+		   pre == SK_FLOW_NOT_LOOKED_UP && is_sip(w, meta);
 
 	if (count)
 		count_class(w, meta, sip);
 	if (meta->cls != SK_PKT_UDP) {
-		if (meta->cls == SK_PKT_TCP && is_sip(w, meta))
+		if (sip)
 			return sk_tcp_handle(w, from, m, frame, meta, now, q);
 		return SK_FORWARD;
 	}
