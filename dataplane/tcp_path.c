@@ -260,7 +260,7 @@ static uint32_t patch_segment(uint8_t *frame, const struct sk_pkt_meta *meta, ui
 	uint8_t *payload = frame + meta->payload_off;
 	uint32_t plen = meta->payload_len, lo, hi, a, b, i;
 	uint8_t old_w[SK_TCP_PATCH_MAX + 4], new_w[SK_TCP_PATCH_MAX + 4];
-	int32_t from = (int32_t)(seq - meta->tcp_seq);
+	int32_t from = (int32_t)(seq - sk_pkt_tcp_seq(frame, meta));
 
 	/* The overlap of [from, from + len) with the payload, in payload offsets. */
 	lo = from > 0 ? (uint32_t)from : 0;
@@ -527,14 +527,13 @@ static struct sk_tcp_dir *dir_find(struct sk_worker *w, struct sk_tcp_table *t,
  * tcp_syn_timeout_ms). Without the SYN, the direction is picked up at its
  * first byte and framing starts at the first message start found.
  */
-static bool may_open(const struct sk_tcp_table *t, const struct sk_pkt_meta *meta)
+static bool may_open(const struct sk_tcp_table *t, const struct sk_pkt_meta *meta, uint8_t flags)
 {
-	if (meta->tcp_flags & RTE_TCP_RST_FLAG)
+	if (flags & RTE_TCP_RST_FLAG)
 		return false;
 	if (meta->payload_len > 0)
 		return true;
-	return (meta->tcp_flags & RTE_TCP_SYN_FLAG) &&
-	       (uint32_t)rte_hash_count(t->hash) < t->n_dirs / 4 * 3;
+	return (flags & RTE_TCP_SYN_FLAG) && (uint32_t)rte_hash_count(t->hash) < t->n_dirs / 4 * 3;
 }
 
 /* A retransmission gets the rewrites the original got. */
@@ -568,8 +567,11 @@ static bool within_held(const struct sk_tcp_dir *d, uint32_t seq, uint32_t len)
 	b = d->held[d->n_held - 1];
 	sk_pkt_parse(rte_pktmbuf_mtod(a, const uint8_t *), rte_pktmbuf_data_len(a), &first);
 	sk_pkt_parse(rte_pktmbuf_mtod(b, const uint8_t *), rte_pktmbuf_data_len(b), &last);
-	return !sk_tcp_seq_before(seq, first.tcp_seq) &&
-	       !sk_tcp_seq_before(last.tcp_seq + last.payload_len, seq + len);
+	return !sk_tcp_seq_before(seq,
+				  sk_pkt_tcp_seq(rte_pktmbuf_mtod(a, const uint8_t *), &first)) &&
+	       !sk_tcp_seq_before(sk_pkt_tcp_seq(rte_pktmbuf_mtod(b, const uint8_t *), &last) +
+					  last.payload_len,
+				  seq + len);
 }
 
 enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
@@ -577,8 +579,8 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 			      struct sk_out_q *q)
 {
 	struct sk_tcp_table *t = w->tcp;
-	uint8_t flags = meta->tcp_flags;
-	uint32_t seq = meta->tcp_seq, index;
+	uint8_t flags = sk_pkt_tcp_flags(frame, meta);
+	uint32_t seq = sk_pkt_tcp_seq(frame, meta), index;
 	enum sk_tcp_result r = SK_TCP_DONE;
 	struct sk_tcp_key key;
 	struct sk_tcp_dir *d;
@@ -587,7 +589,7 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 	if (unlikely(t == NULL))
 		return SK_FORWARD;
 	key_set(&key, from, meta, false);
-	d = dir_find(w, t, &key, may_open(t, meta), now, &index);
+	d = dir_find(w, t, &key, may_open(t, meta, flags), now, &index);
 	if (d == NULL) {
 		if (flags & RTE_TCP_RST_FLAG)
 			goto reset_reverse;
@@ -648,8 +650,7 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 	 */
 	hold = (r == SK_TCP_HEAD_PENDING ||
 		(d->n_held > 0 && d->s.state == SK_TCP_SYNCED && d->s.n_ranges > 0)) &&
-	       m != NULL && d->n_held < SK_TCP_HELD_PER_DIR &&
-	       t->n_held < SK_TCP_HELD_MAX &&
+	       m != NULL && d->n_held < SK_TCP_HELD_PER_DIR && t->n_held < SK_TCP_HELD_MAX &&
 	       __atomic_load_n(&w->cfg->callinfo_policy, __ATOMIC_RELAXED) != SK_CALLINFO_PASS;
 	if (hold) {
 		if (d->n_held == 0)
