@@ -27,7 +27,7 @@ static void drop_bytes(struct sk_tcp_stream *s, const struct sk_tcp_ops *ops)
 	s->n_ranges = 0;
 	s->head_done = 0;
 	s->scan_from = 0;
-	s->hole_since = 0;
+	s->waiting = 0;
 }
 
 void sk_tcp_stream_close(struct sk_tcp_stream *s, const struct sk_tcp_ops *ops)
@@ -131,7 +131,7 @@ static uint32_t frame(struct sk_tcp_stream *s, const struct sk_tcp_ops *ops, con
 		err = sk_sip_parse(p + off, lim, m);
 		if (err == SK_SIP_ERR_CONTENT_LENGTH_BEYOND) {
 			/* The header block is whole, the body is still coming. */
-			if ((uint32_t)m->hdr_end + m->content_length > ops->buffer_bytes) {
+			if ((uint64_t)m->hdr_end + m->content_length > ops->buffer_bytes) {
 				sk_tcp_stream_fallback(s, ops, SK_TCP_NOTE_FALLBACK_BUFFER_FULL);
 				return off;
 			}
@@ -217,8 +217,10 @@ static enum sk_tcp_result out_of_order(struct sk_tcp_stream *s, const struct sk_
 		return SK_TCP_DONE;
 	}
 	memcpy(s->buf + at, data, len);
-	if (s->hole_since == 0)
+	if (!s->waiting) {
 		s->hole_since = now;
+		s->waiting = 1;
+	}
 	return SK_TCP_DONE;
 }
 
@@ -246,8 +248,10 @@ static void consume(struct sk_tcp_stream *s, const struct sk_tcp_ops *ops, uint3
 		return;
 	}
 	/* A cut message waits, like a hole, at most the hole timeout. */
-	if (used > 0 || s->hole_since == 0)
+	if (used > 0 || !s->waiting) {
 		s->hole_since = now;
+		s->waiting = 1;
+	}
 }
 
 enum sk_tcp_result sk_tcp_stream_input(struct sk_tcp_stream *s, const struct sk_tcp_ops *ops,
@@ -302,6 +306,7 @@ enum sk_tcp_result sk_tcp_stream_input(struct sk_tcp_stream *s, const struct sk_
 		memcpy(s->buf, data + used, len - used);
 		s->buf_len = len - used;
 		s->hole_since = now;
+		s->waiting = 1;
 		return head_pending ? SK_TCP_HEAD_PENDING : SK_TCP_DONE;
 	}
 
@@ -334,6 +339,6 @@ enum sk_tcp_result sk_tcp_stream_input(struct sk_tcp_stream *s, const struct sk_
 void sk_tcp_stream_expire(struct sk_tcp_stream *s, const struct sk_tcp_ops *ops, sk_time_ns now,
 			  sk_time_ns timeout)
 {
-	if (s->buf != NULL && s->hole_since != 0 && now - s->hole_since >= timeout)
+	if (s->buf != NULL && s->waiting && now - s->hole_since >= timeout)
 		sk_tcp_stream_fallback(s, ops, SK_TCP_NOTE_FALLBACK_HOLE);
 }

@@ -59,6 +59,7 @@ struct sk_tcp_stream {
 	uint8_t head_done;  /* the buffered message's header block went to ops->head */
 	uint8_t n_ranges;
 	uint8_t fell_back;  /* a fallback happened: finding a message again is a resync */
+	uint8_t waiting;    /* bytes wait in buf since hole_since */
 	uint8_t last_error; /* enum sk_sip_err of the last bad framing (SK_SIP_ERR_COUNT: no
 			     * Content-Length) */
 	uint8_t *buf;	    /* NULL: no byte held */
