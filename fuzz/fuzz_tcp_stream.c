@@ -10,8 +10,10 @@
  * not shift the other. From them:
  *
  *   - a corpus of 1-4 SIP messages built from templates plus fuzz bytes, each
- *     with a right Content-Length, CR/LF keep-alives between some; then two
- *     probe messages P1, P2 that follow the fuzzed part of the stream;
+ *     with a right Content-Length, CR/LF keep-alives between some (raw mode:
+ *     bodies of any bytes, and a message may lose its Content-Length or have
+ *     one too big, huge or too small); then two probe messages P1, P2 that
+ *     follow the fuzzed part of the stream;
  *   - segments: cut points over the corpus part, an order (each segment
  *     displaced by at most D places), duplicates (a whole segment again, or any
  *     byte range: overlapping partial retransmissions) inserted anywhere,
@@ -34,15 +36,16 @@
  *   - with clean bodies (no byte that could look like a start line), every
  *     head() and message() is a corpus message, whole (LEN = its length);
  *   - a fallback has a cause that holds: NO_BUFFER right after a failed
- *     buf_get, HOLE only after a clock step of the timeout, BUFFER_FULL with a
- *     bound >= the stream only when a 9th out-of-order range was needed,
- *     BAD_FRAMING and RESYNCED never before a first fallback;
- *   - while the direction follows the stream from its first byte (the first
- *     delivery starts at the stream's first byte and holds the first message's
- *     start line) and has not fallen back: its next byte is the end of the
- *     in-order prefix, its ranges are exactly those beyond it, a segment is
- *     noted a retransmission iff it starts before that prefix's end and out of
- *     order iff it starts after it;
+ *     buf_get, HOLE only a timeout after the buffer was taken, RESYNCED only
+ *     after a fallback; while tracking (below), BUFFER_FULL with a bound at
+ *     least the corpus part only when a 9th out-of-order range was needed,
+ *     and never BAD_FRAMING;
+ *   - tracking: while no message is damaged, the direction has followed the
+ *     stream from its first byte (the first delivery starts there and holds
+ *     the first message's start line) and has not fallen back: its next byte
+ *     is the end of the in-order prefix, its ranges are exactly those beyond
+ *     it, a segment is noted a retransmission iff it starts before that
+ *     prefix's end and out of order iff it starts after it;
  *   - when, on top of that, every byte arrived and nothing fell back: every
  *     corpus message was framed exactly once, in order, byte-identical, and
  *     nothing is held;
@@ -177,7 +180,8 @@ struct run {
 	unsigned int n_msgs;		   /* corpus messages (probes not counted) */
 	uint32_t first_line_end;	   /* just past the first message's start line */
 	uint32_t isn;
-	bool clean; /* bodies cannot hold a line that looks like a start line */
+	bool clean;  /* bodies cannot hold a line that looks like a start line */
+	bool intact; /* every corpus message frames alone (none damaged) */
 
 	/* the pool */
 	uint8_t *pool[POOL_MAX];
@@ -254,12 +258,17 @@ static void put_byte(struct run *r, uint8_t c)
 	r->stream[r->len++] = c;
 }
 
+/* Damage done to a message's framing (raw mode only): the direction must cope. */
+enum damage { INTACT, NO_CL, CL_MORE, CL_HUGE, CL_LESS };
+
 /* One message from template T: TOKENS bytes in the Call-ID, EXTRA header lines of
- * EXTRA_LEN bytes each, BODY_LEN fuzz bytes after the template's body. */
+ * EXTRA_LEN bytes each, BODY_LEN fuzz bytes after the template's body, its
+ * Content-Length right unless DAMAGE (by DELTA). */
 static void put_msg(struct run *r, struct input *in, unsigned int t, unsigned int tokens,
 		    unsigned int extra, unsigned int extra_len, unsigned int body_len, bool compact,
-		    bool fuzz)
+		    bool fuzz, enum damage damage, unsigned int delta)
 {
+	uint64_t cl;
 	const struct tmpl *tp = &tmpls[t];
 	uint32_t start = r->len, body_off;
 	char line[64];
@@ -288,8 +297,18 @@ static void put_msg(struct run *r, struct input *in, unsigned int t, unsigned in
 		put_str(r, tp->ctype != NULL ? tp->ctype : "text/plain");
 		put_str(r, "\r\n");
 	}
-	snprintf(line, sizeof(line), "%s%zu\r\n\r\n",
-		 compact ? "l: " : "Content-Length: ", tb + body_len);
+	cl = tb + body_len;
+	if (damage == CL_MORE)
+		cl += delta;
+	else if (damage == CL_HUGE)
+		cl = UINT32_MAX - delta;
+	else if (damage == CL_LESS)
+		cl = cl > delta ? cl - delta : 0;
+	if (damage == NO_CL)
+		snprintf(line, sizeof(line), "\r\n");
+	else
+		snprintf(line, sizeof(line), "%s%llu\r\n\r\n",
+			 compact ? "l: " : "Content-Length: ", (unsigned long long)cl);
 	put_str(r, line);
 	body_off = r->len;
 	put_str(r, tp->body);
@@ -300,7 +319,9 @@ static void put_msg(struct run *r, struct input *in, unsigned int t, unsigned in
 			c = (uint8_t)safe_chars[c % (sizeof(safe_chars) - 1)];
 		put_byte(r, c);
 	}
-	/* Every corpus message frames alone: else the harness is wrong, not the framer. */
+	if (damage != INTACT)
+		return;
+	/* Every intact message frames alone: else the harness is wrong, not the framer. */
 	err = sk_sip_parse((const char *)r->stream + start, r->len - start, &scratch);
 	REQUIRE(err == SK_SIP_OK && scratch.has_content_length &&
 		scratch.msg_len == r->len - start && scratch.hdr_end == body_off - start);
@@ -582,6 +603,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r->n_msgs = 1 + (mode & 3);
 	strict_gen = mode & 4;
 	r->clean = !(mode & 8);
+	r->intact = true;
 	bufsel = (mode >> 4) & 3;
 	r->pool_n = mode & 0x40 ? 2 : 1;
 	big = mode & 0x80;
@@ -599,12 +621,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t t = ctl8(&in), f = ctl8(&in);
 		unsigned int ti = t % N_TMPLS;
 
+		enum damage dmg = INTACT;
+
 		if (tmpls[ti].raw_only && r->clean)
 			ti = 0;
+		if (!r->clean && (t & 0x80)) {
+			dmg = (enum damage)(NO_CL + ((t >> 4) & 3));
+			r->intact = false;
+		}
 		r->msgs[i].off = r->len;
 		put_msg(r, &in, ti, ctl8(&in) & 31, (f >> 1) & 3,
 			(ctl8(&in) & 63) * (big ? 16u : 1u), ctl8(&in) * (big ? 16u : 1u), f & 1,
-			true);
+			true, dmg, 1u + ctl8(&in));
 		r->msgs[i].len = r->len - r->msgs[i].off;
 		if (r->msgs[i].len > max_msg)
 			max_msg = r->msgs[i].len;
@@ -621,7 +649,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The probes: OPTIONS, each in one segment, after the corpus part. */
 	for (i = 0; i < 2; i++) {
 		r->msgs[r->n_msgs + i].off = r->len;
-		put_msg(r, &in, 6, 0, 0, 0, 0, i == 1, false);
+		put_msg(r, &in, 6, 0, 0, 0, 0, i == 1, false, INTACT, 0);
 		r->msgs[r->n_msgs + i].len = r->len - r->msgs[r->n_msgs + i].off;
 	}
 
@@ -723,7 +751,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r->s = &s;
 	r->now = 1000;
 	precondition = n_del > 0 && del_a[0] == 0 && del_b[0] >= r->first_line_end;
-	r->tracking = precondition;
+	r->tracking = precondition && r->intact;
 	for (i = 0; i < n_del; i++) {
 		uint8_t dt = ctl8(&in);
 
@@ -732,7 +760,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		deliver(r, &s, &ops, del_a[i], del_b[i]);
 	}
 	complete = got.n == 1 && got.a[0] == 0 && got.b[0] == r->corpus_len;
-	clean_run = precondition && complete && !r->fell_back;
+	clean_run = precondition && complete && r->intact && !r->fell_back;
 	if (clean_run) {
 		REQUIRE(r->n_framed == r->n_msgs && !r->head_pending);
 		for (i = 0; i < r->n_msgs; i++)
