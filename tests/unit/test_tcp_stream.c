@@ -493,6 +493,44 @@ static void no_content_length(void)
 	h_done(h, "no_content_length");
 }
 
+/*
+ * A Content-Length past any bound: fallback (buffer full) as soon as the
+ * header block is whole, no head() for a message that can never be framed;
+ * 4294967295 too, whose sum with the header block's length wraps 32 bits.
+ */
+static void content_length_huge(void)
+{
+	static const char *const cls[] = {"16385", "1000000", "4294967295"};
+
+	for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++) {
+		struct h *h = h_new(11, 16384, 1);
+		char msg[512];
+		uint32_t a, b;
+
+		snprintf(msg, sizeof(msg),
+			 "MESSAGE sip:1001@10.1.1.20 SIP/2.0\r\n"
+			 "Via: SIP/2.0/TCP 10.20.30.41:51234;branch=z9hG4bKm1\r\n"
+			 "From: <sip:1002@10.1.1.20>;tag=m1\r\n"
+			 "To: <sip:1001@10.1.1.20>\r\n"
+			 "Call-ID: msg-1@10.20.30.41\r\n"
+			 "CSeq: 1 MESSAGE\r\n"
+			 "Content-Type: text/plain\r\n"
+			 "Content-Length: %s\r\n"
+			 "\r\n"
+			 "hello",
+			 cls[i]);
+		a = add(h, msg);
+		b = h->len;
+		feed(h, a, b);
+		SK_CHECK_EQ(h->notes[SK_TCP_NOTE_FALLBACK_BUFFER_FULL], 1,
+			    "Content-Length %s past buffer_bytes 16384: fallback (buffer full)",
+			    cls[i]);
+		SK_CHECK_EQ(h->n_heads, 0, "Content-Length %s: no head()", cls[i]);
+		SK_CHECK(!holds(h), "Content-Length %s: nothing held", cls[i]);
+		h_done(h, "content_length_huge");
+	}
+}
+
 /* After a fallback, a message found after a line end inside a segment. */
 static void resync_after_fallback(void)
 {
@@ -547,6 +585,7 @@ static const struct {
 	{"hole_at_time_zero", hole_at_time_zero, "a hole opened at clock 0 expires too"},
 	{"buffer_bound", buffer_bound, "buffer_bytes, range and buffer-pool bounds"},
 	{"no_content_length", no_content_length, "no Content-Length: bad framing"},
+	{"content_length_huge", content_length_huge, "a Content-Length past any bound"},
 	{"resync_after_fallback", resync_after_fallback, "resync after a LF inside a segment"},
 };
 
