@@ -577,6 +577,8 @@ void sk_config_snapshot(struct sk_config *out, const struct sk_config *live)
 {
 	const struct sk_config_key *k;
 
+	/* Padding too, as sk_config_defaults leaves it: a snapshot compares equal byte for byte. */
+	memset(out, 0, sizeof(*out));
 	for (k = sk_config_keys; k->name != NULL; k++) {
 		if (k->run_time)
 			*u32_at(out, k) = __atomic_load_n(u32_in(live, k), __ATOMIC_ACQUIRE);

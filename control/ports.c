@@ -6,8 +6,12 @@
 #include "ports.h"
 #include "sk_log.h"
 
-/* RSS over addresses and UDP ports; fragments hash on addresses only, so they meet. */
-#define SK_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP)
+/*
+ * RSS over addresses and UDP/TCP ports; fragments hash on addresses only, so
+ * they meet. Every segment of one TCP direction hashes alike, so one worker
+ * owns each direction's stream (docs/TCP.md).
+ */
+#define SK_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP)
 
 int sk_port_start(struct sk_app *app, uint16_t port, uint16_t n_queues)
 {
@@ -47,7 +51,7 @@ int sk_port_start(struct sk_app *app, uint16_t port, uint16_t n_queues)
 			conf.rx_adv_conf.rss_conf.rss_hf = hf;
 		} else {
 			SK_LOG(WARNING,
-			       "port %u (%s): no RSS over IP/UDP; each queue gets what the "
+			       "port %u (%s): no RSS over IP/UDP/TCP; each queue gets what the "
 			       "device puts there",
 			       port, info.driver_name);
 		}

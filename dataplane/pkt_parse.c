@@ -84,8 +84,6 @@ static void parse_tcp(const uint8_t *frame, uint32_t l4_off, uint32_t l3_end,
 	meta->payload_len = (uint16_t)(l3_end - l4_off - hlen);
 	meta->sport = rte_be_to_cpu_16(tcp->src_port);
 	meta->dport = rte_be_to_cpu_16(tcp->dst_port);
-	meta->tcp_seq = rte_be_to_cpu_32(tcp->sent_seq);
-	meta->tcp_flags = tcp->tcp_flags;
 	meta->cls = SK_PKT_TCP;
 }
 

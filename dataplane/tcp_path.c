@@ -49,15 +49,37 @@ struct sk_tcp_key {
 	uint8_t dst[16];
 };
 
+/*
+ * Directions in lists ordered by their deadline: one list per timeout, each
+ * entry appended when its clock starts, so that expiry only ever looks at
+ * list heads (no sweep of the table, whatever its size).
+ */
+#define SK_TCP_NIL UINT32_MAX
+
+struct sk_tcp_link {
+	uint32_t prev, next;
+};
+
+struct sk_tcp_list {
+	uint32_t head, tail;
+};
+
+/* The age lists: a direction is on one, by the timeout that applies to its silence. */
+enum sk_tcp_age { SK_TCP_AGE_EMBRYONIC, SK_TCP_AGE_ACTIVE, SK_TCP_AGE_COUNT };
+
 struct sk_tcp_dir {
 	struct sk_tcp_stream s;
 	struct sk_tcp_key key;
-	sk_time_ns last_seen;
-	sk_time_ns held_since;
+	sk_time_ns last_seen;  /* on its age list since */
+	sk_time_ns held_since; /* the first segment held */
+	sk_time_ns wait_key;   /* what started its wait (UINT64_MAX: not waiting) */
+	sk_time_ns wait_since; /* on the wait list since */
+	struct sk_tcp_link age, wait;
 	uint32_t gen; /* patches name the direction by index and generation */
 	uint8_t in_use;
 	uint8_t n_held;
-	uint8_t patched; /* some patch of this generation may be in the ring */
+	uint8_t patched;   /* some patch of this generation may be in the ring */
+	uint8_t embryonic; /* opened by SYN, no byte yet: tcp_syn_timeout_ms applies */
 	struct rte_mbuf *held[SK_TCP_HELD_PER_DIR];
 };
 
@@ -91,7 +113,9 @@ struct sk_tcp_table {
 	uint32_t n_buf_free;
 	uint32_t n_held; /* segments held, all directions */
 	uint32_t patch_next;
-	sk_time_ns idle_timeout, hole_timeout;
+	sk_time_ns idle_timeout, hole_timeout, syn_timeout;
+	struct sk_tcp_list age[SK_TCP_AGE_COUNT];
+	struct sk_tcp_list wait; /* holding bytes or segments: tcp_hole_timeout_ms */
 	struct sk_tcp_ops ops;
 	struct sk_tcp_cur cur;
 	struct sk_tcp_patch patches[SK_TCP_PATCHES];
@@ -135,6 +159,95 @@ static void note(void *ctx, enum sk_tcp_note n)
 	}
 }
 
+static void list_append(struct sk_tcp_table *t, struct sk_tcp_list *l, size_t link_off, uint32_t i)
+{
+	struct sk_tcp_link *k = (struct sk_tcp_link *)((char *)&t->dirs[i] + link_off);
+
+	k->prev = l->tail;
+	k->next = SK_TCP_NIL;
+	if (l->tail != SK_TCP_NIL)
+		((struct sk_tcp_link *)((char *)&t->dirs[l->tail] + link_off))->next = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static void list_unlink(struct sk_tcp_table *t, struct sk_tcp_list *l, size_t link_off, uint32_t i)
+{
+	struct sk_tcp_link *k = (struct sk_tcp_link *)((char *)&t->dirs[i] + link_off);
+
+	if (k->prev != SK_TCP_NIL)
+		((struct sk_tcp_link *)((char *)&t->dirs[k->prev] + link_off))->next = k->next;
+	else
+		l->head = k->next;
+	if (k->next != SK_TCP_NIL)
+		((struct sk_tcp_link *)((char *)&t->dirs[k->next] + link_off))->prev = k->prev;
+	else
+		l->tail = k->prev;
+}
+
+#define AGE_OFF offsetof(struct sk_tcp_dir, age)
+#define WAIT_OFF offsetof(struct sk_tcp_dir, wait)
+
+static struct sk_tcp_list *age_list(struct sk_tcp_table *t, const struct sk_tcp_dir *d)
+{
+	return &t->age[d->embryonic ? SK_TCP_AGE_EMBRYONIC : SK_TCP_AGE_ACTIVE];
+}
+
+/* Direction I was heard from at NOW: to the end of its age list. */
+static void age_touch(struct sk_tcp_table *t, uint32_t i, sk_time_ns now)
+{
+	struct sk_tcp_dir *d = &t->dirs[i];
+
+	list_unlink(t, age_list(t, d), AGE_OFF, i);
+	d->last_seen = now;
+	list_append(t, age_list(t, d), AGE_OFF, i);
+}
+
+/*
+ * Direction I waits (bytes in its buffer, segments held) since the older of
+ * its two clocks: on the wait list, re-appended when that changes. Its
+ * deadline on the list is its own, or the tail's when that is later, so the
+ * list stays in order and nothing is given up early.
+ */
+static void wait_update(struct sk_tcp_table *t, uint32_t i, sk_time_ns now)
+{
+	struct sk_tcp_dir *d = &t->dirs[i];
+	sk_time_ns ws = UINT64_MAX;
+
+	if (d->s.buf != NULL)
+		ws = d->s.hole_since;
+	if (d->n_held > 0 && d->held_since < ws)
+		ws = d->held_since;
+	if (ws == d->wait_key)
+		return;
+	if (d->wait_key != UINT64_MAX)
+		list_unlink(t, &t->wait, WAIT_OFF, i);
+	d->wait_key = ws;
+	if (ws != UINT64_MAX) {
+		/* Its own clock, unless that would put it before the tail. */
+		sk_time_ns tail = t->wait.tail != SK_TCP_NIL ? t->dirs[t->wait.tail].wait_since : 0;
+
+		d->wait_since = RTE_MAX(RTE_MIN(ws, now), tail);
+		list_append(t, &t->wait, WAIT_OFF, i);
+	}
+}
+
+/* When the first list head falls due. */
+static void next_expiry(struct sk_worker *w, struct sk_tcp_table *t)
+{
+	sk_time_ns next = UINT64_MAX;
+
+	if (t->age[SK_TCP_AGE_EMBRYONIC].head != SK_TCP_NIL)
+		next = t->dirs[t->age[SK_TCP_AGE_EMBRYONIC].head].last_seen + t->syn_timeout;
+	if (t->age[SK_TCP_AGE_ACTIVE].head != SK_TCP_NIL)
+		next = RTE_MIN(next,
+			       t->dirs[t->age[SK_TCP_AGE_ACTIVE].head].last_seen + t->idle_timeout);
+	if (t->wait.head != SK_TCP_NIL)
+		next = RTE_MIN(next, t->dirs[t->wait.head].wait_since + t->hole_timeout);
+	w->tcp_next_expiry = next;
+}
+
 /*
  * Write BYTES (LEN, at sequence number SEQ) over what of them lies in the TCP
  * segment FRAME (parsed into META), with the checksum adjusted from the old
@@ -147,7 +260,7 @@ static uint32_t patch_segment(uint8_t *frame, const struct sk_pkt_meta *meta, ui
 	uint8_t *payload = frame + meta->payload_off;
 	uint32_t plen = meta->payload_len, lo, hi, a, b, i;
 	uint8_t old_w[SK_TCP_PATCH_MAX + 4], new_w[SK_TCP_PATCH_MAX + 4];
-	int32_t from = (int32_t)(seq - meta->tcp_seq);
+	int32_t from = (int32_t)(seq - sk_pkt_tcp_seq(frame, meta));
 
 	/* The overlap of [from, from + len) with the payload, in payload offsets. */
 	lo = from > 0 ? (uint32_t)from : 0;
@@ -308,6 +421,10 @@ struct sk_tcp_table *sk_tcp_table_create(struct sk_worker *w, int socket)
 	t->n_buf_free = cfg->tcp_buffers;
 	t->idle_timeout = (sk_time_ns)cfg->tcp_idle_timeout_ms * 1000000;
 	t->hole_timeout = (sk_time_ns)cfg->tcp_hole_timeout_ms * 1000000;
+	t->syn_timeout = (sk_time_ns)cfg->tcp_syn_timeout_ms * 1000000;
+	for (i = 0; i < SK_TCP_AGE_COUNT; i++)
+		t->age[i] = (struct sk_tcp_list){SK_TCP_NIL, SK_TCP_NIL};
+	t->wait = (struct sk_tcp_list){SK_TCP_NIL, SK_TCP_NIL};
 	t->ops = (struct sk_tcp_ops){
 		.ctx = t,
 		.buf_get = buf_get,
@@ -351,11 +468,16 @@ static void release_held(struct sk_worker *w, struct sk_tcp_table *t, struct sk_
 	d->n_held = 0;
 }
 
-static void dir_forget(struct sk_worker *w, struct sk_tcp_table *t, struct sk_tcp_dir *d,
-		       struct sk_out_q *q)
+static void dir_forget(struct sk_worker *w, struct sk_tcp_table *t, uint32_t i, struct sk_out_q *q)
 {
+	struct sk_tcp_dir *d = &t->dirs[i];
+
 	release_held(w, t, d, q, true);
 	sk_tcp_stream_close(&d->s, &t->ops);
+	list_unlink(t, age_list(t, d), AGE_OFF, i);
+	if (d->wait_key != UINT64_MAX)
+		list_unlink(t, &t->wait, WAIT_OFF, i);
+	d->wait_key = UINT64_MAX;
 	rte_hash_del_key(t->hash, &d->key);
 	d->in_use = 0;
 	d->patched = 0;
@@ -389,12 +511,29 @@ static struct sk_tcp_dir *dir_find(struct sk_worker *w, struct sk_tcp_table *t,
 	d->in_use = 1;
 	d->n_held = 0;
 	d->patched = 0;
+	d->embryonic = 0;
 	d->last_seen = now;
+	d->wait_key = UINT64_MAX;
+	list_append(t, age_list(t, d), AGE_OFF, (uint32_t)pos);
 	sk_count(w, SK_WCTR_tcp_streams_tracked);
-	if (w->tcp_next_expiry > now + t->idle_timeout)
-		w->tcp_next_expiry = now + t->idle_timeout;
 	*index = (uint32_t)pos;
 	return d;
+}
+
+/*
+ * May this segment open a direction? One with bytes may; a SYN may while the
+ * table is less than three quarters full, so that a SYN flood cannot take
+ * the room of connections that carry SIP (and its entries go after
+ * tcp_syn_timeout_ms). Without the SYN, the direction is picked up at its
+ * first byte and framing starts at the first message start found.
+ */
+static bool may_open(const struct sk_tcp_table *t, const struct sk_pkt_meta *meta, uint8_t flags)
+{
+	if (flags & RTE_TCP_RST_FLAG)
+		return false;
+	if (meta->payload_len > 0)
+		return true;
+	return (flags & RTE_TCP_SYN_FLAG) && (uint32_t)rte_hash_count(t->hash) < t->n_dirs / 4 * 3;
 }
 
 /* A retransmission gets the rewrites the original got. */
@@ -428,8 +567,11 @@ static bool within_held(const struct sk_tcp_dir *d, uint32_t seq, uint32_t len)
 	b = d->held[d->n_held - 1];
 	sk_pkt_parse(rte_pktmbuf_mtod(a, const uint8_t *), rte_pktmbuf_data_len(a), &first);
 	sk_pkt_parse(rte_pktmbuf_mtod(b, const uint8_t *), rte_pktmbuf_data_len(b), &last);
-	return !sk_tcp_seq_before(seq, first.tcp_seq) &&
-	       !sk_tcp_seq_before(last.tcp_seq + last.payload_len, seq + len);
+	return !sk_tcp_seq_before(seq,
+				  sk_pkt_tcp_seq(rte_pktmbuf_mtod(a, const uint8_t *), &first)) &&
+	       !sk_tcp_seq_before(sk_pkt_tcp_seq(rte_pktmbuf_mtod(b, const uint8_t *), &last) +
+					  last.payload_len,
+				  seq + len);
 }
 
 enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m,
@@ -437,8 +579,8 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 			      struct sk_out_q *q)
 {
 	struct sk_tcp_table *t = w->tcp;
-	uint8_t flags = meta->tcp_flags;
-	uint32_t seq = meta->tcp_seq, index;
+	uint8_t flags = sk_pkt_tcp_flags(frame, meta);
+	uint32_t seq = sk_pkt_tcp_seq(frame, meta), index;
 	enum sk_tcp_result r = SK_TCP_DONE;
 	struct sk_tcp_key key;
 	struct sk_tcp_dir *d;
@@ -447,13 +589,12 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 	if (unlikely(t == NULL))
 		return SK_FORWARD;
 	key_set(&key, from, meta, false);
-	d = dir_find(w, t, &key, meta->payload_len > 0 && !(flags & RTE_TCP_RST_FLAG), now, &index);
+	d = dir_find(w, t, &key, may_open(t, meta, flags), now, &index);
 	if (d == NULL) {
 		if (flags & RTE_TCP_RST_FLAG)
 			goto reset_reverse;
 		return SK_FORWARD;
 	}
-	d->last_seen = now;
 	t->cur = (struct sk_tcp_cur){.w = w,
 				     .d = d,
 				     .dir_index = index,
@@ -462,13 +603,23 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 				     .frame = frame,
 				     .now = now};
 	if (flags & RTE_TCP_SYN_FLAG) {
-		/* A new connection on the same addresses: what was known of the old one goes. */
+		/* A new connection (maybe on old addresses): its first byte starts a message. */
 		release_held(w, t, d, q, true);
 		sk_tcp_stream_close(&d->s, &t->ops);
 		d->patched = 0;
 		d->gen++;
 		seq++; /* the SYN's own sequence number carries no byte */
+		sk_tcp_stream_start(&d->s, seq);
+		list_unlink(t, age_list(t, d), AGE_OFF, index);
+		d->embryonic = 1;
+		list_append(t, age_list(t, d), AGE_OFF, index);
 	}
+	if (meta->payload_len > 0 && d->embryonic) {
+		list_unlink(t, age_list(t, d), AGE_OFF, index);
+		d->embryonic = 0;
+		list_append(t, age_list(t, d), AGE_OFF, index);
+	}
+	age_touch(t, index, now);
 	if (meta->payload_len > 0) {
 		const char *payload = (const char *)frame + meta->payload_off;
 
@@ -486,14 +637,20 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 	}
 	if (flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) {
 		sk_count(w, SK_WCTR_tcp_streams_closed);
-		dir_forget(w, t, d, q);
+		dir_forget(w, t, index, q);
 		if (flags & RTE_TCP_RST_FLAG)
 			goto reset_reverse;
+		next_expiry(w, t);
 		return t->cur.changed ? SK_FORWARD_CHANGED : SK_FORWARD;
 	}
-	/* Hold while the header block is cut and a rewrite may come (policy other than pass). */
-	hold = r == SK_TCP_HEAD_PENDING && m != NULL && d->n_held < SK_TCP_HELD_PER_DIR &&
-	       t->n_held < SK_TCP_HELD_MAX &&
+	/*
+	 * Hold while the header block is cut and a rewrite may come (policy other
+	 * than pass); while holding, a segment beyond a hole is held too, since
+	 * the header block may end in it.
+	 */
+	hold = (r == SK_TCP_HEAD_PENDING ||
+		(d->n_held > 0 && d->s.state == SK_TCP_SYNCED && d->s.n_ranges > 0)) &&
+	       m != NULL && d->n_held < SK_TCP_HELD_PER_DIR && t->n_held < SK_TCP_HELD_MAX &&
 	       __atomic_load_n(&w->cfg->callinfo_policy, __ATOMIC_RELAXED) != SK_CALLINFO_PASS;
 	if (hold) {
 		if (d->n_held == 0)
@@ -501,13 +658,13 @@ enum sk_verdict sk_tcp_handle(struct sk_worker *w, enum sk_side from, struct rte
 		d->held[d->n_held++] = m;
 		t->n_held++;
 		sk_count(w, SK_WCTR_tcp_segments_held);
-		if (w->tcp_next_expiry > now + t->hole_timeout)
-			w->tcp_next_expiry = now + t->hole_timeout;
+		wait_update(t, index, now);
+		next_expiry(w, t);
 		return SK_HELD;
 	}
 	release_held(w, t, d, q, d->s.state == SK_TCP_HUNT);
-	if (d->s.buf != NULL && w->tcp_next_expiry > now + t->hole_timeout)
-		w->tcp_next_expiry = now + t->hole_timeout;
+	wait_update(t, index, now);
+	next_expiry(w, t);
 	return t->cur.changed ? SK_FORWARD_CHANGED : SK_FORWARD;
 
 reset_reverse:
@@ -517,42 +674,47 @@ reset_reverse:
 	if (d != NULL) {
 		t->cur = (struct sk_tcp_cur){.w = w, .d = d, .dir_index = index};
 		sk_count(w, SK_WCTR_tcp_streams_closed);
-		dir_forget(w, t, d, q);
+		dir_forget(w, t, index, q);
 	}
+	next_expiry(w, t);
 	return SK_FORWARD;
 }
 
 void sk_tcp_expire(struct sk_worker *w, sk_time_ns now, struct sk_out_q *q)
 {
 	struct sk_tcp_table *t = w->tcp;
-	sk_time_ns next = UINT64_MAX;
 	uint32_t i;
+	int a;
 
-	if (t == NULL || (now < w->tcp_next_expiry && now != UINT64_MAX))
+	if (t == NULL)
 		return;
-	for (i = 0; i < t->n_dirs; i++) {
+	if (now == UINT64_MAX) {
+		/* The worker stops: every held segment leaves, nothing else changes. */
+		for (i = t->wait.head; i != SK_TCP_NIL; i = t->dirs[i].wait.next)
+			release_held(w, t, &t->dirs[i], q, true);
+		return;
+	}
+	for (a = 0; a < SK_TCP_AGE_COUNT; a++) {
+		sk_time_ns timeout = a == SK_TCP_AGE_EMBRYONIC ? t->syn_timeout : t->idle_timeout;
+
+		while ((i = t->age[a].head) != SK_TCP_NIL &&
+		       now - t->dirs[i].last_seen >= timeout) {
+			t->cur = (struct sk_tcp_cur){.w = w, .d = &t->dirs[i], .dir_index = i};
+			sk_count(w, SK_WCTR_tcp_streams_expired);
+			dir_forget(w, t, i, q);
+		}
+	}
+	while ((i = t->wait.head) != SK_TCP_NIL && now - t->dirs[i].wait_since >= t->hole_timeout) {
 		struct sk_tcp_dir *d = &t->dirs[i];
 
-		if (!d->in_use)
-			continue;
 		t->cur = (struct sk_tcp_cur){.w = w, .d = d, .dir_index = i};
-		if (now == UINT64_MAX) {
-			release_held(w, t, d, q, true);
-			continue;
-		}
-		if (now - d->last_seen >= t->idle_timeout) {
-			sk_count(w, SK_WCTR_tcp_streams_expired);
-			dir_forget(w, t, d, q);
-			continue;
-		}
 		if (d->n_held > 0 && now - d->held_since >= t->hole_timeout)
 			release_held(w, t, d, q, true);
 		sk_tcp_stream_expire(&d->s, &t->ops, now, t->hole_timeout);
-		next = RTE_MIN(next, d->last_seen + t->idle_timeout);
-		if (d->n_held > 0)
-			next = RTE_MIN(next, d->held_since + t->hole_timeout);
-		if (d->s.buf != NULL)
-			next = RTE_MIN(next, d->s.hole_since + t->hole_timeout);
+		/* Still waiting on a younger clock: back to the end of the list. */
+		list_unlink(t, &t->wait, WAIT_OFF, i);
+		d->wait_key = UINT64_MAX;
+		wait_update(t, i, now);
 	}
-	w->tcp_next_expiry = next;
+	next_expiry(w, t);
 }

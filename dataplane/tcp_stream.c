@@ -10,6 +10,14 @@ void sk_tcp_stream_init(struct sk_tcp_stream *s)
 	memset(s, 0, sizeof(*s));
 }
 
+void sk_tcp_stream_start(struct sk_tcp_stream *s, uint32_t seq)
+{
+	sk_tcp_stream_init(s);
+	s->state = SK_TCP_SYNCED;
+	s->seen = 1;
+	s->next_seq = seq;
+}
+
 static void drop_bytes(struct sk_tcp_stream *s, const struct sk_tcp_ops *ops)
 {
 	if (s->buf != NULL)

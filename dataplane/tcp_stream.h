@@ -95,6 +95,9 @@ enum sk_tcp_result {
 /* A direction seen for the first time: nothing held, hunting. */
 void sk_tcp_stream_init(struct sk_tcp_stream *s);
 
+/* A direction opened by SYN: its first byte, at SEQ, starts a message. */
+void sk_tcp_stream_start(struct sk_tcp_stream *s, uint32_t seq);
+
 /* Forget the direction (FIN, RST, idle): the buffer goes back. */
 void sk_tcp_stream_close(struct sk_tcp_stream *s, const struct sk_tcp_ops *ops);
 

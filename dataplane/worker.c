@@ -46,8 +46,22 @@ static inline bool is_sip(const struct sk_worker *w, const struct sk_pkt_meta *m
 	       sk_config_is_sip_port(w->cfg, meta->sport);
 }
 
-/* Count a frame received, once, by its class (SIP is known for UDP only: SIP). */
-static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, bool sip)
+/* A TCP frame: SIP over TCP, or other IP (SIP over TLS counted on top). */
+static __rte_always_inline void count_tcp(struct sk_worker *w, const struct sk_pkt_meta *meta,
+					  bool sip)
+{
+	if (sip) {
+		sk_count(w, SK_WCTR_frames_tcp_sip);
+		return;
+	}
+	sk_count(w, SK_WCTR_frames_ip_other);
+	if (unlikely(meta->sport == w->cfg->sip_tls_port || meta->dport == w->cfg->sip_tls_port))
+		sk_count(w, SK_WCTR_frames_tls);
+}
+
+/* Count a frame received, once, by its class (SIP: UDP or TCP on a SIP port). */
+static __rte_always_inline void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta,
+					    bool sip)
 {
 	static const enum sk_worker_counter by_class[] = {
 		[SK_PKT_NON_IP] = SK_WCTR_frames_non_ip,
@@ -58,12 +72,8 @@ static void count_class(struct sk_worker *w, const struct sk_pkt_meta *meta, boo
 		[SK_PKT_TCP] = SK_WCTR_frames_ip_other,
 	};
 
-	if (unlikely(meta->cls == SK_PKT_TCP)) {
-		if (is_sip(w, meta))
-			sip = true;
-		else if (meta->sport == w->cfg->sip_tls_port || meta->dport == w->cfg->sip_tls_port)
-			sk_count(w, SK_WCTR_frames_tls);
-		sk_count(w, sip ? SK_WCTR_frames_tcp_sip : SK_WCTR_frames_ip_other);
+	if (meta->cls == SK_PKT_TCP) {
+		count_tcp(w, meta, sip);
 		return;
 	}
 	sk_count(w, sip ? SK_WCTR_frames_sip : by_class[meta->cls]);
@@ -78,16 +88,21 @@ static __rte_always_inline enum sk_verdict
 dispatch(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, uint8_t *frame, uint32_t *len,
 	 struct sk_pkt_meta *meta, uint32_t pre, bool count, sk_time_ns now, struct sk_out_q *q)
 {
-	/* A frame looked up as media was already found not to be on a SIP port. */
-	bool sip = meta->cls == SK_PKT_UDP && pre == SK_FLOW_NOT_LOOKED_UP && is_sip(w, meta);
+	bool sip;
 
+	/* TCP first: most of a site's traffic, nearly none of it on a SIP port. */
+	if (meta->cls == SK_PKT_TCP) {
+		sip = is_sip(w, meta);
+		if (count)
+			count_tcp(w, meta, sip);
+		return sip ? sk_tcp_handle(w, from, m, frame, meta, now, q) : SK_FORWARD;
+	}
+	/* A frame looked up as media was already found not to be on a SIP port. */
+	sip = meta->cls == SK_PKT_UDP && pre == SK_FLOW_NOT_LOOKED_UP && is_sip(w, meta);
 	if (count)
 		count_class(w, meta, sip);
-	if (meta->cls != SK_PKT_UDP) {
-		if (meta->cls == SK_PKT_TCP && is_sip(w, meta))
-			return sk_tcp_handle(w, from, m, frame, meta, now, q);
+	if (meta->cls != SK_PKT_UDP)
 		return SK_FORWARD;
-	}
 	if (unlikely(sip))
 		return sk_sip_handle(w, from, frame, len, meta, now);
 	if (sk_media_handle(w, from, frame, meta, pre, now))

@@ -54,6 +54,8 @@
 	  "TCP directions on SIP ports tracked per worker (each connection has two)")              \
 	X(tcp_idle_timeout_ms, 7200000, 1000, 86400000, SK_AT_START,                               \
 	  "a TCP direction silent this long is forgotten (FIN and RST end it at once)")            \
+	X(tcp_syn_timeout_ms, 30000, 100, 600000, SK_AT_START,                                     \
+	  "a TCP direction opened by SYN that carries no byte this long is forgotten")             \
 	X(tcp_buffer_bytes, 16384, 4096, 65535, SK_AT_START,                                       \
 	  "the most one TCP direction holds: a SIP message cut by segments, or bytes beyond a "    \
 	  "hole")                                                                                  \

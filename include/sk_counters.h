@@ -56,7 +56,7 @@ enum sk_port_counter {
 	X(frames_sip, "UDP frames to or from a SIP port")                                          \
 	X(frames_tcp_sip, "TCP segments to or from a SIP port (SIP over TCP)")                     \
 	X(frames_tls, "TCP segments to or from sip_tls_port (SIP over TLS), passed untouched")     \
-	X(tcp_streams_tracked, "TCP directions on a SIP port picked up (first payload byte)")      \
+	X(tcp_streams_tracked, "TCP directions on a SIP port picked up (at SYN, or mid-stream)")   \
 	X(tcp_streams_table_full, "TCP directions not tracked: tcp_max_streams reached; passed")   \
 	X(tcp_streams_closed, "TCP directions forgotten at FIN or RST")                            \
 	X(tcp_streams_expired, "TCP directions forgotten after tcp_idle_timeout_ms of silence")    \

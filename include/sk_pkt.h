@@ -48,9 +48,6 @@ struct sk_pkt_meta {
 	uint32_t l3_end;	 /* offset just past the IP datagram (excludes Ethernet padding) */
 	uint8_t src[16];	 /* IPv4 in the first 4 bytes, network order */
 	uint8_t dst[16];
-	/* SK_PKT_TCP only (not cleared for other classes): host order. */
-	uint32_t tcp_seq;
-	uint8_t tcp_flags; /* RTE_TCP_*_FLAG bits */
 };
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -63,11 +60,44 @@ struct sk_pkt_meta {
 void sk_pkt_parse_full(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *meta);
 
 /*
- * The same, with the frame nearly all media is checked inline first: untagged
- * IPv4 without options, not a fragment, UDP, lengths consistent. It fills META
+ * The IPv4 TCP segment (untagged, no IP options, not a fragment; TOTAL the IP
+ * total length, already within the frame) filled inline as sk_pkt_parse_full()
+ * would. False: its header does not fit, for the full walk to classify.
+ */
+static inline int sk_pkt_parse_tcp4(const uint8_t *frame, uint32_t total, struct sk_pkt_meta *meta)
+{
+	enum { ETH = 14, IP = 20, TCP = 20 };
+	uint32_t doff;
+
+	if (__builtin_expect(total < IP + TCP, 0))
+		return 0;
+	doff = (uint32_t)(frame[ETH + IP + 12] >> 4) * 4;
+	if (__builtin_expect(doff < TCP || doff > total - IP, 0))
+		return 0;
+	__builtin_memset(meta, 0, offsetof(struct sk_pkt_meta, src));
+	meta->cls = SK_PKT_TCP;
+	meta->ip_version = 4;
+	meta->l4_proto = 6;
+	meta->l3_off = ETH;
+	meta->l4_off = ETH + IP;
+	meta->payload_off = (uint16_t)(ETH + IP + doff);
+	meta->payload_len = (uint16_t)(total - IP - doff);
+	meta->sport = (uint16_t)(frame[ETH + IP] << 8 | frame[ETH + IP + 1]);
+	meta->dport = (uint16_t)(frame[ETH + IP + 2] << 8 | frame[ETH + IP + 3]);
+	meta->l3_end = ETH + total;
+	__builtin_memcpy(meta->src, frame + ETH + 12, 4);
+	__builtin_memcpy(meta->dst, frame + ETH + 16, 4);
+	return 1;
+}
+
+/*
+ * The same, with the frames nearly all traffic is checked inline first:
+ * untagged IPv4 without options, not a fragment, UDP (media) with consistent
+ * lengths, or TCP (the site's other traffic, and SIP over TCP). It fills META
  * exactly as sk_pkt_parse_full() would; anything else goes there.
  */
-static inline void sk_pkt_parse(const uint8_t *frame, uint32_t len, struct sk_pkt_meta *meta)
+static inline __attribute__((always_inline)) void sk_pkt_parse(const uint8_t *frame, uint32_t len,
+							       struct sk_pkt_meta *meta)
 {
 	enum { ETH = 14, IP = 20, UDP = 8 };
 	uint16_t ether_type, total, frag, udp_len;
@@ -81,8 +111,14 @@ static inline void sk_pkt_parse(const uint8_t *frame, uint32_t len, struct sk_pk
 	/* Fields compared in network order: constants are swapped at compile time. */
 	if (__builtin_expect(ether_type != SK_PKT_BE16(0x0800) || frame[ETH] != 0x45 ||
 				     (frag & SK_PKT_BE16(0x3fff)) != 0 || frame[ETH + 9] != 17,
-			     0))
+			     0)) {
+		if (ether_type == SK_PKT_BE16(0x0800) && frame[ETH] == 0x45 &&
+		    (frag & SK_PKT_BE16(0x3fff)) == 0 && frame[ETH + 9] == 6 &&
+		    SK_PKT_BE16(total) <= len - ETH &&
+		    sk_pkt_parse_tcp4(frame, SK_PKT_BE16(total), meta))
+			return;
 		goto full;
+	}
 	total = SK_PKT_BE16(total);
 	udp_len = SK_PKT_BE16(udp_len);
 	if (__builtin_expect(total > len - ETH || udp_len < UDP || udp_len > total - IP, 0))
@@ -104,6 +140,23 @@ static inline void sk_pkt_parse(const uint8_t *frame, uint32_t len, struct sk_pk
 	return;
 full:
 	sk_pkt_parse_full(frame, len, meta);
+}
+
+/*
+ * The sequence number (host order) and flags (RTE_TCP_*_FLAG) of a TCP frame
+ * (class SK_PKT_TCP): read only by the SIP-over-TCP path, not at parse time.
+ */
+static inline uint32_t sk_pkt_tcp_seq(const uint8_t *frame, const struct sk_pkt_meta *meta)
+{
+	uint32_t seq;
+
+	__builtin_memcpy(&seq, frame + meta->l4_off + 4, 4);
+	return __builtin_bswap32(seq);
+}
+
+static inline uint8_t sk_pkt_tcp_flags(const uint8_t *frame, const struct sk_pkt_meta *meta)
+{
+	return frame[meta->l4_off + 13];
 }
 
 const char *sk_pkt_class_name(enum sk_pkt_class cls);

@@ -760,8 +760,8 @@ static void test_tcp(void)
 		 "IPv4 TCP: addresses extracted");
 	SK_CHECK_EQ(m.sport, 40001, "IPv4 TCP: source port");
 	SK_CHECK_EQ(m.dport, 5060, "IPv4 TCP: destination port");
-	SK_CHECK_EQ(m.tcp_seq, 1000, "IPv4 TCP: sequence number");
-	SK_CHECK_EQ(m.tcp_flags, 0x02, "IPv4 TCP: flags (SYN)");
+	SK_CHECK_EQ(sk_pkt_tcp_seq(F.b, &m), 1000, "IPv4 TCP: sequence number");
+	SK_CHECK_EQ(sk_pkt_tcp_flags(F.b, &m), 0x02, "IPv4 TCP: flags (SYN)");
 	SK_CHECK_EQ(m.l4_off, 34, "IPv4 TCP: header at 34");
 	SK_CHECK_EQ(m.payload_off, 54, "IPv4 TCP: payload after 20 header bytes");
 	SK_CHECK_EQ(m.payload_len, 5, "IPv4 TCP: payload to the end of the datagram");
