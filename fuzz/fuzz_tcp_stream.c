@@ -19,6 +19,8 @@
  *     byte range: overlapping partial retransmissions) inserted anywhere,
  *     losses (segments never sent), a clock step before each delivery (the
  *     hole timeout is checked before each one, as the worker polls);
+ *   - the direction opened by SYN (sk_tcp_stream_start: it knows its first
+ *     byte) or picked up mid-stream (sk_tcp_stream_init: it hunts);
  *   - the reassembly bound (buffer_bytes), a pool of 1 or 2 buffers, and
  *     optionally one buffer request that fails.
  *
@@ -41,8 +43,9 @@
  *     least the corpus part only when a 9th out-of-order range was needed,
  *     and never BAD_FRAMING;
  *   - tracking: while no message is damaged, the direction has followed the
- *     stream from its first byte (the first delivery starts there and holds
- *     the first message's start line) and has not fallen back: its next byte
+ *     stream from its first byte (opened by SYN; or picked up by a first
+ *     delivery that starts there and holds the first message's start line
+ *     whole) and has not fallen back: its next byte
  *     is the end of the in-order prefix, its ranges are exactly those beyond
  *     it, a segment is noted a retransmission iff it starts before that
  *     prefix's end and out of order iff it starts after it;
@@ -593,7 +596,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t key[MAX_SEGS], max_msg = 0;
 	unsigned int n_seg = 0, n_del = 0, i, j, disp, n_dups, loss, bufsel;
 	uint8_t mode, m2;
-	bool strict_gen, big, complete, precondition, clean_run;
+	bool strict_gen, big, complete, precondition, clean_run, syn;
 
 	memset(r, 0, offsetof(struct run, s));
 	got.n = 0;
@@ -611,7 +614,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n_dups = (m2 >> 3) & 15;
 	r->isn = (uint32_t)ctl16(&in) << 16 | ctl16(&in);
 	i = ctl8(&in);
-	r->fail_get = (i & 0xc0) == 0xc0 ? (i & 0x3f) + 1 : 0;
+	r->fail_get = (i & 0xc0) == 0xc0 ? ((i >> 1) & 0x1f) + 1 : 0;
+	syn = i & 1;
 	loss = strict_gen ? 0 : ctl8(&in);
 
 	/* The corpus. */
@@ -747,10 +751,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* Drive it. */
-	sk_tcp_stream_init(&s);
+	if (syn)
+		sk_tcp_stream_start(&s, r->isn);
+	else
+		sk_tcp_stream_init(&s);
 	r->s = &s;
 	r->now = 1000;
-	precondition = n_del > 0 && del_a[0] == 0 && del_b[0] >= r->first_line_end;
+	/* Opened by SYN, the direction knows its first byte; picked up mid-stream, it
+	 * hunts, and knows it only when the first segment starts the stream and holds
+	 * the first start line whole. */
+	precondition = syn || (n_del > 0 && del_a[0] == 0 && del_b[0] >= r->first_line_end);
 	r->tracking = precondition && r->intact;
 	for (i = 0; i < n_del; i++) {
 		uint8_t dt = ctl8(&in);

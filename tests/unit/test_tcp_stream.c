@@ -284,34 +284,51 @@ static void split_every_offset(void)
 }
 
 /*
- * The same on a direction's first segment (the issue's "REGISTER split at
- * every byte offset of its header block, each committed exactly once", on a
- * new connection: the framer starts hunting at the first segment with payload).
+ * The same on a new connection's first segment (the issue's "REGISTER split
+ * at every byte offset of its header block, each committed exactly once"):
+ * opened by SYN (sk_tcp_stream_start), the direction knows its first byte, so
+ * any cut frames; picked up mid-stream (sk_tcp_stream_init), it hunts for a
+ * whole start line, so the first message is framed when its first segment
+ * holds that line, and otherwise the hunt finds the next message.
  */
 static void split_first_segment(void)
 {
 	uint32_t n = (uint32_t)strlen(REG), hdr_end = (uint32_t)(strstr(REG, "\r\n\r\n") - REG) + 4;
-	unsigned int bad = 0;
+	uint32_t line_end = (uint32_t)(strstr(REG, "\r\n") - REG) + 2;
+	unsigned int bad_syn = 0, bad_mid = 0;
 
 	for (uint32_t k = 1; k < hdr_end; k++) {
-		struct h *h = h_new(7777, 16384, 1);
-		uint32_t at = add(h, REG), after = add(h, OK);
+		for (int syn = 0; syn < 2; syn++) {
+			struct h *h = h_new(0xfffffe00u + k, 16384, 1);
+			uint32_t at = add(h, REG), after = add(h, OK);
+			bool whole;
 
-		feed(h, at, at + k);
-		feed(h, at + k, h->len);
-		if (h->n_msgs != 2 || !framed_is(h, 0, at, REG) || !framed_is(h, 1, after, OK)) {
-			if (bad++ < 3)
-				SK_NOTE("first segment %u bytes: %u framed%s", k, h->n_msgs,
-					h->n_msgs > 0 && framed_is(h, 0, after, OK)
-						? " (the 200 only)"
-						: "");
+			if (syn)
+				sk_tcp_stream_start(&h->s, h->isn);
+			feed(h, at, at + k);
+			feed(h, at + k, h->len);
+			whole = h->n_msgs == 2 && framed_is(h, 0, at, REG) &&
+				framed_is(h, 1, after, OK);
+			if (syn && !whole && bad_syn++ < 3)
+				SK_NOTE("SYN, first segment %u bytes: %u framed", k, h->n_msgs);
+			/* mid-stream: the start line cut, the hunt finds the 200 */
+			if (!syn &&
+			    !(k >= line_end ? whole
+					    : h->n_msgs == 1 && framed_is(h, 0, after, OK)) &&
+			    bad_mid++ < 3)
+				SK_NOTE("mid-stream, first segment %u bytes: %u framed", k,
+					h->n_msgs);
+			h_done(h, "split_first_segment");
 		}
-		h_done(h, "split_first_segment");
 	}
-	SK_CHECK_EQ(bad, 0,
-		    "a new direction's first REGISTER (%u bytes) split at every offset of its "
-		    "header block: framed once",
+	SK_CHECK_EQ(bad_syn, 0,
+		    "opened by SYN: the first REGISTER (%u bytes) split at every offset of its "
+		    "header block, framed once",
 		    n);
+	SK_CHECK_EQ(bad_mid, 0,
+		    "picked up mid-stream: framed once when the first segment holds its start line "
+		    "(%u bytes), else the next message is",
+		    line_end);
 }
 
 static void keepalives(void)
@@ -577,7 +594,7 @@ static const struct {
 	{"two_in_one", two_in_one, "two messages in one segment"},
 	{"split_every_offset", split_every_offset, "a REGISTER split at every offset"},
 	{"split_first_segment", split_first_segment,
-	 "a new direction's first REGISTER split in its header block"},
+	 "a new connection's first REGISTER split in its header block"},
 	{"keepalives", keepalives, "CRLF keep-alives around and between messages"},
 	{"retransmission_overlap", retransmission_overlap, "whole and partial retransmissions"},
 	{"out_of_order_pair", out_of_order_pair, "an out-of-order pair"},
