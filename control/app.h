@@ -59,6 +59,10 @@ void sk_stats_write_json(const struct sk_app *app, FILE *f, bool pretty);
 struct sk_json;
 void sk_stats_json_members(const struct sk_app *app, struct sk_json *j);
 
+/* One counter summed over the workers, as `show stats` reports it (control/metrics.c). */
+uint64_t sk_stats_port_total(const struct sk_app *app, int side, enum sk_port_counter c);
+uint64_t sk_stats_worker_total(const struct sk_app *app, enum sk_worker_counter c);
+
 /* Log a one-screen summary of the counters (used at shutdown and every stats_interval_ms). */
 void sk_stats_log(const struct sk_app *app);
 

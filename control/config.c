@@ -159,6 +159,61 @@ int sk_prefix_parse(const char *text, struct sk_prefix *out)
 	return 0;
 }
 
+int sk_listen_addr_parse(const char *text, struct sk_listen_addr *out)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *colon, *start = text;
+	size_t alen;
+	uint32_t port;
+	char dummy[8];
+
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -1;
+		start = text + 1;
+		alen = (size_t)(close - start);
+		colon = close + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon == NULL)
+			return -1;
+		alen = (size_t)(colon - text);
+	}
+	if (alen == 0 || alen >= sizeof(addr))
+		return -1;
+	memcpy(addr, start, alen);
+	addr[alen] = '\0';
+	if (text[0] != '[' && inet_pton(AF_INET, addr, out->addr) == 1)
+		out->family = 4;
+	else if (text[0] == '[' && inet_pton(AF_INET6, addr, out->addr) == 1)
+		out->family = 6;
+	else
+		return -1;
+	if (parse_u32(colon + 1, 1, 65535, &port, dummy, sizeof(dummy), "") < 0)
+		return -1;
+	out->port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_metrics_listen(const struct sk_config_key *k, struct sk_config *cfg,
+				const char *value, char *err, size_t errlen)
+{
+	struct sk_listen_addr la;
+
+	(void)k;
+	if (value[0] != '\0' && (strlen(value) >= sizeof(cfg->metrics_listen) ||
+				 sk_listen_addr_parse(value, &la) < 0)) {
+		snprintf(err, errlen,
+			 "key 'metrics_listen': needs ADDR:PORT or [ADDR6]:PORT (empty: off)");
+		return -1;
+	}
+	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", value);
+	return 0;
+}
+
 struct prefix_list {
 	struct sk_prefix *items;
 	unsigned int n;
@@ -484,6 +539,15 @@ const struct sk_config_key sk_config_keys[] = {
 	 SK_FIELD(scanner_action),
 	 .parse = parse_name,
 	 .format = format_name},
+	{.name = "metrics_listen",
+	 .def = "",
+	 .syntax = "ADDR:PORT",
+	 .help = "serve Prometheus metrics (GET /metrics) on this TCP address, IPv4 or [IPv6]; "
+		 "empty: off",
+	 .run_time = SK_AT_START,
+	 SK_FIELD(metrics_listen),
+	 .parse = parse_metrics_listen,
+	 .format = format_text},
 	{.name = NULL},
 };
 

@@ -7,6 +7,7 @@
 
 #include "control.h"
 #include "ctl_socket.h"
+#include "metrics.h"
 #include "sk_log.h"
 #include "telemetry.h"
 
@@ -82,6 +83,8 @@ int sk_control_init(struct sk_app *app)
 		if (sk_ctl_socket_open(app) < 0)
 			return -1;
 		sk_telemetry_start(app);
+		if (sk_metrics_start(app) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -102,6 +105,8 @@ void sk_control_fini(struct sk_app *app)
 {
 	unsigned int i;
 
+	/* Its thread reads the session and the workers: stopped before they go. */
+	sk_metrics_stop();
 	if (app->live)
 		sk_telemetry_stop();
 	sk_ctl_socket_close(app);

@@ -46,6 +46,16 @@ static uint64_t worker_total(const struct sk_app *app, enum sk_worker_counter c)
 	return sum;
 }
 
+uint64_t sk_stats_port_total(const struct sk_app *app, int side, enum sk_port_counter c)
+{
+	return port_total(app, side, c);
+}
+
+uint64_t sk_stats_worker_total(const struct sk_app *app, enum sk_worker_counter c)
+{
+	return worker_total(app, c);
+}
+
 static void write_port(const struct sk_app *app, struct sk_json *j, int side)
 {
 	struct rte_eth_stats es;

@@ -112,6 +112,8 @@ struct sk_config {
 	/* "default" (the built-in list), "none", or comma-separated User-Agent product names. */
 	char scanner_signatures[1024];
 	enum sk_scanner_action scanner_action; /* settable at run time: read atomically */
+	/* Prometheus /metrics: "ADDR:PORT" or "[ADDR6]:PORT"; empty = not served. */
+	char metrics_listen[64];
 };
 
 /* Upper bounds on the key table: `set` commands are built into arrays of this size. */
@@ -195,5 +197,13 @@ bool sk_config_is_access_addr(const struct sk_config *cfg, int family, const uin
 
 /* Parse "a.b.c.d/n" or "x::y/n" (a bare address is a host prefix). */
 int sk_prefix_parse(const char *text, struct sk_prefix *out);
+
+/* A listen address: "A.B.C.D:PORT" or "[IPV6]:PORT" (PORT 1-65535). -1 if malformed. */
+struct sk_listen_addr {
+	uint8_t family; /* 4 or 6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+int sk_listen_addr_parse(const char *text, struct sk_listen_addr *out);
 
 #endif /* SK_CONFIG_H */
