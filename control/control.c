@@ -83,8 +83,11 @@ int sk_control_init(struct sk_app *app)
 		if (sk_ctl_socket_open(app) < 0)
 			return -1;
 		sk_telemetry_start(app);
-		if (sk_metrics_start(app) < 0)
+		if (sk_metrics_start(app) < 0) {
+			sk_telemetry_stop();
+			sk_ctl_socket_close(app);
 			return -1;
+		}
 	}
 	return 0;
 }

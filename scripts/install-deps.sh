@@ -11,6 +11,8 @@ packages=(
 	clang clang-format libclang-rt-14-dev
 	# tests: traffic generation and decoding, real SIP peers
 	python3 python3-scapy tshark sip-tester iproute2
+	# tests: promtool checks the /metrics output (ctl_metrics_scrape)
+	prometheus curl
 	# parse benchmark peers
 	libosip2-dev libsofia-sip-ua-dev
 )

@@ -358,6 +358,21 @@ def case_off_by_default(sipkeep, sipkeepctl):
                   "metrics_listen = %s: rc %r\n%s" % (bad, rc, d.output()[-1000:]))
         finally:
             d.cleanup()
+    # An address in use: refused at start, naming the key; the control socket is removed.
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    d = Daemon.with_socket(sipkeep, sipkeepctl, "metrics-busy",
+                           cfg_extra="metrics_listen = 127.0.0.1:%d\n" % busy.getsockname()[1])
+    try:
+        d.start(wait=False)
+        rc = d.wait(60)
+        check(rc != 0 and "metrics_listen" in d.output() and "in use" in d.output(),
+              "metrics_listen on a port in use: rc %r\n%s" % (rc, d.output()[-1000:]))
+        check(not os.path.exists(d.sock), "control socket left behind")
+    finally:
+        d.cleanup()
+        busy.close()
 
 
 CASES = {
