@@ -406,6 +406,7 @@ static void accept_clients(void)
 {
 	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
 				   "Retry-After: 1\r\nConnection: close\r\n\r\n";
+	const int sndbuf = SK_METRICS_SNDBUF;
 
 	for (;;) {
 		int fd = accept4(m.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -423,6 +424,11 @@ static void accept_clients(void)
 			close(fd);
 			continue;
 		}
+		/*
+		 * A small send buffer bounds the kernel memory a client that does not
+		 * read can pin; the reply is written as it drains (a few round trips).
+		 */
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		for (i = 0; i < SK_METRICS_MAX_CLIENTS; i++)
 			if (m.cl[i].fd < 0)
 				break;

@@ -21,6 +21,8 @@
 #define SK_METRICS_REQUEST_MAX 4096
 #define SK_METRICS_REQUEST_TIMEOUT_MS 5000
 #define SK_METRICS_REPLY_TIMEOUT_MS 10000
+/* SO_SNDBUF of a metrics connection (the kernel doubles it). */
+#define SK_METRICS_SNDBUF 8192
 
 /* The metrics server's own counters: name, help. Written by its thread only. */
 #define SK_METRICS_COUNTERS(X)                                                                     \

@@ -210,7 +210,8 @@ def case_slow_client(sipkeep, sipkeepctl):
         silent = socket.create_connection(("127.0.0.1", d.metrics_port), timeout=10)
         partial = socket.create_connection(("127.0.0.1", d.metrics_port), timeout=10)
         partial.sendall(b"GET /metr")
-        # Asks, then never reads: a tiny receive window so the reply cannot all be taken.
+        # Asks, then never reads: with a tiny receive window (and the server's small send
+        # buffer, SK_METRICS_SNDBUF) the reply cannot all be taken.
         reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
         reader.connect(("127.0.0.1", d.metrics_port))
@@ -246,9 +247,28 @@ def case_slow_client(sipkeep, sipkeepctl):
                 break
             check(time.time() < deadline, "the client that never reads is still connected")
             time.sleep(0.5)
+        gone = time.time() - t0
+        check(gone >= REPLY_TIMEOUT - 0.5, "the non-reader was cut off after %.1f s, before the "
+              "reply timeout (%.0f s)" % (gone, REPLY_TIMEOUT))
+        # It got the start of the reply (what the buffers hold), never all of it.
+        got = b""
+        reader.settimeout(5)
+        try:
+            while True:
+                chunk = reader.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
         reader.close()
-        check(value(samples, "sipkeep_metrics_connections_timed_out_total") >= 2,
-              "timed_out counter")
+        head, _, body = got.partition(b"\r\n\r\n")
+        m = re.search(rb"Content-Length: (\d+)", head)
+        check(head.startswith(b"HTTP/1.1 200 OK") and m is not None and len(body) < int(m.group(1)),
+              "the non-reader got %d bytes of the reply: %r" % (len(body), head[:200]))
+        check(value(samples, "sipkeep_metrics_connections_timed_out_total") == 3,
+              "timed_out counter %d, expected 3"
+              % value(samples, "sipkeep_metrics_connections_timed_out_total"))
         check(d.request("show stats").get("ok"), "show stats after")
         d.stop_clean()
     finally:
