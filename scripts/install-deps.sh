@@ -25,3 +25,8 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+# The prometheus package is here for promtool only: its server, which the package
+# starts where systemd runs, is not wanted on a build machine.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev/null 2>&1; then
+	systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
