@@ -13,6 +13,8 @@ packages=(
 	python3 python3-scapy tshark sip-tester iproute2
 	# parse benchmark peers
 	libosip2-dev libsofia-sip-ua-dev
+	# the Debian package and its test (tests/package): build, lint, man pages, unit check
+	debhelper lintian man-db systemd
 )
 
 if [ "$(id -u)" -ne 0 ]; then
