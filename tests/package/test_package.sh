@@ -67,7 +67,9 @@ deb="$tmp/sipkeep_${version}_${arch}.deb"
 
 step "dpkg-buildpackage -b -us -uc (version $version)"
 start=$SECONDS
-if ! (cd "$tmp/src" && nice dpkg-buildpackage -b -us -uc >"$tmp/build.log" 2>&1); then
+# All cores (debhelper builds with one job unless told); no tests at package build.
+if ! (cd "$tmp/src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" \
+	nice dpkg-buildpackage -b -us -uc >"$tmp/build.log" 2>&1); then
 	tail -n 40 "$tmp/build.log"
 	fail "dpkg-buildpackage failed"
 fi
@@ -159,9 +161,10 @@ got=$(complete_words sipkeepctl show "")
 for w in stats ports config users; do
 	[[ " $got " == *" $w "* ]] || fail "completion of 'sipkeepctl show': '$got' lacks $w"
 done
+echo "completion (no daemon, from sipkeepctl --help): show -> $got"
 got=$(complete_words sipkeepctl set "")
 [[ " $got " == *" persist_window_ms "* ]] || fail "completion of 'sipkeepctl set': '$got'"
-echo "completion (no daemon, from sipkeepctl --help): show -> $got"
+echo "completion (no daemon, from sipkeepctl --help): set -> $got"
 
 step "systemd-analyze verify $unit"
 verify=$(systemd-analyze verify "$unit" 2>&1) || true
