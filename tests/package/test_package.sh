@@ -56,10 +56,11 @@ trap cleanup EXIT
 step "copy the source tree (tracked and untracked files, no build directories)"
 mkdir "$tmp/src"
 if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
-	(cd "$src" && git ls-files -z --cached --others --exclude-standard |
+	# obj-*: the build directory of a dpkg-buildpackage run in the source tree.
+	(cd "$src" && git ls-files -z --cached --others --exclude-standard | grep -zv '^obj-' |
 		tar --null --ignore-failed-read -T - -cf -) 2>/dev/null | tar -xf - -C "$tmp/src"
 else
-	tar -C "$src" --exclude='./build*' --exclude='./subprojects' -cf - . | tar -xf - -C "$tmp/src"
+	tar -C "$src" --exclude='./build*' --exclude='./obj-*' --exclude='./subprojects' -cf - . | tar -xf - -C "$tmp/src"
 fi
 version=$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' "$tmp/src/debian/changelog")
 arch=$(dpkg --print-architecture)
@@ -163,7 +164,8 @@ for w in stats ports config users; do
 done
 echo "completion (no daemon, from sipkeepctl --help): show -> $got"
 got=$(complete_words sipkeepctl set "")
-[[ " $got " == *" persist_window_ms "* ]] || fail "completion of 'sipkeepctl set': '$got'"
+[[ " $got " == *" persist_window_ms "* && " $got " != *" set "* ]] ||
+	fail "completion of 'sipkeepctl set': '$got'"
 echo "completion (no daemon, from sipkeepctl --help): set -> $got"
 
 step "systemd-analyze verify $unit"
