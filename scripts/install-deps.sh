@@ -15,6 +15,8 @@ packages=(
 	prometheus curl
 	# parse benchmark peers
 	libosip2-dev libsofia-sip-ua-dev
+	# the Debian package and its test (tests/package): build, lint, man pages, unit check
+	debhelper lintian man-db systemd
 )
 
 if [ "$(id -u)" -ne 0 ]; then
