@@ -8,6 +8,7 @@
 #include "control.h"
 #include "ctl_socket.h"
 #include "metrics.h"
+#include "reload.h"
 #include "sk_log.h"
 #include "telemetry.h"
 
@@ -102,6 +103,9 @@ void sk_control_tick(struct sk_app *app, sk_time_ns now)
 		app->next_stats_ns = now + (sk_time_ns)app->cfg.stats_interval_ms * SK_NS_PER_MS;
 	}
 	sk_ctl_socket_poll(app, now);
+	if (app->live)
+		sk_reload_poll(app);
+	sk_log_flush(false);
 }
 
 void sk_control_fini(struct sk_app *app)
@@ -113,6 +117,7 @@ void sk_control_fini(struct sk_app *app)
 	if (app->live)
 		sk_telemetry_stop();
 	sk_ctl_socket_close(app);
+	sk_log_flush(true);
 	for (i = 0; i < app->n_workers; i++) {
 		struct sk_worker *w = &app->workers[i];
 

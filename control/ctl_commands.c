@@ -12,6 +12,7 @@
 #include <rte_ether.h>
 
 #include "ctl_commands.h"
+#include "reload.h"
 #include "sk_log.h"
 
 /* Longest value sk_config_get writes that we show (sip_ports can be long). */
@@ -92,6 +93,15 @@ static int cmd_show_config(struct sk_ctl_req *req)
 			sk_json_str(req->j, NULL, k->name);
 	sk_json_arr_end(req->j);
 	return 0;
+}
+
+/* `reload`: read the config file again (reload.c); the socket's thread only: it changes settings.
+ */
+static int cmd_reload(struct sk_ctl_req *req)
+{
+	if (req->origin != SK_CTL_FROM_SOCKET)
+		return req_fail(req, "'reload' changes settings: control socket only");
+	return sk_reload_run(req->app, req->j, req->err, req->errlen);
 }
 
 /* ---- counters, workers, ports ------------------------------------------------------------ */
@@ -276,6 +286,10 @@ static const struct sk_ctl_cmd fixed_commands[] = {
 	 "/sipkeep/workers", cmd_show_workers},
 	{"show config", "", 0, 0, "every setting and its current value", "/sipkeep/config",
 	 cmd_show_config},
+	{"reload", "", 0, 0,
+	 "read the config file again: keys settable at run time take its values, the others "
+	 "are listed as needing a restart; a file with an error changes nothing",
+	 NULL, cmd_reload},
 	{"show users", "[N]", 0, 1,
 	 "registered users: contact, options, state, handovers (first N)", NULL, cmd_show_users},
 	{"show user", "AOR", 1, 1, "one user (every instance of the AOR user@host)", NULL,

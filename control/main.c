@@ -22,6 +22,7 @@
 #include "control.h"
 #include "options.h"
 #include "ports.h"
+#include "reload.h"
 #include "replay.h"
 #include "sk_log.h"
 
@@ -35,6 +36,13 @@ static void on_signal(int sig)
 {
 	RTE_SET_USED(sig);
 	__atomic_store_n(&app.quit, true, __ATOMIC_RELAXED);
+}
+
+/* SIGHUP: read the config file again, on the control thread (reload.c). */
+static void on_hangup(int sig)
+{
+	RTE_SET_USED(sig);
+	sk_reload_request();
 }
 
 static int load_config(const struct sk_options *o)
@@ -264,6 +272,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	sk_reload_set_path(opts.config_path);
+	signal(SIGHUP, on_hangup);
 	rc = run_live(&opts);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;

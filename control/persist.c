@@ -148,11 +148,12 @@ static void release(struct sk_session *s, uint32_t idx, sk_time_ns now)
 		sk_user_set_move(&s->tw, idx, NULL);
 	u->state = SK_USER_ACTIVE;
 	sk_session_count(s, SK_CCTR_handovers_expired);
-	SK_LOG(NOTICE,
-	       "user %s: no re-registration within %u ms of losing media; media of %u call(s) "
-	       "released, %u held call(s) kept",
-	       u->key.aor, (unsigned int)((now - u->suspended_at) / SK_NS_PER_MS), n_released,
-	       n_kept);
+	SK_LOG_LIMITED(
+		NOTICE,
+		"user %s: no re-registration within %u ms of losing media; media of %u call(s) "
+		"released, %u held call(s) kept",
+		u->key.aor, (unsigned int)((now - u->suspended_at) / SK_NS_PER_MS), n_released,
+		n_kept);
 }
 
 /*
@@ -182,8 +183,9 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 			/* Nothing should be sending (calls on hold, ended or released): no loss. */
 			if (u->state == SK_USER_SUSPENDED) {
 				u->state = SK_USER_ACTIVE;
-				SK_LOG(INFO, "user %s: no stream left that should send; active",
-				       u->key.aor);
+				SK_LOG_LIMITED(INFO,
+					       "user %s: no stream left that should send; active",
+					       u->key.aor);
 			}
 			continue;
 		}
@@ -198,15 +200,17 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 			u->suspended_at = now;
 			u->window_end = now + (sk_time_ns)s->cfg->persist_window_ms * SK_NS_PER_MS;
 			sk_session_count(s, SK_CCTR_users_suspended);
-			SK_LOG(NOTICE,
-			       "user %s: uplink media silent for %u ms, suspended; window %u ms",
-			       u->key.aor, (unsigned int)((now - last) / SK_NS_PER_MS),
-			       s->cfg->persist_window_ms);
+			SK_LOG_LIMITED(
+				NOTICE,
+				"user %s: uplink media silent for %u ms, suspended; window %u ms",
+				u->key.aor, (unsigned int)((now - last) / SK_NS_PER_MS),
+				s->cfg->persist_window_ms);
 		} else if (u->state == SK_USER_SUSPENDED) {
 			if (last > u->suspended_at) {
 				u->state = SK_USER_ACTIVE;
 				sk_session_count(s, SK_CCTR_users_resumed);
-				SK_LOG(INFO, "user %s: uplink media back, active", u->key.aor);
+				SK_LOG_LIMITED(INFO, "user %s: uplink media back, active",
+					       u->key.aor);
 			} else if (now > u->window_end) {
 				release(s, i, now);
 			}
@@ -257,32 +261,34 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	if (v.n_flows == 0 && v.n_released > 0) {
 		/* The window ran out: those calls' media was released and stays so. */
 		sk_session_count(s, SK_CCTR_handovers_refused_window);
-		SK_LOG(NOTICE,
-		       "user %s: re-registered from %s after the persistence window: media not "
-		       "moved",
-		       u->key.aor, new_a);
+		SK_LOG_LIMITED(
+			NOTICE,
+			"user %s: re-registered from %s after the persistence window: media not "
+			"moved",
+			u->key.aor, new_a);
 		return;
 	}
 	if (v.n_flows == 0) {
 		/* No call to keep: the registration simply moves. */
-		SK_LOG(INFO, "user %s: re-registered from %s (was %s), no active media", u->key.aor,
-		       new_a, old_a);
+		SK_LOG_LIMITED(INFO, "user %s: re-registered from %s (was %s), no active media",
+			       u->key.aor, new_a, old_a);
 		return;
 	}
 	if (!(opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST))) {
 		sk_session_count(s, SK_CCTR_handovers_refused_no_persist);
-		SK_LOG(NOTICE,
-		       "user %s: re-registered from %s (was %s) without X-cisco-sessionpersist: "
-		       "media not moved",
-		       u->key.aor, new_a, old_a);
+		SK_LOG_LIMITED(
+			NOTICE,
+			"user %s: re-registered from %s (was %s) without X-cisco-sessionpersist: "
+			"media not moved",
+			u->key.aor, new_a, old_a);
 		return;
 	}
 	if (u->state == SK_USER_SUSPENDED && now > u->window_end) {
 		sk_session_count(s, SK_CCTR_handovers_refused_window);
-		SK_LOG(NOTICE,
-		       "user %s: re-registered from %s after the persistence window: media "
-		       "not moved",
-		       u->key.aor, new_a);
+		SK_LOG_LIMITED(NOTICE,
+			       "user %s: re-registered from %s after the persistence window: media "
+			       "not moved",
+			       u->key.aor, new_a);
 		return;
 	}
 	memset(&mv, 0, sizeof(mv));
@@ -292,7 +298,8 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	mv.contact_port = u->move_contact_port; /* the new Contact's port on that IP */
 	mv.generation = ++u->move_generation;
 	if (sk_user_set_move(&s->tw, idx, &mv) < 0) {
-		SK_LOG(ERR, "user %s: no free handover record; media not moved", u->key.aor);
+		SK_LOG_LIMITED(ERR, "user %s: no free handover record; media not moved",
+			       u->key.aor);
 		return;
 	}
 	flows_follow_user(s, idx);
@@ -301,9 +308,9 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	u->moved_at = now;
 	u->n_handovers++;
 	sk_session_count(s, SK_CCTR_handovers_committed);
-	SK_LOG(NOTICE,
-	       "user %s: handover committed: %s -> %s, %u stream(s) moved, %" PRIu64
-	       " ms after the last uplink media",
-	       u->key.aor, old_a, new_a, n_streams,
-	       last ? (uint64_t)((now - last) / SK_NS_PER_MS) : 0);
+	SK_LOG_LIMITED(NOTICE,
+		       "user %s: handover committed: %s -> %s, %u stream(s) moved, %" PRIu64
+		       " ms after the last uplink media",
+		       u->key.aor, old_a, new_a, n_streams,
+		       last ? (uint64_t)((now - last) / SK_NS_PER_MS) : 0);
 }

@@ -60,7 +60,7 @@ static int eal_init_offline(const char *prog)
 		"-m",
 		"256",
 		"--log-level=lib.eal:error",
-		"--log-level=user1:warning",
+		"--log-level=sipkeep:info", /* sipkeep's own lines: as a live daemon's default */
 		"--file-prefix",
 		prefix,
 	};

@@ -437,8 +437,8 @@ static void unregister(struct sk_session *s, uint32_t idx)
 	struct sk_user *u = &s->users[idx];
 
 	sk_session_count(s, SK_CCTR_registrations_unregistered);
-	SK_LOG(INFO, "user %s%s%s: unregistered", u->key.aor,
-	       u->key.instance[0] ? " instance " : "", u->key.instance);
+	SK_LOG_LIMITED(INFO, "user %s%s%s: unregistered", u->key.aor,
+		       u->key.instance[0] ? " instance " : "", u->key.instance);
 	sk_user_unregister(s, idx);
 }
 
@@ -505,14 +505,15 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		u->move_contact_port = hdr_port != 0 ? hdr_port : p->src.port;
 		sk_persist_reregistered(s, idx, &p->src, p->opts, now);
 	} else if (!u->registered) {
-		SK_LOG(INFO, "user %s%s%s: registered from %s over %s, expires %us%s%s",
-		       p->user.aor, p->user.instance[0] ? " instance " : "", p->user.instance,
-		       sk_addr_key_str(&p->src, a, sizeof(a)),
-		       p->transport == SK_TRANSPORT_TCP ? "TCP" : "UDP",
-		       (unsigned int)((u->expires_at - now) / (1000 * SK_NS_PER_MS)),
-		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST)) ? ", sessionpersist"
-									     : "",
-		       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) ? ", callinfo" : "");
+		SK_LOG_LIMITED(INFO, "user %s%s%s: registered from %s over %s, expires %us%s%s",
+			       p->user.aor, p->user.instance[0] ? " instance " : "",
+			       p->user.instance, sk_addr_key_str(&p->src, a, sizeof(a)),
+			       p->transport == SK_TRANSPORT_TCP ? "TCP" : "UDP",
+			       (unsigned int)((u->expires_at - now) / (1000 * SK_NS_PER_MS)),
+			       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST))
+				       ? ", sessionpersist"
+				       : "",
+			       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) ? ", callinfo" : "");
 	}
 	u->registered = true;
 	u->contact = p->src;
@@ -552,6 +553,9 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 	idx = (uint32_t)(uintptr_t)data;
 	if (ev->status < 200)
 		return;
+	SK_LOG_LIMITED(DEBUG, "user %s: REGISTER answered %u%s", s->pending[idx].user.aor,
+		       (unsigned int)ev->status,
+		       s->pending[idx].conflicting ? " (conflicting transaction: ignored)" : "");
 	if (s->pending[idx].conflicting)
 		sk_session_count(s, SK_CCTR_registrations_conflicting);
 	else if (ev->status < 300)
@@ -600,7 +604,7 @@ static void scan_registrations(struct sk_session *s, sk_time_ns now)
 
 		if (u->in_use && u->registered && now >= u->expires_at) {
 			sk_session_count(s, SK_CCTR_registrations_expired);
-			SK_LOG(INFO, "user %s: registration expired", u->key.aor);
+			SK_LOG_LIMITED(INFO, "user %s: registration expired", u->key.aor);
 			sk_user_unregister(s, i);
 		}
 	}

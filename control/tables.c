@@ -55,7 +55,7 @@ static void defer(struct sk_tables_writer *tw, enum dq_kind kind, uint32_t idx)
 
 	/* The queue holds every slot and key there is, so it cannot overflow. */
 	if (rte_rcu_qsbr_dq_enqueue(tw->dq, &e) != 0)
-		SK_LOG(ERR, "reclamation queue full: slot %u of kind %d leaked", idx, kind);
+		SK_LOG_LIMITED(ERR, "reclamation queue full: slot %u of kind %d leaked", idx, kind);
 }
 
 static struct rte_hash *create_hash(const char *name, uint32_t entries)
