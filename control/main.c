@@ -17,6 +17,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
 #include "app.h"
 #include "control.h"
@@ -262,9 +263,17 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
+	/*
+	 * Captures: dpdk-dumpcap and dpdk-pdump attach as secondary processes
+	 * (--file-prefix of this process) and ask for copies of our ports' frames.
+	 */
+	if (rte_pdump_init() < 0)
+		SK_LOG(WARNING, "rte_pdump_init failed: %s: dpdk-dumpcap cannot capture",
+		       rte_strerror(rte_errno));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	rc = run_live(&opts);
+	rte_pdump_uninit();
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }
