@@ -122,6 +122,13 @@ class Hugepages:
                 pass
 
 
+# Where the daemon's DPDK memory goes. dumpcap must map it at the same address; DPDK's
+# default (4 GB up) falls in AddressSanitizer's shadow gap in an ASan build, and the
+# address DPDK then takes may be where dumpcap's libraries are ("Cannot get a virtual
+# area at requested address"). 32 TB is above ASan's shadow and below shared libraries.
+BASE_VIRTADDR = "0x200000000000"
+
+
 class HugeDaemon(Daemon):
     """Daemon.with_socket's command line, on hugepages instead of --no-huge."""
 
@@ -129,7 +136,7 @@ class HugeDaemon(Daemon):
         a = super().argv()
         i = a.index("--no-huge")
         del a[i:i + 3]  # --no-huge -m 512
-        return a[:1] + ["--huge-dir", self.huge_dir] + a[1:]
+        return a[:1] + ["--huge-dir", self.huge_dir, "--base-virtaddr", BASE_VIRTADDR] + a[1:]
 
 
 def counters(d):
