@@ -11,8 +11,10 @@
  * a few runs of tests/ctl/test_pdump.py). ethdev's own documentation leaves
  * it to the application to know when a removed callback no longer runs.
  *
- * So sipkeep defines both functions itself: pdump's calls reach these
- * (symbols of the executable come first), which call ethdev's and then wait
+ * So sipkeep defines both functions itself: with DPDK's shared libraries
+ * (Debian's, what meson's libdpdk dependency gives) pdump's calls reach these,
+ * since the executable's symbols come first; these call ethdev's (the next
+ * definition, dlsym RTLD_NEXT) and then wait
  * until every worker has passed a quiescent state (the workers report one
  * per poll, for the tables' reclamation already): no worker is still in a
  * removed callback when pdump answers. The wait is bounded (a worker that
