@@ -14,6 +14,7 @@
 #include "ctl_commands.h"
 #include "reload.h"
 #include "sk_log.h"
+#include "tables_show.h"
 
 /* Longest value sk_config_get writes that we show (sip_ports can be long). */
 #define SK_CTL_VALUE_MAX 8192
@@ -210,6 +211,12 @@ static int cmd_show_ports(struct sk_ctl_req *req)
 	return 0;
 }
 
+static int cmd_show_tables(struct sk_ctl_req *req)
+{
+	sk_tables_json(req->app, req->j);
+	return 0;
+}
+
 /* ---- users and calls (control thread only: no telemetry path) ---------------------------- */
 
 #define SK_CTL_LIST_DEFAULT 100
@@ -290,6 +297,8 @@ static const struct sk_ctl_cmd fixed_commands[] = {
 	 "read the config file again: keys settable at run time take its values, the others "
 	 "are listed as needing a restart; a file with an error changes nothing",
 	 NULL, cmd_reload},
+	{"show tables", "", 0, 0, "per table: capacity, entries in use, bytes", "/sipkeep/tables",
+	 cmd_show_tables},
 	{"show users", "[N]", 0, 1,
 	 "registered users: contact, options, state, handovers (first N)", NULL, cmd_show_users},
 	{"show user", "AOR", 1, 1, "one user (every instance of the AOR user@host)", NULL,

@@ -21,6 +21,7 @@
 #include "app.h"
 #include "control.h"
 #include "options.h"
+#include "pdump.h"
 #include "ports.h"
 #include "reload.h"
 #include "replay.h"
@@ -206,6 +207,8 @@ static int run_live(const struct sk_options *o)
 		sk_ports_close(&app);
 		return -1;
 	}
+	/* A capture that stops waits for the workers (pdump.c). */
+	sk_pdump_set_readers(app.session.tw.t.qsv);
 	for (i = 0; i < app.n_workers; i++)
 		rte_eal_remote_launch(sk_worker_run, &app.workers[i], app.workers[i].lcore_id);
 	SK_LOG(INFO, "running: access port %u, core port %u, %u worker(s)", o->access_port,
@@ -217,6 +220,7 @@ static int run_live(const struct sk_options *o)
 	}
 	SK_LOG(INFO, "stopping: waiting for workers to drain");
 	rte_eal_mp_wait_lcore();
+	sk_pdump_set_readers(NULL);
 	sk_control_tick(&app, tsc_now_ns());
 	if (sk_control_report(&app, o->stats_json) < 0)
 		rc = -1;
@@ -270,11 +274,17 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
+	/*
+	 * Captures: dpdk-dumpcap and dpdk-pdump attach as secondary processes
+	 * (--file-prefix of this process) and ask for copies of our ports' frames.
+	 */
+	sk_pdump_init();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	sk_reload_set_path(opts.config_path);
 	signal(SIGHUP, on_hangup);
 	rc = run_live(&opts);
+	sk_pdump_fini();
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }

@@ -65,6 +65,7 @@ static void usage(FILE *f)
 		"  show ports                     DPDK ports, link state, NIC counters\n"
 		"  show workers                   worker lcores, queues, busy/idle cycles\n"
 		"  show config                    every setting\n"
+		"  show tables                    capacity, entries in use and bytes per table\n"
 		"  show users [N]                 registered users, state, handovers (first N)\n"
 		"  show user AOR                  one user (user@host), every instance\n"
 		"  show calls [N]                 dialogs, streams, addresses, latched ports\n"
@@ -642,6 +643,11 @@ static void print_help(const struct sk_jv *doc)
 	table_print(&t);
 }
 
+static void print_tables(const struct sk_jv *doc)
+{
+	print_rows(sk_jv_get(doc, "tables"));
+}
+
 static void print_set(const struct sk_jv *doc)
 {
 	const struct sk_jv *key = sk_jv_get(doc, "key");
@@ -661,6 +667,7 @@ static const struct {
 } printers[] = {
 	{"show stats", print_stats},   {"show ports", print_ports}, {"show workers", print_workers},
 	{"show config", print_config}, {"help", print_help},	    {"set", print_set},
+	{"show tables", print_tables},
 };
 
 /* Does COMMAND start with the words of WORDS (case-insensitive, any spacing)? */

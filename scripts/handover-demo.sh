@@ -40,6 +40,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 demo_dir=$here/demo
 
+orig_args=("$@")
 variant=normal
 keep=0
 check=0
@@ -85,6 +86,12 @@ die() {
 }
 
 # ---------------------------------------------------------------- prerequisites
+# Run by hand (not --check, as the tests do): re-run under sudo when not root and sudo is there.
+if [ "$(id -u)" -ne 0 ] && [ "$check" -eq 0 ]; then
+	command -v sudo >/dev/null 2>&1 ||
+		die "needs root (network namespaces, TAP interfaces) and sudo is not installed: run it as root"
+	exec sudo -E "$0" "${orig_args[@]}"
+fi
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TAP interfaces); run it with sudo"
 
 need_tools() {

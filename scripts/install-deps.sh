@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything sipkeep needs to build, test, fuzz and benchmark on Debian 12.
-# Idempotent: apt-get skips what is already there. Needs root (or sudo).
+# Idempotent: apt-get skips what is already there. Run as root, or as a user with sudo.
 set -euo pipefail
 
 packages=(
@@ -19,8 +19,13 @@ packages=(
 	debhelper lintian man-db systemd
 )
 
+# Root needs no sudo (a bare Debian 12 has none); anyone else goes through sudo if it is there.
 if [ "$(id -u)" -ne 0 ]; then
-	exec sudo -E "$0" "$@"
+	if command -v sudo >/dev/null 2>&1; then
+		exec sudo -E "$0" "$@"
+	fi
+	echo "install-deps.sh: apt-get needs root and sudo is not installed: run it as root" >&2
+	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; the answer does not matter here.

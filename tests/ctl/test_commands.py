@@ -14,7 +14,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from sktest.checks import check, fail
 from sktest.daemon import Daemon, LineReader, check_error, check_frames, main
 
-SHOW = ["show stats", "show ports", "show workers", "show config"]
+SHOW = ["show stats", "show ports", "show workers", "show config", "show tables"]
 SHOW_SESSION = ["show users", "show user", "show calls"]
 SETTABLE = {"callinfo_policy", "scanner_action", "persist_window_ms", "media_silence_ms"}
 
