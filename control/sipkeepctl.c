@@ -70,6 +70,8 @@ static void usage(FILE *f)
 		"  show user AOR                  one user (user@host), every instance\n"
 		"  show calls [N]                 dialogs, streams, addresses, latched ports\n"
 		"  flush user AOR                 forget a user's registration, calls and media\n"
+		"  reload                         read the config file again (SIGHUP does the "
+		"same)\n"
 		"  set KEY VALUE                  change a setting; KEY is one of:\n",
 		prog, prog, default_socket(), DEFAULT_TIMEOUT_S, prog);
 	for (k = sk_config_keys; k->name != NULL; k++) {
