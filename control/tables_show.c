@@ -37,6 +37,18 @@ static uint32_t gauge(const uint32_t *g)
 	return __atomic_load_n(g, __ATOMIC_RELAXED);
 }
 
+/* A gauge every worker keeps of its own tables (sk_worker.h), summed. */
+static uint64_t worker_gauges(const struct sk_app *app, size_t offset)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++)
+		sum += __atomic_load_n((const uint32_t *)((const char *)&app->workers[i] + offset),
+				       __ATOMIC_RELAXED);
+	return sum;
+}
+
 size_t sk_tables_usage(const struct sk_app *app, struct sk_table_usage *out)
 {
 	const struct sk_session *s = &app->session;
@@ -114,12 +126,16 @@ size_t sk_tables_usage(const struct sk_app *app, struct sk_table_usage *out)
 		.name = "tcp_streams",
 		.help = "TCP directions on SIP ports (tcp_max_streams per worker)",
 		.capacity = nw * c->tcp_max_streams,
+		.in_use = worker_gauges(app, offsetof(struct sk_worker, tcp_streams_in_use)),
+		.has_in_use = true,
 		.per_worker = true,
 	};
 	out[n++] = (struct sk_table_usage){
 		.name = "tcp_buffers",
 		.help = "TCP reassembly buffers (tcp_buffers of tcp_buffer_bytes per worker)",
 		.capacity = nw * c->tcp_buffers,
+		.in_use = worker_gauges(app, offsetof(struct sk_worker, tcp_buffers_in_use)),
+		.has_in_use = true,
 		.bytes = nw * c->tcp_buffers * (uint64_t)c->tcp_buffer_bytes,
 		.has_bytes = true,
 		.per_worker = true,

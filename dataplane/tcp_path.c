@@ -118,6 +118,8 @@ struct sk_tcp_table {
 	struct sk_tcp_list wait; /* holding bytes or segments: tcp_hole_timeout_ms */
 	struct sk_tcp_ops ops;
 	struct sk_tcp_cur cur;
+	struct sk_worker *w; /* the owner: its gauges (tcp_*_in_use) */
+	uint32_t n_bufs;
 	struct sk_tcp_patch patches[SK_TCP_PATCHES];
 	char scratch[SK_SIP_MAX_LEN];
 };
@@ -137,7 +139,11 @@ static uint8_t *buf_get(void *ctx)
 {
 	struct sk_tcp_table *t = ctx;
 
-	return t->n_buf_free > 0 ? t->buf_free[--t->n_buf_free] : NULL;
+	if (t->n_buf_free == 0)
+		return NULL;
+	__atomic_store_n(&t->w->tcp_buffers_in_use, t->n_bufs - (t->n_buf_free - 1),
+			 __ATOMIC_RELAXED);
+	return t->buf_free[--t->n_buf_free];
 }
 
 static void buf_put(void *ctx, uint8_t *buf)
@@ -145,6 +151,14 @@ static void buf_put(void *ctx, uint8_t *buf)
 	struct sk_tcp_table *t = ctx;
 
 	t->buf_free[t->n_buf_free++] = buf;
+	__atomic_store_n(&t->w->tcp_buffers_in_use, t->n_bufs - t->n_buf_free, __ATOMIC_RELAXED);
+}
+
+/* The number of directions, for show tables. */
+static void streams_gauge(struct sk_tcp_table *t)
+{
+	__atomic_store_n(&t->w->tcp_streams_in_use, (uint32_t)rte_hash_count(t->hash),
+			 __ATOMIC_RELAXED);
 }
 
 static void note(void *ctx, enum sk_tcp_note n)
@@ -419,6 +433,8 @@ struct sk_tcp_table *sk_tcp_table_create(struct sk_worker *w, int socket)
 	for (i = 0; i < cfg->tcp_buffers; i++)
 		t->buf_free[i] = t->buf_mem + (size_t)i * cfg->tcp_buffer_bytes;
 	t->n_buf_free = cfg->tcp_buffers;
+	t->n_bufs = cfg->tcp_buffers;
+	t->w = w;
 	t->idle_timeout = (sk_time_ns)cfg->tcp_idle_timeout_ms * 1000000;
 	t->hole_timeout = (sk_time_ns)cfg->tcp_hole_timeout_ms * 1000000;
 	t->syn_timeout = (sk_time_ns)cfg->tcp_syn_timeout_ms * 1000000;
@@ -479,6 +495,7 @@ static void dir_forget(struct sk_worker *w, struct sk_tcp_table *t, uint32_t i, 
 		list_unlink(t, &t->wait, WAIT_OFF, i);
 	d->wait_key = UINT64_MAX;
 	rte_hash_del_key(t->hash, &d->key);
+	streams_gauge(t);
 	d->in_use = 0;
 	d->patched = 0;
 	d->gen++;
@@ -515,6 +532,7 @@ static struct sk_tcp_dir *dir_find(struct sk_worker *w, struct sk_tcp_table *t,
 	d->last_seen = now;
 	d->wait_key = UINT64_MAX;
 	list_append(t, age_list(t, d), AGE_OFF, (uint32_t)pos);
+	streams_gauge(t);
 	sk_count(w, SK_WCTR_tcp_streams_tracked);
 	*index = (uint32_t)pos;
 	return d;

@@ -90,6 +90,9 @@ struct sk_worker {
 	uint64_t idle_cycles; /* empty polls */
 	uint64_t polls;
 	uint64_t sip_parse_error[SK_SIP_ERR_COUNT];
+	/* What the worker's TCP table holds now (show tables): relaxed atomic stores. */
+	uint32_t tcp_streams_in_use;
+	uint32_t tcp_buffers_in_use;
 
 	/* Scratch space for the message being handled; too big for the stack. */
 	struct sk_sip_msg sip;

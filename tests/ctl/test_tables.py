@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from scapy.all import IP, UDP, Ether, Raw, wrpcap
+from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap
 
 from sktest.checks import check
 from sktest.daemon import Daemon, main
@@ -26,6 +26,8 @@ CONFIG = {
     "tcp_max_streams": 128,
     "tcp_buffers": 16,
     "tcp_buffer_bytes": 4096,
+    # erin's cut REGISTER keeps its buffer for the whole test
+    "tcp_hole_timeout_ms": 600000,
 }
 
 
@@ -50,6 +52,13 @@ def frames():
         if user != "dave":  # dave's REGISTER stays pending
             core.append(eth_c / IP(src=REGISTRAR, dst=ip) / UDP(sport=5060, dport=5060)
                         / Raw(message("SIP/2.0 200 OK", ip, user, ";tag=r")))
+    # erin over TCP: the handshake opens both directions; her REGISTER stops half way,
+    # so its first half waits in one of the worker's TCP buffers.
+    erin = message("REGISTER sip:example.com SIP/2.0", "10.1.0.9", "erin")
+    access.append(eth_a / IP(src="10.1.0.9", dst=REGISTRAR) / TCP(sport=40009, dport=5060, flags="S", seq=99))
+    access.append(eth_a / IP(src="10.1.0.9", dst=REGISTRAR)
+                  / TCP(sport=40009, dport=5060, flags="PA", seq=100, ack=501) / Raw(erin[:60]))
+    core.append(eth_c / IP(src=REGISTRAR, dst="10.1.0.9") / TCP(sport=5060, dport=40009, flags="SA", seq=500, ack=100))
     return access, core
 
 
@@ -75,7 +84,8 @@ def check_tables(tables, workers, what):
         check(name in tables, "%s: table %s listed: %r" % (what, name, sorted(tables)))
         check(tables[name]["capacity"] == cap, "%s: %s capacity %r, config says %d"
               % (what, name, tables[name]["capacity"], cap))
-    want_use = {"users": 2, "pending_registrations": 1, "dialogs": 0, "media_flows": 0}
+    want_use = {"users": 2, "pending_registrations": 1, "dialogs": 0, "media_flows": 0,
+                "tcp_streams": 2, "tcp_buffers": 1}
     for name, n in want_use.items():
         check(tables[name]["in_use"] == n, "%s: %s in_use %r, expected %d"
               % (what, name, tables[name].get("in_use"), n))
@@ -106,7 +116,8 @@ def run(sipkeep, sipkeepctl):
             reply = d.request("show tables")
             pending = {t["name"]: t for t in reply.get("tables", [])}.get(
                 "pending_registrations", {}).get("in_use")
-            if users.get("users_active") == 2 and st.get("sip_messages", 0) >= 5 and pending:
+            if (users.get("users_active") == 2 and st.get("sip_messages", 0) >= 5 and pending
+                    and st.get("frames_tcp_sip", 0) >= 3):
                 break
             check(time.time() < deadline, "two users registered, one pending: %r %r %r"
                   % (users, st.get("sip_messages"), reply))
