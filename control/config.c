@@ -666,8 +666,7 @@ void sk_config_usage(FILE *f)
 	}
 }
 
-/* Text for a tbl(1) cell: no roff escapes or requests. */
-static void roff_text(FILE *f, const char *s)
+void sk_config_roff_text(FILE *f, const char *s)
 {
 	fputs("\\&", f);
 	for (; *s; s++) {
@@ -689,15 +688,15 @@ void sk_config_man_table(FILE *f)
 	      f);
 	for (k = sk_config_keys; k->name != NULL; k++) {
 		sk_config_syntax(k, syntax, sizeof(syntax));
-		roff_text(f, k->name);
+		sk_config_roff_text(f, k->name);
 		fputc('\t', f);
-		roff_text(f, syntax);
+		sk_config_roff_text(f, syntax);
 		if (k->number)
 			fprintf(f, " (%u..%u)", k->min, k->max);
 		fputc('\t', f);
-		roff_text(f, k->def);
+		sk_config_roff_text(f, k->def);
 		fprintf(f, "\t%s\tT{\n", k->run_time ? "at run time" : "at restart");
-		roff_text(f, k->help);
+		sk_config_roff_text(f, k->help);
 		fputs("\nT}\n", f);
 	}
 	fputs(".TE\n", f);

@@ -62,20 +62,6 @@ static void config_file(FILE *f)
 	}
 }
 
-/* Plain text for roff: no escapes or requests. */
-static void roff(FILE *f, const char *s)
-{
-	fputs("\\&", f);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 static void man_list(FILE *f)
 {
 	const struct sk_config_key *k;
@@ -84,18 +70,18 @@ static void man_list(FILE *f)
 	for (k = sk_config_keys; k->name != NULL; k++) {
 		sk_config_syntax(k, syntax, sizeof(syntax));
 		fputs(".TP\n\\fB", f);
-		roff(f, k->name);
+		sk_config_roff_text(f, k->name);
 		fputs("\\fR = \\fI", f);
-		roff(f, syntax);
+		sk_config_roff_text(f, syntax);
 		fputs("\\fR\n", f);
-		roff(f, k->help);
+		sk_config_roff_text(f, k->help);
 		fputs(".\n.br\n", f);
 		if (k->number)
 			fprintf(f, "Range %u to %u; d", k->min, k->max);
 		else
 			fputs("D", f);
 		fputs("efault: ", f);
-		roff(f, k->def[0] ? k->def : "empty");
+		sk_config_roff_text(f, k->def[0] ? k->def : "empty");
 		fprintf(f, "; %s.\n",
 			k->run_time ? "settable at run time (sipkeepctl set)"
 				    : "changes at restart");

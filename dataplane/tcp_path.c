@@ -76,7 +76,6 @@ struct sk_tcp_dir {
 	sk_time_ns wait_since; /* on the wait list since */
 	struct sk_tcp_link age, wait;
 	uint32_t gen; /* patches name the direction by index and generation */
-	uint8_t in_use;
 	uint8_t n_held;
 	uint8_t patched;   /* some patch of this generation may be in the ring */
 	uint8_t embryonic; /* opened by SYN, no byte yet: tcp_syn_timeout_ms applies */
@@ -496,7 +495,6 @@ static void dir_forget(struct sk_worker *w, struct sk_tcp_table *t, uint32_t i, 
 	d->wait_key = UINT64_MAX;
 	rte_hash_del_key(t->hash, &d->key);
 	streams_gauge(t);
-	d->in_use = 0;
 	d->patched = 0;
 	d->gen++;
 }
@@ -525,7 +523,6 @@ static struct sk_tcp_dir *dir_find(struct sk_worker *w, struct sk_tcp_table *t,
 	d = &t->dirs[pos];
 	sk_tcp_stream_init(&d->s);
 	d->key = *key;
-	d->in_use = 1;
 	d->n_held = 0;
 	d->patched = 0;
 	d->embryonic = 0;

@@ -178,6 +178,9 @@ int sk_config_set_running(struct sk_config *live, const char *key, const char *v
 /* Copy LIVE on any thread: the keys `set` may change are read with atomic loads. */
 void sk_config_snapshot(struct sk_config *out, const struct sk_config *live);
 
+/* S as plain roff text (a tbl cell or a paragraph): no escapes or requests get through. */
+void sk_config_roff_text(FILE *f, const char *s);
+
 /* The config keys part of --help: each key once, its values, default and meaning. */
 void sk_config_usage(FILE *f);
 
