@@ -330,6 +330,18 @@ static void register_request(struct sk_session *s, const struct sk_sip_event *ev
 		sk_session_count(s, SK_CCTR_registrations_pending_source_refused);
 		return;
 	}
+	/*
+	 * Full: the oldest unanswered transaction makes room. A registrar answers
+	 * within a round trip, so a flood from many sources (which the per-source
+	 * bound cannot stop) only costs a real REGISTER when it sends more than
+	 * max_pending_registers others before that answer; refusing newcomers
+	 * instead would hand the table to whoever filled it first.
+	 */
+	if (s->n_free_pending == 0 && s->pending_oldest != SK_NO_INDEX) {
+		sk_session_count(s, SK_CCTR_registrations_pending_evicted);
+		pending_free(s, s->pending_oldest);
+		n_src = source_pending(s, &sk);
+	}
 	if (s->n_free_pending == 0) {
 		sk_session_count(s, SK_CCTR_registrations_pending_refused);
 		return;

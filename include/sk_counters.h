@@ -123,6 +123,8 @@ enum sk_worker_counter {
 	X(registrations_stale_response, "REGISTER responses matching no pending transaction")      \
 	X(registrations_expired, "registrations that ran out without a refresh")                   \
 	X(registrations_unregistered, "registrations ended by Expires 0")                          \
+	X(registrations_pending_evicted,                                                           \
+	  "unanswered REGISTERs forgotten, oldest first, to make room in a full pending table")    \
 	X(registrations_pending_refused, "REGISTERs not tracked: pending table full")              \
 	X(registrations_pending_source_refused, "REGISTERs not tracked: their source IP already "  \
 						"has max_pending_per_source pending")              \

@@ -196,6 +196,23 @@ def case_pending_register_limits_and_timeout(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st)
 
 
+def case_pending_flood_from_many_sources_evicts_the_oldest(sipkeep):
+    """50 access hosts each send 12 unanswered REGISTERs for random AORs around the victim's
+    re-REGISTER (600 in 2.2 s), more than max_pending_registers (40) and within each host's
+    max_pending_per_source (16), so only the table's size bounds them. A full table forgets its
+    oldest unanswered transaction: the victim's REGISTER, answered 50 ms later, still commits."""
+    s, old, new, flows = handover_scenario()
+    for i in range(50):
+        flood(s, 6.0 + i * 2.2 / 12 / 50, 8.2 + i * 2.2 / 12 / 50, "10.67.%d.%d" % (i // 200, 1 + i % 200), 12)
+    inp, out, st, tmp = run_replay(sipkeep, s, "max_pending_registers = 40\nmax_pending_per_source = 16")
+    n = compare(inp, out, model(Move(old.ip, 5060, new.ip, 5062, commit_index(inp, 2), flows)))
+    check(n > 0 and ctr(st, "handovers_committed") == 1, "the victim's handover committed (%d frames)" % n)
+    check(ctr(st, "registrations_pending_source_refused") == 0, "no host passed its own bound")
+    check(ctr(st, "registrations_pending_refused") == 0, "no REGISTER refused")
+    check(ctr(st, "registrations_pending_evicted") >= 600 - 40,
+          "the flood's oldest transactions made room (%d evicted)" % ctr(st, "registrations_pending_evicted"))
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
 # --- item 15: REGISTER source port differs from the Contact port ---------------------------------
 
 def cisco_case(sipkeep, rport):
