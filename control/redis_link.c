@@ -123,6 +123,7 @@ static void give_value(struct link *l, const char *key, size_t klen, const redis
 		       const redisReply *pttl)
 {
 	struct sk_sync_rec *r = &l->rec;
+	struct timespec ts;
 
 	if (val == NULL || val->type != REDIS_REPLY_STRING || pttl == NULL ||
 	    pttl->type != REDIS_REPLY_INTEGER || pttl->integer <= 0)
@@ -142,6 +143,8 @@ static void give_value(struct link *l, const char *key, size_t klen, const redis
 	memcpy(r->val, val->str, (size_t)val->len);
 	r->vlen = (uint16_t)val->len;
 	r->ttl_ms = pttl->integer > UINT32_MAX ? UINT32_MAX : (uint32_t)pttl->integer;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->rx_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	give(l, r);
 }
 

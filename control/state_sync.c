@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "json_writer.h"
 #include "sk_log.h"
 #include "state_sync.h"
 
@@ -149,6 +150,15 @@ static void rec_send(struct sk_session *s, struct sk_sync_rec *r, struct sbuf *k
 	queue(s, r);
 }
 
+/* Wall-clock milliseconds: the "at" field, for the commit-to-apply delay across nodes. */
+static uint64_t real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint64_t user_ttl_ms(const struct sk_user *u, sk_time_ns now)
 {
 	if (!u->registered || u->expires_at <= now)
@@ -220,8 +230,8 @@ void sk_sync_user(struct sk_session *s, uint32_t idx, sk_time_ns now)
 	r.ttl_ms = (uint32_t)RTE_MIN(ttl, (uint64_t)UINT32_MAX);
 	sb_fmt(&v, "v=%d;node=", SK_SYNC_VERSION);
 	sb_esc(&v, s->sync->node);
-	sb_fmt(&v, ";epoch=%" PRIu32 ";reg=1;tr=%u;opts=%" PRIu32 ";contact=", u->move_generation,
-	       u->transport, u->opts);
+	sb_fmt(&v, ";epoch=%" PRIu32 ";at=%" PRIu64 ";reg=1;tr=%u;opts=%" PRIu32 ";contact=",
+	       u->move_generation, real_ms(), u->transport, u->opts);
 	sb_ip(&v, u->contact.family, u->contact.addr);
 	sb_fmt(&v, ",%u", rte_be_to_cpu_16(u->contact.port));
 	sb_str(&v, ";sig=");
@@ -475,6 +485,14 @@ int sk_sync_decode_user(const char *prefix, const char *key, size_t klen, const 
 			if (unesc(v, n, r->node, sizeof(r->node)) < 0 || r->node[0] == '\0')
 				return -1;
 			have_node = true;
+		} else if (is(&f, i, "at")) {
+			uint32_t hi;
+
+			/* Milliseconds since 1970: 13 digits; parsed in two parts. */
+			if (n < 4 || n > 16 || parse_u32(v, n - 3, UINT32_MAX, &hi) < 0 ||
+			    parse_u32(v + n - 3, 3, 999, &x) < 0)
+				return -1;
+			r->at_ms = (uint64_t)hi * 1000 + x;
 		} else if (is(&f, i, "epoch")) {
 			if (parse_u32(v, n, UINT32_MAX, &r->epoch) < 0)
 				return -1;
@@ -622,9 +640,21 @@ static void apply_value(struct sk_session *s, const struct sk_sync_rec *r, bool 
 		}
 		if (sk_session_restore_user(s, &u, r->ttl_ms, now) == SK_NO_INDEX)
 			return;
+		if (!restoring && u.has_move) {
+			uint64_t t = real_ms();
+
+			__atomic_store_n(&y->last_delay_ms, t > u.at_ms ? t - u.at_ms : 0,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&y->last_read_ms, r->rx_ms > u.at_ms ? r->rx_ms - u.at_ms : 0,
+					 __ATOMIC_RELAXED);
+			SK_LOG_LIMITED(NOTICE,
+				       "redis: user %s: handover epoch %" PRIu32 " from node %s applied %" PRIu64
+				       " ms after its commit (read from Redis after %" PRIu64 " ms)",
+				       u.key.aor, u.epoch, u.node, y->last_delay_ms, y->last_read_ms);
+		}
 	} else if (key_rest(prefix, ":d:", r->key, r->klen, &rl) != NULL) {
 		struct sk_sync_dialog_rec d;
-		uint32_t user;
+		uint32_t user, idx;
 
 		if (sk_sync_decode_dialog(prefix, r->key, r->klen, r->val, r->vlen, &d) < 0) {
 			sk_ctr_add(&y->rejected, 1);
@@ -639,8 +669,10 @@ static void apply_value(struct sk_session *s, const struct sk_sync_rec *r, bool 
 			sk_ctr_add(&y->ignored, 1); /* its user comes first (or never) */
 			return;
 		}
-		if (sk_dialog_restore(s, user, d.call_id, d.tag, d.sdp, now) == SK_NO_INDEX)
+		idx = sk_dialog_restore(s, user, d.call_id, d.tag, d.sdp, now);
+		if (idx == SK_NO_INDEX)
 			return;
+		s->dialogs[idx].synced = true; /* its key is there: deleted when the call ends */
 	} else {
 		sk_ctr_add(&y->rejected, 1);
 		return;
@@ -841,4 +873,36 @@ void sk_sync_stop(struct sk_session *s)
 	rte_ring_free(y->in);
 	rte_free(y);
 	s->sync = NULL;
+}
+
+static const char *const link_names[] = {"down", "connecting", "up"};
+
+void sk_sync_json(const struct sk_session *s, struct sk_json *j)
+{
+	const struct sk_sync *y = s->sync;
+	uint32_t link;
+
+	sk_json_bool(j, "configured", y != NULL);
+	if (y == NULL)
+		return;
+	link = __atomic_load_n(&y->link, __ATOMIC_RELAXED);
+	sk_json_str(j, "server", y->cfg->redis);
+	sk_json_str(j, "node_id", y->node);
+	sk_json_str(j, "link", link < RTE_DIM(link_names) ? link_names[link] : "?");
+	sk_json_u64(j, "queue_depth", rte_ring_count(y->out));
+	sk_json_u64(j, "queue_size", rte_ring_get_capacity(y->out));
+	sk_json_u64(j, "writes", __atomic_load_n(&y->writes, __ATOMIC_RELAXED));
+	sk_json_u64(j, "writes_dropped", sk_ctr_read(&y->dropped));
+	sk_json_u64(j, "errors", __atomic_load_n(&y->errors, __ATOMIC_RELAXED));
+	sk_json_u64(j, "connects", __atomic_load_n(&y->connects, __ATOMIC_RELAXED));
+	sk_json_u64(j, "resyncs", __atomic_load_n(&y->resyncs, __ATOMIC_RELAXED));
+	sk_json_u64(j, "notifications", __atomic_load_n(&y->notified, __ATOMIC_RELAXED));
+	sk_json_u64(j, "restored", sk_ctr_read(&y->restored));
+	sk_json_u64(j, "peer_updates_applied", sk_ctr_read(&y->applied));
+	sk_json_u64(j, "values_ignored", sk_ctr_read(&y->ignored));
+	sk_json_u64(j, "values_rejected", sk_ctr_read(&y->rejected));
+	sk_json_u64(j, "last_peer_handover_delay_ms",
+		    __atomic_load_n(&y->last_delay_ms, __ATOMIC_RELAXED));
+	sk_json_u64(j, "last_peer_handover_read_ms",
+		    __atomic_load_n(&y->last_read_ms, __ATOMIC_RELAXED));
 }

@@ -31,6 +31,7 @@ struct sk_sync_rec {
 	uint8_t pad;
 	uint16_t klen, vlen;
 	uint32_t ttl_ms;
+	uint64_t rx_ms; /* Redis -> control: when the thread read it (wall clock) */
 	char key[SK_SYNC_KEY_MAX];
 	char val[SK_SYNC_VAL_MAX];
 };
@@ -64,7 +65,9 @@ struct sk_sync {
 	uint64_t applied;   /* peer values applied while running (control thread) */
 	uint64_t ignored;   /* valid values not applied: own, older epoch (control thread) */
 	uint64_t rejected;  /* malformed or wrong-version values (control thread) */
-	uint64_t applied_ns; /* the last peer apply's time (control clock) */
+	uint64_t applied_ns;	/* the last peer apply's time (control clock) */
+	uint64_t last_delay_ms; /* the last peer handover: its commit to its apply here */
+	uint64_t last_read_ms;	/* of which: its commit to this node's Redis thread reading it */
 };
 
 /* Start the Redis thread and restore (cfg.redis set). -1 on error. */
@@ -79,6 +82,10 @@ void sk_sync_user(struct sk_session *s, uint32_t user, sk_time_ns now);
 void sk_sync_dialog(struct sk_session *s, uint32_t d);
 void sk_sync_dialog_gone(struct sk_session *s, uint32_t d);
 
+/* The members of `show redis` (and the redis object of show stats); any thread. */
+struct sk_json;
+void sk_sync_json(const struct sk_session *s, struct sk_json *j);
+
 /* The Redis thread (redis_link.c). */
 void *sk_redis_thread(void *arg);
 
@@ -87,6 +94,7 @@ struct sk_sync_user_rec {
 	struct sk_user_key key;
 	char node[64];
 	uint32_t epoch;
+	uint64_t at_ms; /* when it was written (wall clock, informational) */
 	bool registered;
 	uint8_t transport;
 	uint32_t opts;
