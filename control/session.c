@@ -565,9 +565,12 @@ uint32_t sk_session_restore_user(struct sk_session *s, const struct sk_sync_user
 	u->transport = r->transport;
 	u->opts = r->opts;
 	u->registered_at = now;
-	u->n_bindings = 1;
-	u->bindings[0].uri_hash = 0;
-	u->bindings[0].expires_at = now + (sk_time_ns)ttl_ms * SK_NS_PER_MS;
+	/* Each binding runs out with the key (its latest expiry: close enough for a restore). */
+	u->n_bindings = (uint8_t)RTE_MAX(RTE_MIN(r->n_bind, (unsigned int)SK_USER_MAX_BINDINGS), 1u);
+	for (i = 0; i < u->n_bindings; i++) {
+		u->bindings[i].uri_hash = i < r->n_bind ? r->bind[i] : 0;
+		u->bindings[i].expires_at = now + (sk_time_ns)ttl_ms * SK_NS_PER_MS;
+	}
 	u->expires_at = u->bindings[0].expires_at;
 	for (i = 0; i < r->n_sig; i++)
 		user_add_contact(s, idx, &r->sig[i], r->sig_hdr[i]);

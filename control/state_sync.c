@@ -244,6 +244,9 @@ void sk_sync_user(struct sk_session *s, uint32_t idx, sk_time_ns now)
 		sb_fmt(&v, ",%u,%u", rte_be_to_cpu_16(c->port),
 		       (sk_contact_lookup_ref(&s->tw.t, c) & SK_CONTACT_FROM_HDR) ? 1 : 0);
 	}
+	sb_str(&v, ";bind=");
+	for (i = 0; i < u->n_bindings; i++)
+		sb_fmt(&v, "%s%" PRIx64, i > 0 ? "+" : "", u->bindings[i].uri_hash);
 	mv = __atomic_load_n(&s->tw.t.user[idx].move, __ATOMIC_RELAXED);
 	if (mv != NULL) {
 		sb_str(&v, ";mv=");
@@ -354,6 +357,29 @@ static int parse_u32(const char *s, size_t n, uint32_t max, uint32_t *out)
 	if (v > max)
 		return -1;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_hex64(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 16)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		unsigned int d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned int)(c - 'a' + 10);
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
 	return 0;
 }
 
@@ -524,6 +550,17 @@ int sk_sync_decode_user(const char *prefix, const char *key, size_t klen, const 
 				r->sig_hdr[j] = extra[0] == 1;
 			}
 			r->n_sig = (unsigned int)np;
+		} else if (is(&f, i, "bind")) {
+			const char *p[SK_USER_MAX_BINDINGS];
+			size_t l[SK_USER_MAX_BINDINGS];
+			int np = n == 0 ? 0 : split(v, n, '+', p, l, SK_USER_MAX_BINDINGS), j;
+
+			if (np < 0)
+				return -1;
+			for (j = 0; j < np; j++)
+				if (parse_hex64(p[j], l[j], &r->bind[j]) < 0)
+					return -1;
+			r->n_bind = (unsigned int)np;
 		} else if (is(&f, i, "mv")) {
 			struct sk_addr_key a;
 
@@ -711,10 +748,42 @@ static unsigned int poll_in(struct sk_session *s, sk_time_ns now, bool restoring
 	return n;
 }
 
+/*
+ * After a reconnect (Redis restarted empty, or keys lost meanwhile) every
+ * registered user and its calls are written again, a bounded batch per tick
+ * so that the queue keeps room for new changes.
+ */
+static void rewrite_some(struct sk_session *s, sk_time_ns now)
+{
+	struct sk_sync *y = s->sync;
+	uint64_t c = __atomic_load_n(&y->connects, __ATOMIC_RELAXED);
+	unsigned int room, n = 0;
+
+	if (c != y->rewrites_seen) {
+		y->rewrites_seen = c;
+		y->rewrite_cursor = 0;
+	}
+	if (y->rewrite_cursor == SK_NO_INDEX)
+		return;
+	room = rte_ring_free_count(y->out) / 2;
+	while (y->rewrite_cursor < s->users_hwm && n + 1 + SK_EV_MAX_MEDIA < room) {
+		uint32_t i = y->rewrite_cursor++;
+
+		if (s->users[i].in_use && s->users[i].registered) {
+			sk_sync_user(s, i, now);
+			n += 1 + s->users[i].n_dialogs;
+		}
+	}
+	if (y->rewrite_cursor >= s->users_hwm)
+		y->rewrite_cursor = SK_NO_INDEX;
+}
+
 void sk_sync_poll(struct sk_session *s, sk_time_ns now)
 {
-	if (s->sync != NULL)
-		poll_in(s, now, false, NULL);
+	if (s->sync == NULL)
+		return;
+	poll_in(s, now, false, NULL);
+	rewrite_some(s, now);
 }
 
 static int read_password(const char *path, char *out, size_t cap)
@@ -832,6 +901,7 @@ int sk_sync_start(struct sk_session *s, sk_time_ns now)
 		return -1;
 	}
 	y->thread_up = true;
+	y->rewrite_cursor = SK_NO_INDEX;
 	s->sync = y;
 	SK_LOG(INFO, "redis: %s as node %s, prefix %s%s%s", cfg->redis, y->node, cfg->redis_prefix,
 	       cfg->redis_restore ? ", restoring" : "", cfg->redis_follow ? ", following" : "");
@@ -845,6 +915,8 @@ int sk_sync_start(struct sk_session *s, sk_time_ns now)
 			usleep(1000);
 		}
 	}
+	/* State made before a first connect is written once one comes. */
+	y->rewrites_seen = __atomic_load_n(&y->connects, __ATOMIC_RELAXED);
 	if (done)
 		SK_LOG(NOTICE, "redis: %" PRIu64 " value(s) restored, %" PRIu64 " rejected",
 		       y->restored, y->rejected);

@@ -57,6 +57,8 @@ struct sk_sync {
 	uint64_t writes;    /* commands answered OK */
 	uint64_t errors;    /* commands failed, connections lost, connects refused */
 	uint64_t connects;  /* connections made */
+	uint64_t rewrites_seen; /* control thread: the connects it rewrote its state for */
+	uint32_t rewrite_cursor; /* control thread: next user to write again (SK_NO_INDEX: none) */
 	uint64_t resyncs;   /* full reads done */
 	uint64_t notified;  /* keyspace notifications read */
 	uint64_t in_waits;  /* times the thread waited for room on the in ring */
@@ -104,6 +106,8 @@ struct sk_sync_user_rec {
 	bool sig_hdr[SK_USER_MAX_CONTACTS];
 	bool has_move;
 	struct sk_move move;
+	unsigned int n_bind; /* the registration's bindings (Contact URI hashes) */
+	uint64_t bind[SK_USER_MAX_BINDINGS];
 };
 
 struct sk_sync_dialog_rec {
