@@ -952,29 +952,27 @@ static const char *const link_names[] = {"down", "connecting", "up"};
 void sk_sync_json(const struct sk_session *s, struct sk_json *j)
 {
 	const struct sk_sync *y = s->sync;
-	uint32_t link;
+	uint32_t link = y ? __atomic_load_n(&y->link, __ATOMIC_RELAXED) : 0;
 
+	/* Without redis the same members, zero: one shape for tables and scrapers. */
 	sk_json_bool(j, "configured", y != NULL);
-	if (y == NULL)
-		return;
-	link = __atomic_load_n(&y->link, __ATOMIC_RELAXED);
-	sk_json_str(j, "server", y->cfg->redis);
-	sk_json_str(j, "node_id", y->node);
-	sk_json_str(j, "link", link < RTE_DIM(link_names) ? link_names[link] : "?");
-	sk_json_u64(j, "queue_depth", rte_ring_count(y->out));
-	sk_json_u64(j, "queue_size", rte_ring_get_capacity(y->out));
-	sk_json_u64(j, "writes", __atomic_load_n(&y->writes, __ATOMIC_RELAXED));
-	sk_json_u64(j, "writes_dropped", sk_ctr_read(&y->dropped));
-	sk_json_u64(j, "errors", __atomic_load_n(&y->errors, __ATOMIC_RELAXED));
-	sk_json_u64(j, "connects", __atomic_load_n(&y->connects, __ATOMIC_RELAXED));
-	sk_json_u64(j, "resyncs", __atomic_load_n(&y->resyncs, __ATOMIC_RELAXED));
-	sk_json_u64(j, "notifications", __atomic_load_n(&y->notified, __ATOMIC_RELAXED));
-	sk_json_u64(j, "restored", sk_ctr_read(&y->restored));
-	sk_json_u64(j, "peer_updates_applied", sk_ctr_read(&y->applied));
-	sk_json_u64(j, "values_ignored", sk_ctr_read(&y->ignored));
-	sk_json_u64(j, "values_rejected", sk_ctr_read(&y->rejected));
+	sk_json_str(j, "server", y ? y->cfg->redis : "-");
+	sk_json_str(j, "node_id", y ? y->node : "-");
+	sk_json_str(j, "link", y == NULL ? "off" : link < RTE_DIM(link_names) ? link_names[link] : "?");
+	sk_json_u64(j, "queue_depth", y ? rte_ring_count(y->out) : 0);
+	sk_json_u64(j, "queue_size", y ? rte_ring_get_capacity(y->out) : 0);
+	sk_json_u64(j, "writes", y ? __atomic_load_n(&y->writes, __ATOMIC_RELAXED) : 0);
+	sk_json_u64(j, "writes_dropped", y ? sk_ctr_read(&y->dropped) : 0);
+	sk_json_u64(j, "errors", y ? __atomic_load_n(&y->errors, __ATOMIC_RELAXED) : 0);
+	sk_json_u64(j, "connects", y ? __atomic_load_n(&y->connects, __ATOMIC_RELAXED) : 0);
+	sk_json_u64(j, "resyncs", y ? __atomic_load_n(&y->resyncs, __ATOMIC_RELAXED) : 0);
+	sk_json_u64(j, "notifications", y ? __atomic_load_n(&y->notified, __ATOMIC_RELAXED) : 0);
+	sk_json_u64(j, "restored", y ? sk_ctr_read(&y->restored) : 0);
+	sk_json_u64(j, "peer_updates_applied", y ? sk_ctr_read(&y->applied) : 0);
+	sk_json_u64(j, "values_ignored", y ? sk_ctr_read(&y->ignored) : 0);
+	sk_json_u64(j, "values_rejected", y ? sk_ctr_read(&y->rejected) : 0);
 	sk_json_u64(j, "last_peer_handover_delay_ms",
-		    __atomic_load_n(&y->last_delay_ms, __ATOMIC_RELAXED));
+		    y ? __atomic_load_n(&y->last_delay_ms, __ATOMIC_RELAXED) : 0);
 	sk_json_u64(j, "last_peer_handover_read_ms",
-		    __atomic_load_n(&y->last_read_ms, __ATOMIC_RELAXED));
+		    y ? __atomic_load_n(&y->last_read_ms, __ATOMIC_RELAXED) : 0);
 }
