@@ -329,9 +329,10 @@ static bool follow(struct link *l, int wait_ms)
 		/* pmessage, pattern, channel "__keyspace@DB__:KEY", event */
 		if (m->type == REDIS_REPLY_ARRAY && m->elements == 4 &&
 		    m->element[2]->type == REDIS_REPLY_STRING &&
-		    m->element[3]->type == REDIS_REPLY_STRING && strcmp(m->element[3]->str, "set") == 0 &&
-		    (size_t)m->element[2]->len > plen) {
-			const char *key = m->element[2]->str + (strchr(l->pattern, ':') - l->pattern) + 1;
+		    m->element[3]->type == REDIS_REPLY_STRING &&
+		    strcmp(m->element[3]->str, "set") == 0 && (size_t)m->element[2]->len > plen) {
+			const char *key =
+				m->element[2]->str + (strchr(l->pattern, ':') - l->pattern) + 1;
 			redisReply kr = {.type = REDIS_REPLY_STRING,
 					 .str = (char *)key,
 					 .len = m->element[2]->len -

@@ -566,7 +566,8 @@ uint32_t sk_session_restore_user(struct sk_session *s, const struct sk_sync_user
 	u->opts = r->opts;
 	u->registered_at = now;
 	/* Each binding runs out with the key (its latest expiry: close enough for a restore). */
-	u->n_bindings = (uint8_t)RTE_MAX(RTE_MIN(r->n_bind, (unsigned int)SK_USER_MAX_BINDINGS), 1u);
+	u->n_bindings =
+		(uint8_t)RTE_MAX(RTE_MIN(r->n_bind, (unsigned int)SK_USER_MAX_BINDINGS), 1u);
 	for (i = 0; i < u->n_bindings; i++) {
 		u->bindings[i].uri_hash = i < r->n_bind ? r->bind[i] : 0;
 		u->bindings[i].expires_at = now + (sk_time_ns)ttl_ms * SK_NS_PER_MS;

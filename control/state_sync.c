@@ -403,8 +403,7 @@ static int parse_ip(const char *fam, size_t flen, const char *ip, size_t ilen, u
 }
 
 /* "FAMILY,IP,PORT[,...]": an address key (port in network order); the rest in EXTRA. */
-static int parse_addr(const char *s, size_t n, struct sk_addr_key *k, uint32_t *extra,
-		      int n_extra)
+static int parse_addr(const char *s, size_t n, struct sk_addr_key *k, uint32_t *extra, int n_extra)
 {
 	const char *p[8];
 	size_t l[8];
@@ -464,7 +463,8 @@ static int parse_fields(const char *val, size_t vlen, struct fields *f)
 		f->val[i] = eq + 1;
 		f->vlen[i] = l[i] - f->nlen[i] - 1;
 		for (j = 0; j < i; j++)
-			if (f->nlen[j] == f->nlen[i] && memcmp(f->name[j], f->name[i], f->nlen[i]) == 0)
+			if (f->nlen[j] == f->nlen[i] &&
+			    memcmp(f->name[j], f->name[i], f->nlen[i]) == 0)
 				return -1;
 	}
 	if (f->nlen[0] != 1 || f->name[0][0] != 'v' ||
@@ -545,7 +545,8 @@ int sk_sync_decode_user(const char *prefix, const char *key, size_t klen, const 
 			if (np < 0)
 				return -1;
 			for (j = 0; j < np; j++) {
-				if (parse_addr(p[j], l[j], &r->sig[j], extra, 1) < 0 || extra[0] > 1)
+				if (parse_addr(p[j], l[j], &r->sig[j], extra, 1) < 0 ||
+				    extra[0] > 1)
 					return -1;
 				r->sig_hdr[j] = extra[0] == 1;
 			}
@@ -682,12 +683,15 @@ static void apply_value(struct sk_session *s, const struct sk_sync_rec *r, bool 
 
 			__atomic_store_n(&y->last_delay_ms, t > u.at_ms ? t - u.at_ms : 0,
 					 __ATOMIC_RELAXED);
-			__atomic_store_n(&y->last_read_ms, r->rx_ms > u.at_ms ? r->rx_ms - u.at_ms : 0,
+			__atomic_store_n(&y->last_read_ms,
+					 r->rx_ms > u.at_ms ? r->rx_ms - u.at_ms : 0,
 					 __ATOMIC_RELAXED);
-			SK_LOG_LIMITED(NOTICE,
-				       "redis: user %s: handover epoch %" PRIu32 " from node %s applied %" PRIu64
-				       " ms after its commit (read from Redis after %" PRIu64 " ms)",
-				       u.key.aor, u.epoch, u.node, y->last_delay_ms, y->last_read_ms);
+			SK_LOG_LIMITED(
+				NOTICE,
+				"redis: user %s: handover epoch %" PRIu32
+				" from node %s applied %" PRIu64
+				" ms after its commit (read from Redis after %" PRIu64 " ms)",
+				u.key.aor, u.epoch, u.node, y->last_delay_ms, y->last_read_ms);
 		}
 	} else if (key_rest(prefix, ":d:", r->key, r->klen, &rl) != NULL) {
 		struct sk_sync_dialog_rec d;
@@ -817,7 +821,8 @@ static int parse_target(struct sk_sync *y, const char *spec)
 	snprintf(buf, sizeof(buf), "%s", spec);
 	y->db = 0;
 	slash = strrchr(buf, '/');
-	if (slash != NULL && slash[1] != '\0' && strspn(slash + 1, "0123456789") == strlen(slash + 1)) {
+	if (slash != NULL && slash[1] != '\0' &&
+	    strspn(slash + 1, "0123456789") == strlen(slash + 1)) {
 		v = strtol(slash + 1, &end, 10);
 		if (v < 0 || v > 65535)
 			return -1;
@@ -921,8 +926,7 @@ int sk_sync_start(struct sk_session *s, sk_time_ns now)
 		SK_LOG(NOTICE, "redis: %" PRIu64 " value(s) restored, %" PRIu64 " rejected",
 		       y->restored, y->rejected);
 	else if (__atomic_load_n(&y->link, __ATOMIC_RELAXED) != SK_LINK_UP)
-		SK_LOG(WARNING, "redis: %s unreachable; starting without it, retrying",
-		       cfg->redis);
+		SK_LOG(WARNING, "redis: %s unreachable; starting without it, retrying", cfg->redis);
 	return 0;
 }
 
@@ -958,7 +962,10 @@ void sk_sync_json(const struct sk_session *s, struct sk_json *j)
 	sk_json_bool(j, "configured", y != NULL);
 	sk_json_str(j, "server", y ? y->cfg->redis : "-");
 	sk_json_str(j, "node_id", y ? y->node : "-");
-	sk_json_str(j, "link", y == NULL ? "off" : link < RTE_DIM(link_names) ? link_names[link] : "?");
+	sk_json_str(j, "link",
+		    y == NULL			 ? "off"
+		    : link < RTE_DIM(link_names) ? link_names[link]
+						 : "?");
 	sk_json_u64(j, "queue_depth", y ? rte_ring_count(y->out) : 0);
 	sk_json_u64(j, "queue_size", y ? rte_ring_get_capacity(y->out) : 0);
 	sk_json_u64(j, "writes", y ? __atomic_load_n(&y->writes, __ATOMIC_RELAXED) : 0);

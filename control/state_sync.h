@@ -51,25 +51,25 @@ struct sk_sync {
 	struct rte_ring *in;  /* Redis thread -> control */
 	pthread_t thread;
 	bool thread_up;
-	bool stop;	    /* atomics */
-	bool restore_done;  /* the thread finished its first read, or gave up on it */
-	uint32_t link;	    /* enum sk_sync_link */
-	uint64_t writes;    /* commands answered OK */
-	uint64_t errors;    /* commands failed, connections lost, connects refused */
-	uint64_t connects;  /* connections made */
-	uint64_t rewrites_seen; /* control thread: the connects it rewrote its state for */
+	bool stop;		 /* atomics */
+	bool restore_done;	 /* the thread finished its first read, or gave up on it */
+	uint32_t link;		 /* enum sk_sync_link */
+	uint64_t writes;	 /* commands answered OK */
+	uint64_t errors;	 /* commands failed, connections lost, connects refused */
+	uint64_t connects;	 /* connections made */
+	uint64_t rewrites_seen;	 /* control thread: the connects it rewrote its state for */
 	uint32_t rewrite_cursor; /* control thread: next user to write again (SK_NO_INDEX: none) */
-	uint64_t resyncs;   /* full reads done */
-	uint64_t notified;  /* keyspace notifications read */
-	uint64_t in_waits;  /* times the thread waited for room on the in ring */
-	uint64_t dropped;   /* writes not queued: queue full (control thread) */
-	uint64_t restored;  /* values applied from the first read (control thread) */
-	uint64_t applied;   /* peer values applied while running (control thread) */
-	uint64_t ignored;   /* valid values not applied: own, older epoch (control thread) */
-	uint64_t rejected;  /* malformed or wrong-version values (control thread) */
-	uint64_t applied_ns;	/* the last peer apply's time (control clock) */
-	uint64_t last_delay_ms; /* the last peer handover: its commit to its apply here */
-	uint64_t last_read_ms;	/* of which: its commit to this node's Redis thread reading it */
+	uint64_t resyncs;	 /* full reads done */
+	uint64_t notified;	 /* keyspace notifications read */
+	uint64_t in_waits;	 /* times the thread waited for room on the in ring */
+	uint64_t dropped;	 /* writes not queued: queue full (control thread) */
+	uint64_t restored;	 /* values applied from the first read (control thread) */
+	uint64_t applied;	 /* peer values applied while running (control thread) */
+	uint64_t ignored;	 /* valid values not applied: own, older epoch (control thread) */
+	uint64_t rejected;	 /* malformed or wrong-version values (control thread) */
+	uint64_t applied_ns;	 /* the last peer apply's time (control clock) */
+	uint64_t last_delay_ms;	 /* the last peer handover: its commit to its apply here */
+	uint64_t last_read_ms;	 /* of which: its commit to this node's Redis thread reading it */
 };
 
 /* Start the Redis thread and restore (cfg.redis set). -1 on error. */
