@@ -869,6 +869,15 @@ int sk_sync_start(struct sk_session *s, sk_time_ns now)
 
 	if (cfg->redis[0] == '\0')
 		return 0;
+	/* The prefix goes into SCAN MATCH and channel patterns: no glob characters. */
+	if (cfg->redis_prefix[0] == '\0' ||
+	    strspn(cfg->redis_prefix,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		   "-_.") != strlen(cfg->redis_prefix)) {
+		SK_LOG(ERR, "redis_prefix '%s': letters, digits, '-', '_' and '.' only",
+		       cfg->redis_prefix);
+		return -1;
+	}
 	y = rte_zmalloc("sk_sync", sizeof(*y), RTE_CACHE_LINE_SIZE);
 	if (y == NULL)
 		return -1;
