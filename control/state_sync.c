@@ -25,7 +25,7 @@
 #define SK_SYNC_VERSION 1
 /* A dialog's key lives at least this long past its user's registration. */
 #define SK_SYNC_DIALOG_MIN_TTL_MS (60u * 1000)
-/* How long start waits for the first read, and stop for the queue to drain. */
+/* How long start waits for the first read (or its next value), and stop for the queue to drain. */
 #define SK_SYNC_START_WAIT_MS 3000
 #define SK_SYNC_STOP_WAIT_MS 3000
 #define SK_SYNC_POLL_MAX 4096
@@ -922,7 +922,9 @@ int sk_sync_start(struct sk_session *s, sk_time_ns now)
 	/* The first read applies before the first frame, so that restored calls carry on. */
 	deadline = mono_ms() + SK_SYNC_START_WAIT_MS;
 	while (!done && mono_ms() < deadline) {
-		if (poll_in(s, now, true, &done) == 0) {
+		if (poll_in(s, now, true, &done) != 0) {
+			deadline = mono_ms() + SK_SYNC_START_WAIT_MS; /* a large restore goes on */
+		} else {
 			if (__atomic_load_n(&y->restore_done, __ATOMIC_ACQUIRE) &&
 			    rte_ring_count(y->in) == 0)
 				break;
