@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "reload.h"
 #include "sk_log.h"
+#include "state_sync.h"
 #include "telemetry.h"
 
 int sk_app_workers_alloc(struct sk_app *app, unsigned int n)
@@ -71,6 +72,8 @@ int sk_control_init(struct sk_app *app)
 	if (sk_session_create(&app->session, &app->cfg, app->n_workers) < 0)
 		return -1;
 	app->session_up = true;
+	if (sk_sync_start(&app->session, app->start_ns) < 0)
+		return -1;
 	/* Workers get the tables before they are launched: nothing changes under them later. */
 	for (i = 0; i < app->n_workers; i++) {
 		if (sk_worker_setup(&app->workers[i], (int)rte_socket_id()) < 0)
@@ -96,8 +99,10 @@ int sk_control_init(struct sk_app *app)
 void sk_control_tick(struct sk_app *app, sk_time_ns now)
 {
 	__atomic_store_n(&app->now_ns, now, __ATOMIC_RELAXED);
-	if (app->session_up)
+	if (app->session_up) {
+		sk_sync_poll(&app->session, now);
 		sk_session_tick(&app->session, now);
+	}
 	if (app->cfg.stats_interval_ms != 0 && now >= app->next_stats_ns) {
 		sk_stats_log(app);
 		app->next_stats_ns = now + (sk_time_ns)app->cfg.stats_interval_ms * SK_NS_PER_MS;
@@ -127,6 +132,7 @@ void sk_control_fini(struct sk_app *app)
 	sk_scanner_free(app->scanner);
 	app->scanner = NULL;
 	if (app->session_up) {
+		sk_sync_stop(&app->session);
 		sk_session_destroy(&app->session);
 		app->session_up = false;
 	}

@@ -14,6 +14,7 @@
 #include "ctl_commands.h"
 #include "reload.h"
 #include "sk_log.h"
+#include "state_sync.h"
 #include "tables_show.h"
 
 /* Longest value sk_config_get writes that we show (sip_ports can be long). */
@@ -110,6 +111,12 @@ static int cmd_reload(struct sk_ctl_req *req)
 static int cmd_show_stats(struct sk_ctl_req *req)
 {
 	sk_stats_json_members(req->app, req->j);
+	return 0;
+}
+
+static int cmd_show_redis(struct sk_ctl_req *req)
+{
+	sk_sync_json(&req->app->session, req->j);
 	return 0;
 }
 
@@ -307,6 +314,9 @@ static const struct sk_ctl_cmd fixed_commands[] = {
 	 cmd_show_calls},
 	{"flush user", "AOR", 1, 1, "forget a user now: its registration, calls and media state",
 	 NULL, cmd_flush_user},
+	{"show redis", "", 0, 0,
+	 "session state on Redis: link, queue depth, writes, errors, restores, peer updates",
+	 "/sipkeep/redis", cmd_show_redis},
 };
 
 /* The fixed commands, then `set KEY` for each key that may change at run time. */

@@ -28,6 +28,7 @@
 #include "session.h"
 #include "sk_log.h"
 #include "sk_sip_methods.h"
+#include "state_sync.h"
 
 static void dialog_key(struct sk_dialog_key *k, const char *call_id, const char *tag)
 {
@@ -370,6 +371,7 @@ static void rebuild_flows(struct sk_session *s, uint32_t d)
 		sk_addr_key_set(&ck, c->family, c->addr, rte_cpu_to_be_16(c->rtcp_port));
 		ensure_flow(s, d, i, SK_FLOW_RTCP, &ak, &ck);
 	}
+	sk_sync_dialog(s, d);
 }
 
 void sk_dialog_drop_media(struct sk_session *s, uint32_t d)
@@ -497,6 +499,7 @@ static void start_linger(struct sk_session *s, uint32_t d, sk_time_ns now)
 		timed_link(s, d); /* an early dialog is on the list already */
 	/* The call is over: its media addresses are free to be declared by others. */
 	claims_release(s, d);
+	sk_sync_dialog_gone(s, d);
 	dg->state = SK_DIALOG_ENDING;
 	dg->end_at = now + (sk_time_ns)s->cfg->dialog_linger_ms * SK_NS_PER_MS;
 }
@@ -506,6 +509,7 @@ void sk_dialog_free(struct sk_session *s, uint32_t d)
 	struct sk_dialog *dg = &s->dialogs[d];
 	struct sk_user *u = &s->users[dg->user];
 
+	sk_sync_dialog_gone(s, d);
 	sk_dialog_drop_media(s, d);
 	if (dg->unanswered)
 		u->n_unanswered--;
@@ -585,4 +589,58 @@ void sk_dialog_event(struct sk_session *s, const struct sk_sip_event *ev)
 	if ((roles & SK_SIP_ENDS_DIALOG) ||
 	    ((roles & SK_SIP_ENDS_EARLY) && s->dialogs[d].state == SK_DIALOG_EARLY))
 		start_linger(s, d, ev->ts);
+}
+
+uint32_t sk_dialog_restore(struct sk_session *s, uint32_t user, const char *call_id,
+			   const char *tag, const struct sk_dialog_sdp sdp[SK_SIDE_COUNT],
+			   sk_time_ns now)
+{
+	uint32_t d = dialog_lookup(s, call_id, tag);
+	struct sk_dialog *dg;
+	struct sk_user *u;
+	uint32_t i;
+
+	if (d != SK_NO_INDEX && s->dialogs[d].user != user)
+		return SK_NO_INDEX; /* another user's call: not taken */
+	if (d == SK_NO_INDEX) {
+		if (s->n_free_dialogs == 0) {
+			sk_session_count(s, SK_CCTR_dialogs_refused);
+			return SK_NO_INDEX;
+		}
+		d = s->free_dialogs[s->n_free_dialogs - 1];
+		dg = &s->dialogs[d];
+		memset(dg, 0, sizeof(*dg));
+		dialog_key(&dg->key, call_id, tag);
+		if (rte_hash_add_key_data(s->dialog_index, &dg->key, (void *)(uintptr_t)d) < 0) {
+			sk_session_count(s, SK_CCTR_dialogs_refused);
+			return SK_NO_INDEX;
+		}
+		s->n_free_dialogs--;
+		if (d >= s->dialogs_hwm)
+			s->dialogs_hwm = d + 1;
+		sk_gauge_add(&s->dialogs_in_use, 1);
+		dg->in_use = true;
+		dg->state = SK_DIALOG_CONFIRMED;
+		dg->caller_side = SK_SIDE_ACCESS;
+		dg->user = user;
+		dg->created_at = now;
+		dg->next_timed = dg->prev_timed = SK_NO_INDEX;
+		for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+			dg->flow[i][SK_FLOW_RTP] = dg->flow[i][SK_FLOW_RTCP] = SK_NO_INDEX;
+		u = &s->users[user];
+		dg->prev_of_user = SK_NO_INDEX;
+		dg->next_of_user = u->first_dialog;
+		if (u->first_dialog != SK_NO_INDEX)
+			s->dialogs[u->first_dialog].prev_of_user = d;
+		u->first_dialog = d;
+		u->n_dialogs++;
+		sk_session_count(s, SK_CCTR_dialogs_created);
+	}
+	dg = &s->dialogs[d];
+	if (dg->state == SK_DIALOG_ENDING)
+		return d;
+	claims_update(s, d, &sdp[SK_SIDE_ACCESS]);
+	dg->sdp[SK_SIDE_CORE] = sdp[SK_SIDE_CORE];
+	rebuild_flows(s, d);
+	return d;
 }

@@ -304,6 +304,7 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	}
 	flows_follow_user(s, idx);
 	n_streams = count_streams(s, u);
+	/* The epoch of docs/REDIS.md is the move generation; the caller writes the user. */
 	u->state = SK_USER_ACTIVE;
 	u->moved_at = now;
 	u->n_handovers++;
@@ -313,4 +314,21 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 		       " ms after the last uplink media",
 		       u->key.aor, old_a, new_a, n_streams,
 		       last ? (uint64_t)((now - last) / SK_NS_PER_MS) : 0);
+}
+
+void sk_persist_apply_move(struct sk_session *s, uint32_t idx, const struct sk_move *mv,
+			   sk_time_ns now)
+{
+	struct sk_user *u = &s->users[idx];
+
+	if (sk_user_set_move(&s->tw, idx, mv) < 0) {
+		SK_LOG_LIMITED(ERR, "user %s: no free handover record; media not moved",
+			       u->key.aor);
+		return;
+	}
+	flows_follow_user(s, idx);
+	u->move_generation = mv->generation;
+	u->state = SK_USER_ACTIVE;
+	u->moved_at = now;
+	u->n_handovers++;
 }

@@ -13,6 +13,7 @@
 #include "session.h"
 #include "sip_parse.h"
 #include "sk_log.h"
+#include "state_sync.h"
 #include "sk_sip_methods.h"
 
 /* Events one tick applies at most, so that a SIP flood cannot starve the timers. */
@@ -244,6 +245,7 @@ void sk_user_unregister(struct sk_session *s, uint32_t idx)
 	u->registered = false;
 	u->n_bindings = 0;
 	sk_user_set_callinfo(&s->tw, idx, false);
+	sk_sync_user(s, idx, 0);
 	sk_user_maybe_free(s, idx);
 }
 
@@ -545,6 +547,52 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		user_add_contact(s, idx, &k, true);
 	}
 	sk_user_set_callinfo(&s->tw, idx, (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) != 0);
+	sk_sync_user(s, idx, now);
+}
+
+/* --- Redis: a user as another node (or this one before a restart) wrote it --- */
+
+uint32_t sk_user_lookup(struct sk_session *s, const struct sk_user_key *key)
+{
+	return user_find(s, key);
+}
+
+uint32_t sk_session_restore_user(struct sk_session *s, const struct sk_sync_user_rec *r,
+				 uint64_t ttl_ms, sk_time_ns now)
+{
+	uint32_t idx = user_find(s, &r->key);
+	struct sk_user *u;
+	unsigned int i;
+
+	if (idx == SK_NO_INDEX) {
+		idx = user_create(s, &r->key);
+		if (idx == SK_NO_INDEX) {
+			sk_session_count(s, SK_CCTR_users_refused);
+			return SK_NO_INDEX;
+		}
+	}
+	u = &s->users[idx];
+	u->registered = true;
+	u->contact = r->contact;
+	u->transport = r->transport;
+	u->opts = r->opts;
+	u->registered_at = now;
+	/* Each binding runs out with the key (its latest expiry: close enough for a restore). */
+	u->n_bindings =
+		(uint8_t)RTE_MAX(RTE_MIN(r->n_bind, (unsigned int)SK_USER_MAX_BINDINGS), 1u);
+	for (i = 0; i < u->n_bindings; i++) {
+		u->bindings[i].uri_hash = i < r->n_bind ? r->bind[i] : 0;
+		u->bindings[i].expires_at = now + (sk_time_ns)ttl_ms * SK_NS_PER_MS;
+	}
+	u->expires_at = u->bindings[0].expires_at;
+	for (i = 0; i < r->n_sig; i++)
+		user_add_contact(s, idx, &r->sig[i], r->sig_hdr[i]);
+	user_add_contact(s, idx, &r->contact, false);
+	sk_user_set_callinfo(&s->tw, idx, (r->opts & SK_OPT_BIT(SK_OPT_X_CISCO_CALLINFO)) != 0);
+	if (r->has_move)
+		sk_persist_apply_move(s, idx, &r->move, now);
+	u->move_generation = r->epoch;
+	return idx;
 }
 
 static void register_response(struct sk_session *s, const struct sk_sip_event *ev)

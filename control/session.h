@@ -166,6 +166,7 @@ struct sk_dialog {
 	uint8_t sending_mask;	  /* m-lines the SDP let the access end send on, at the last scan */
 	sk_time_ns sending_since; /* when one of them last started to (silence counts from then) */
 	uint32_t next_of_user, prev_of_user;
+	bool synced; /* written to Redis (state_sync.c): deleted there when it ends */
 	/* On the session's list of dialogs with a deadline (early or ending). */
 	uint32_t next_timed, prev_timed;
 };
@@ -209,6 +210,9 @@ struct sk_session {
 	 */
 	uint32_t first_timed;
 	uint64_t ctr[SK_CCTR_COUNT];
+	/* Session state on Redis (state_sync.h); NULL without. */
+	struct sk_sync *sync;
+	bool sync_quiet; /* applying what Redis said: not written back */
 };
 
 /* Allocate everything for N_WORKERS readers. -1 on error (logged). */
@@ -240,6 +244,20 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t user,
 void sk_dialog_free(struct sk_session *s, uint32_t d);
 /* End a user's registration; the user goes when its last dialog does. */
 void sk_user_unregister(struct sk_session *s, uint32_t user);
+
+/* --- Redis (state_sync.c): apply a decoded value through the session's own rules --- */
+struct sk_sync_user_rec;
+uint32_t sk_user_lookup(struct sk_session *s, const struct sk_user_key *key);
+/* Create or update the user of R, registered for TTL_MS. Its index, or SK_NO_INDEX. */
+uint32_t sk_session_restore_user(struct sk_session *s, const struct sk_sync_user_rec *r,
+				 uint64_t ttl_ms, sk_time_ns now);
+/* Create or update dialog CALL_ID/TAG of USER, confirmed, with SDP (both sides). */
+uint32_t sk_dialog_restore(struct sk_session *s, uint32_t user, const char *call_id,
+			   const char *tag, const struct sk_dialog_sdp sdp[SK_SIDE_COUNT],
+			   sk_time_ns now);
+/* USER's media goes to MV (a handover committed elsewhere). */
+void sk_persist_apply_move(struct sk_session *s, uint32_t user, const struct sk_move *mv,
+			   sk_time_ns now);
 
 /* --- for the control socket (session_show.c) --- */
 struct sk_json;

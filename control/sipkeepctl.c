@@ -70,6 +70,8 @@ static void usage(FILE *f)
 		"  show user AOR                  one user (user@host), every instance\n"
 		"  show calls [N]                 dialogs, streams, addresses, latched ports\n"
 		"  flush user AOR                 forget a user's registration, calls and media\n"
+		"  show redis                     session state on Redis: link, queue, writes, "
+		"restores\n"
 		"  reload                         read the config file again (SIGHUP does the "
 		"same)\n"
 		"  set KEY VALUE                  change a setting; KEY is one of:\n",

@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "json_writer.h"
+#include "state_sync.h"
 #include "sk_log.h"
 
 const char *const sk_port_counter_names[SK_PCTR_COUNT] = {
@@ -120,6 +121,11 @@ void sk_stats_json_members(const struct sk_app *app, struct sk_json *j)
 	sk_json_u64(j, "streams_active",
 		    __atomic_load_n(&app->session.tw.flows_published, __ATOMIC_RELAXED));
 	sk_json_obj_end(j);
+	if (app->session.sync != NULL) {
+		sk_json_obj_begin(j, "redis");
+		sk_sync_json(&app->session, j);
+		sk_json_obj_end(j);
+	}
 	sk_json_obj_begin(j, "sip_parse_error_reasons");
 	for (c = 0; c < SK_SIP_ERR_COUNT; c++) {
 		uint64_t sum = 0;

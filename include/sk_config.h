@@ -70,7 +70,13 @@
 	X(tx_descriptors, 1024, 64, 16384, SK_AT_START, "TX ring size per queue")                  \
 	X(mbufs, 16383, 1023, 4194303, SK_AT_START, "packet buffers in the mempool (all workers)") \
 	X(stats_interval_ms, 0, 0, 3600000, SK_AT_START,                                           \
-	  "print counters to the log this often; 0 = only at exit")
+	  "print counters to the log this often; 0 = only at exit")                                \
+	X(redis_restore, 1, 0, 1, SK_AT_START, "with redis: restore every key at start")           \
+	X(redis_follow, 1, 0, 1, SK_AT_START, "with redis: apply other nodes' changes")            \
+	X(redis_resync_ms, 5000, 100, 3600000, SK_AT_START,                                        \
+	  "with redis: full resync (SCAN + GET) this often and after each reconnect")              \
+	X(redis_queue, 4096, 64, 1048576, SK_AT_START,                                             \
+	  "with redis: writes queued for the Redis thread; more are dropped and counted")
 
 enum sk_callinfo_policy {
 	SK_CALLINFO_REGISTERED = 0,
@@ -114,6 +120,10 @@ struct sk_config {
 	enum sk_scanner_action scanner_action; /* settable at run time: read atomically */
 	/* Prometheus /metrics: "ADDR:PORT" or "[ADDR6]:PORT"; empty = not served. */
 	char metrics_listen[64];
+	char redis[SK_CONFIG_PATH_MAX];
+	char redis_password_file[SK_CONFIG_PATH_MAX];
+	char redis_prefix[64];
+	char node_id[64];
 };
 
 /* Upper bounds on the key table: `set` commands are built into arrays of this size. */

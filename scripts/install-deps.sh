@@ -13,6 +13,8 @@ packages=(
 	python3 python3-scapy tshark sip-tester iproute2
 	# tests: promtool checks the /metrics output (ctl_metrics_scrape)
 	prometheus curl
+	# session state on Redis: the client library, and the server its tests start (tests/redis)
+	libhiredis-dev redis-server
 	# parse benchmark peers
 	libosip2-dev libsofia-sip-ua-dev
 	# the Debian package and its test (tests/package): build, lint, man pages, unit check

@@ -14,7 +14,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from sktest.checks import check, fail
 from sktest.daemon import Daemon, LineReader, check_error, check_frames, main
 
-SHOW = ["show stats", "show ports", "show workers", "show config", "show tables"]
+SHOW = ["show stats", "show ports", "show workers", "show config", "show tables", "show redis"]
 SHOW_SESSION = ["show users", "show user", "show calls"]
 SETTABLE = {"callinfo_policy", "scanner_action", "persist_window_ms", "media_silence_ms"}
 
@@ -68,8 +68,12 @@ def check_config(r):
     return cfg
 
 
+def check_redis(r):
+    check(r.get("ok") is True and r.get("configured") is False, "show redis without redis: %r" % r)
+
+
 CHECKS = {"show stats": check_stats, "show ports": check_ports,
-          "show workers": check_workers, "show config": check_config}
+          "show workers": check_workers, "show config": check_config, "show redis": check_redis}
 
 
 def test_client_without_daemon(d):
