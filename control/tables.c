@@ -85,6 +85,7 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	struct sk_tables *t = &tw->t;
 	struct rte_rcu_qsbr_dq_parameters dqp;
 	uint32_t i, dq_size;
+	uint64_t filter_slots;
 	size_t qsz;
 
 	memset(tw, 0, sizeof(*tw));
@@ -114,10 +115,17 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 		rte_zmalloc("sk_moves", sizeof(*t->moves) * t->max_users * 2, RTE_CACHE_LINE_SIZE);
 	qsz = rte_rcu_qsbr_get_memsize(n_readers);
 	t->qsv = rte_zmalloc("sk_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	/* 8 filter slots per key the two indexes can hold: about 1 in 9 false positives when full.
+	 */
+	t->filter.shift = 64 - rte_log2_u32(rte_align32pow2(t->max_flows * 2 * 8));
+	filter_slots = UINT64_C(1) << (64 - t->filter.shift);
+	t->filter.bits = rte_zmalloc("sk_flow_filter", RTE_MAX(filter_slots / 8, (uint64_t)8),
+				     RTE_CACHE_LINE_SIZE);
+	tw->filter_count = calloc(filter_slots, 1);
 	tw->free_flows = malloc(sizeof(uint32_t) * t->max_flows);
 	tw->free_moves = malloc(sizeof(uint32_t) * t->max_users * 2);
 	if (!t->by_access.b || !t->by_core.b || !t->contacts || !t->flow || !t->user || !t->moves ||
-	    !t->qsv || !tw->free_flows || !tw->free_moves) {
+	    !t->qsv || !tw->free_flows || !tw->free_moves || !t->filter.bits || !tw->filter_count) {
 		SK_LOG(ERR,
 		       "cannot allocate tables for %u users and %u streams: %s (give DPDK more "
 		       "memory, or lower max_users / max_streams)",
@@ -168,6 +176,8 @@ void sk_tables_destroy(struct sk_tables_writer *tw)
 	rte_free(t->user);
 	rte_free(t->moves);
 	rte_free(t->qsv);
+	rte_free(t->filter.bits);
+	free(tw->filter_count);
 	free(tw->free_flows);
 	free(tw->free_moves);
 	memset(tw, 0, sizeof(*tw));
@@ -190,6 +200,36 @@ static struct sk_ftab *ftab_of(struct sk_tables_writer *tw, uint32_t ref)
 	return (ref & SK_FTAB_CORE_REF) ? &tw->t.by_core : &tw->t.by_access;
 }
 
+/*
+ * One more key on SIG's filter slot: its bit is set (and visible, release)
+ * before the caller publishes the key.
+ */
+static void filter_add(struct sk_tables_writer *tw, uint32_t sig)
+{
+	struct sk_filter *f = &tw->t.filter;
+	uint32_t slot = sk_filter_slot(f, sig);
+
+	if (tw->filter_count[slot] == UINT8_MAX)
+		return;
+	if (tw->filter_count[slot]++ == 0)
+		__atomic_store_n(&f->bits[slot >> 6],
+				 f->bits[slot >> 6] | UINT64_C(1) << (slot & 63), __ATOMIC_RELEASE);
+}
+
+/* One key fewer on SIG's slot (already unpublished): the last one clears the bit. */
+static void filter_del(struct sk_tables_writer *tw, uint32_t sig)
+{
+	struct sk_filter *f = &tw->t.filter;
+	uint32_t slot = sk_filter_slot(f, sig);
+
+	if (tw->filter_count[slot] == UINT8_MAX || tw->filter_count[slot] == 0)
+		return;
+	if (--tw->filter_count[slot] == 0)
+		__atomic_store_n(&f->bits[slot >> 6],
+				 f->bits[slot >> 6] & ~(UINT64_C(1) << (slot & 63)),
+				 __ATOMIC_RELEASE);
+}
+
 static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref)
 {
 	struct sk_ftab *ft = ftab_of(tw, ref);
@@ -199,6 +239,7 @@ static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, ui
 
 	sk_ftab_hash(ft, k, &p);
 	b2 = sk_ftab_b2(ft, &p);
+	filter_add(tw, p.sig);
 	for (i = 0; i < SK_FTAB_WAYS; i++)
 		if (ft->b[p.b1].e[i] == 0) {
 			/* Release: the flow's contents before the entry that leads to it. */
@@ -214,6 +255,7 @@ static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, ui
 					 __ATOMIC_RELEASE);
 			return 0;
 		}
+	filter_del(tw, p.sig);
 	return -1;
 }
 
@@ -235,6 +277,7 @@ static void ftab_del(struct sk_tables_writer *tw, const struct sk_addr_key *k, u
 	for (i = 0; i < SK_FTAB_WAYS; i++)
 		if (ft->b[p.b1].e[i] == want) {
 			__atomic_store_n(&ft->b[p.b1].e[i], 0, __ATOMIC_RELEASE);
+			filter_del(tw, p.sig);
 			return;
 		}
 	for (i = 0; i < SK_FTAB_WAYS; i++)
@@ -242,6 +285,7 @@ static void ftab_del(struct sk_tables_writer *tw, const struct sk_addr_key *k, u
 			__atomic_store_n(&ft->b[b2].e[i], 0, __ATOMIC_RELEASE);
 			__atomic_store_n(&ft->b[p.b1].spill, ft->b[p.b1].spill - 1,
 					 __ATOMIC_RELEASE);
+			filter_del(tw, p.sig);
 			return;
 		}
 }

@@ -19,6 +19,8 @@ struct sk_tables_writer {
 	struct rte_rcu_qsbr_dq *dq;
 	/* Flows published (streams_active): a gauge other threads read with an atomic load. */
 	uint32_t flows_published;
+	/* Keys on each slot of t.filter (255: sticky, never cleared again). */
+	uint8_t *filter_count;
 };
 
 int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,

@@ -102,6 +102,8 @@ size_t sk_tables_usage(const struct sk_app *app, struct sk_table_usage *out)
 		.bytes = (uint64_t)t->max_flows * (sizeof(struct sk_flow) + sizeof(uint32_t)) +
 			 ((uint64_t)t->by_access.mask + 1 + t->by_core.mask + 1) *
 				 sizeof(struct sk_ftab_bucket) +
+			 /* the negative filter's bits, and its counters (a byte a bit) */
+			 (UINT64_C(9) << (64 - t->filter.shift)) / 8 +
 			 hash_bytes(t->max_flows, sizeof(struct sk_addr_key), true),
 		.has_in_use = true,
 		.has_bytes = true,

@@ -269,7 +269,7 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 				     &meta[i]);
 			pre[i] = SK_FLOW_NOT_LOOKED_UP;
 			if (m->nb_segs == 1 && meta[i].cls == SK_PKT_UDP && !is_sip(w, &meta[i]))
-				sk_media_lookup_start(w, from, &meta[i], i, &fb);
+				pre[i] = sk_media_lookup_start(w, from, &meta[i], i, &fb);
 		}
 		if (fb.n != 0)
 			sk_flow_burst_finish(w->tables, &fb, pre);

@@ -37,21 +37,26 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
  * The first table lookup of a media frame, an access key (downlink: its
  * destination; uplink: its source), done for a whole burst at once
  * (sk_flow_burst_add, sk_flow_burst_finish in sk_tables.h): frame AT of the
- * burst, parsed into META, is media.
+ * burst, parsed into META, is media. Returns SK_NO_INDEX when the negative
+ * filter already says the key is in no flow, else SK_FLOW_NOT_LOOKED_UP (the
+ * answer comes from sk_flow_burst_finish).
  */
-static inline void sk_media_lookup_start(const struct sk_worker *w, enum sk_side from,
-					 const struct sk_pkt_meta *meta, uint16_t at,
-					 struct sk_flow_burst *fb)
+static inline uint32_t sk_media_lookup_start(const struct sk_worker *w, enum sk_side from,
+					     const struct sk_pkt_meta *meta, uint16_t at,
+					     struct sk_flow_burst *fb)
 {
+	bool may;
+
 	RTE_BUILD_BUG_ON(SK_BURST > SK_FLOW_BURST);
 	if (w->tables == NULL)
-		return;
+		return SK_FLOW_NOT_LOOKED_UP;
 	if (from == SK_SIDE_CORE)
-		sk_flow_burst_add(w->tables, fb, meta->ip_version, meta->dst,
-				  rte_cpu_to_be_16(meta->dport), at);
+		may = sk_flow_burst_add(w->tables, fb, meta->ip_version, meta->dst,
+					rte_cpu_to_be_16(meta->dport), at);
 	else
-		sk_flow_burst_add(w->tables, fb, meta->ip_version, meta->src,
-				  rte_cpu_to_be_16(meta->sport), at);
+		may = sk_flow_burst_add(w->tables, fb, meta->ip_version, meta->src,
+					rte_cpu_to_be_16(meta->sport), at);
+	return may ? SK_FLOW_NOT_LOOKED_UP : SK_NO_INDEX;
 }
 
 /*

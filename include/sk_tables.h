@@ -213,9 +213,40 @@ static inline uint16_t sk_latch_port(uint32_t latch, uint32_t gen)
 	return sk_latch_is_for(latch, gen) ? SK_LATCH_PORT(latch) : 0;
 }
 
+/*
+ * The negative filter in front of both flow indexes: one bit per slot, set
+ * while any published key (access or core) hashes to it, 8 slots per key
+ * the indexes can hold (32 KiB for the default max_streams, 4 MiB for 1M).
+ * A frame whose key finds its bit clear is in no flow: it skips the bucket
+ * line, which at 1M streams is a miss to memory, and the scan of its 7 ways.
+ * A set bit only sends the frame to the index (false positives about 1 in 9
+ * with every key in use; they cost the lookup, never a wrong answer). The
+ * control thread sets a bit before it publishes the key and clears it when
+ * the last key on it goes (a counter per bit, on its side).
+ */
+struct sk_filter {
+	uint64_t *bits;
+	uint32_t shift; /* slot = (sig * golden ratio) >> shift, over 64 bits */
+};
+
+/* K's slot in F from its signature (sk_ftab_hash: the same for both indexes). */
+static inline uint32_t sk_filter_slot(const struct sk_filter *f, uint32_t sig)
+{
+	return (uint32_t)(((uint64_t)sig * UINT64_C(0xd6e8feb86659fd93)) >> f->shift);
+}
+
+/* May the key of signature SIG be in a flow index? false: it is in neither. */
+static inline bool sk_filter_may_hold(const struct sk_filter *f, uint32_t sig)
+{
+	uint32_t slot = sk_filter_slot(f, sig);
+
+	return (__atomic_load_n(&f->bits[slot >> 6], __ATOMIC_RELAXED) >> (slot & 63)) & 1;
+}
+
 struct sk_tables {
 	struct sk_ftab by_access;  /* flows' access keys -> flow index */
 	struct sk_ftab by_core;	   /* flows' core keys -> flow index | SK_FTAB_CORE_REF */
+	struct sk_filter filter;   /* both indexes' keys (same hash): a clear bit is a miss */
 	struct rte_hash *contacts; /* sk_addr_key -> user index [| SK_CONTACT_FROM_HDR] */
 	struct sk_flow *flow;	   /* max_flows slots */
 	struct sk_user_rt *user;   /* max_users slots */
@@ -328,6 +359,8 @@ static inline uint32_t sk_flow_by_access(const struct sk_tables *t, const struct
 	uint32_t ref;
 
 	sk_ftab_hash(&t->by_access, k, &p);
+	if (!sk_filter_may_hold(&t->filter, p.sig))
+		return SK_NO_INDEX;
 	ref = sk_ftab_lookup(t, &t->by_access, &p, k);
 	return ref == SK_FTAB_NONE ? SK_NO_INDEX : ref;
 }
@@ -339,6 +372,8 @@ static inline uint32_t sk_flow_by_core(const struct sk_tables *t, const struct s
 	uint32_t ref;
 
 	sk_ftab_hash(&t->by_core, k, &p);
+	if (!sk_filter_may_hold(&t->filter, p.sig))
+		return SK_NO_INDEX;
 	ref = sk_ftab_lookup(t, &t->by_core, &p, k);
 	return ref == SK_FTAB_NONE ? SK_NO_INDEX : ref & ~SK_FTAB_CORE_REF;
 }
@@ -359,16 +394,23 @@ struct sk_flow_burst {
 	uint16_t n;
 };
 
-/* Look up access key (FAMILY, ADDR, PORT_BE) in FB; its result goes to AT (< SK_FLOW_BURST). */
-static inline void sk_flow_burst_add(const struct sk_tables *t, struct sk_flow_burst *fb,
+/*
+ * Look up access key (FAMILY, ADDR, PORT_BE) in FB; its result goes to AT (<
+ * SK_FLOW_BURST). false: the negative filter says no flow has that key (the
+ * caller's answer is SK_NO_INDEX now, and FB did not take it).
+ */
+static inline bool sk_flow_burst_add(const struct sk_tables *t, struct sk_flow_burst *fb,
 				     int family, const uint8_t *addr, uint16_t port_be, uint16_t at)
 {
 	struct sk_addr_key *k = &fb->keys[fb->n];
 
 	sk_addr_key_set(k, family, addr, port_be);
 	sk_ftab_hash(&t->by_access, k, &fb->pos[fb->n]);
+	if (!sk_filter_may_hold(&t->filter, fb->pos[fb->n].sig))
+		return false;
 	rte_prefetch0(&t->by_access.b[fb->pos[fb->n].b1]);
 	fb->at[fb->n++] = at;
+	return true;
 }
 
 /*
@@ -392,8 +434,16 @@ static inline void sk_flow_burst_finish(const struct sk_tables *t, const struct 
 	for (i = 0; i < fb->n; i++) {
 		uint32_t r = ref[i];
 
-		if (r == SK_FTAB_NONE || !sk_ftab_ref_is(t, r, &fb->keys[i]))
+		if (r == SK_FTAB_NONE) {
+			/* No signature in the first bucket: only the second may hold it. */
+			const struct sk_ftab *ft = &t->by_access;
+
+			if (__atomic_load_n(&ft->b[fb->pos[i].b1].spill, __ATOMIC_ACQUIRE) != 0)
+				r = sk_ftab_find(t, ft, sk_ftab_b2(ft, &fb->pos[i]), &fb->pos[i],
+						 &fb->keys[i]);
+		} else if (!sk_ftab_ref_is(t, r, &fb->keys[i])) {
 			r = sk_ftab_lookup(t, &t->by_access, &fb->pos[i], &fb->keys[i]);
+		}
 		idx[fb->at[i]] = r == SK_FTAB_NONE ? SK_NO_INDEX : r;
 	}
 }

@@ -50,6 +50,7 @@
 #include "sip_parse.h"
 #include "sk_events.h"
 #include "sk_log.h"
+#include "tables_show.h"
 
 #ifndef BENCH_RTP_CONFIG
 #define BENCH_RTP_CONFIG "bench/rtp/rtp_bench.conf"
@@ -85,6 +86,7 @@ struct opts {
 	bool rtcp_mux;
 	bool verbose;
 	bool no_control; /* leave the control thread idle while the worker runs */
+	bool untracked;	 /* the capture is untracked UDP: forwarded as it is, never rewritten */
 };
 
 static uint32_t core_media_ip(uint32_t i)
@@ -106,12 +108,14 @@ static void usage(const char *prog)
 {
 	printf("usage: %s EAL-ARGS -- [--streams N] [--seconds S] [--warmup S] [--config FILE]\n"
 	       "          [--access-port P] [--core-port P] [--rtcp-mux] [--no-control-tick]\n"
-	       "          [--verbose]\n"
+	       "          [--untracked] [--verbose]\n"
 	       "  --streams N   live streams, one user and one call each (100000)\n"
 	       "  --seconds S   measured run (10)\n"
 	       "  --warmup S    run before the measurement starts (2)\n"
 	       "  --config F    sipkeep config (%s)\n"
 	       "  --rtcp-mux    streams negotiate rtcp-mux: one flow each instead of two\n"
+	       "  --untracked   the capture is UDP in no flow (gen_rtp_pcap.py --untracked):\n"
+	       "                every packet must be forwarded unchanged, none rewritten\n"
 	       "  --no-control-tick  do not run the control tick during the run (diagnosis:\n"
 	       "                the daemon runs it every millisecond)\n",
 	       prog, BENCH_RTP_CONFIG);
@@ -129,6 +133,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"rtcp-mux", no_argument, NULL, 'm'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"no-control-tick", no_argument, NULL, 'n'},
+		{"untracked", no_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -169,6 +174,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			o->no_control = true;
+			break;
+		case 'u':
+			o->untracked = true;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -410,7 +418,7 @@ static int populate(const struct opts *o)
 
 /* --- a sample burst through sk_worker_process, checked packet by packet --- */
 
-static int check_sample(uint32_t streams)
+static int check_sample(uint32_t streams, bool untracked)
 {
 	struct sk_worker *w = &app.workers[0];
 	struct rte_mbuf *pkts[SK_BURST], *out[SK_OUT_MAX];
@@ -442,6 +450,15 @@ static int check_sample(uint32_t streams)
 		uint32_t stream = olds[i] - OLD_ACCESS_BASE;
 		uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
 
+		if (untracked) {
+			/* Not in any flow: forwarded as it came. */
+			if (stream >= streams || dst != olds[i] ||
+			    rte_be_to_cpu_16(udp->dst_port) == ACCESS_MEDIA_PORT) {
+				fprintf(stderr, "bench_rtp: sample packet %u: changed\n", i);
+				bad = 1;
+			}
+			continue;
+		}
 		if (stream >= streams || dst != NEW_ACCESS_BASE + stream ||
 		    rte_be_to_cpu_16(udp->dst_port) != ACCESS_MEDIA_PORT ||
 		    rte_raw_cksum(ip, sizeof(*ip)) != 0xffff ||
@@ -453,7 +470,9 @@ static int check_sample(uint32_t streams)
 		}
 	}
 	sk_worker_tx(w, SK_SIDE_ACCESS, out, n_out);
-	if (!bad)
+	if (!bad && untracked)
+		printf("sample: %u untracked packets forwarded unchanged\n", n_out);
+	else if (!bad)
 		printf("sample: %u packets rewritten to the new address, checksums valid\n", n_out);
 	return bad ? -1 : 0;
 }
@@ -589,15 +608,51 @@ static int run(const struct opts *o)
 	       end.rx - base.rx, end.tx - base.tx, end.rewritten - base.rewritten,
 	       end.tx_dropped - base.tx_dropped, end.rx_other_side - base.rx_other_side);
 	if (rx == 0 || end.rx - base.rx != end.tx - base.tx ||
-	    end.rewritten - base.rewritten != end.tx - base.tx ||
+	    end.rewritten - base.rewritten != (o->untracked ? 0 : end.tx - base.tx) ||
 	    end.tx_dropped != base.tx_dropped || end.rx_other_side != base.rx_other_side) {
 		fprintf(stderr,
 			"bench_rtp: FAILED: not every packet was forwarded and rewritten\n");
 		return -1;
 	}
-	printf("check: every packet forwarded and rewritten (rtp_rewritten_downlink == tx == "
-	       "rx)\n");
+	if (o->untracked)
+		printf("check: every packet forwarded, none rewritten (tx == rx, "
+		       "rtp_rewritten_downlink == 0)\n");
+	else
+		printf("check: every packet forwarded and rewritten (rtp_rewritten_downlink == tx "
+		       "== rx)\n");
 	return 0;
+}
+
+/*
+ * What `show tables` shows (the same function), and the process's memory:
+ * after populate, the tables hold every stream's user, call and flows.
+ */
+static void show_tables(void)
+{
+	struct sk_table_usage u[SK_TABLES_MAX];
+	size_t i, n = sk_tables_usage(&app, u);
+	uint64_t total = 0;
+	char line[256];
+	FILE *f;
+
+	printf("show tables:\n");
+	for (i = 0; i < n; i++) {
+		printf("  %-22s capacity %10" PRIu64, u[i].name, u[i].capacity);
+		if (u[i].has_in_use)
+			printf("  in use %10" PRIu64, u[i].in_use);
+		if (u[i].has_bytes) {
+			printf("  %8.1f MiB", (double)u[i].bytes / (1 << 20));
+			total += u[i].bytes;
+		}
+		printf("\n");
+	}
+	printf("  total                  %.1f MiB\n", (double)total / (1 << 20));
+	f = fopen("/proc/self/status", "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0 || strncmp(line, "VmHWM:", 6) == 0)
+			printf("  process %s", line);
+	if (f != NULL)
+		fclose(f);
 }
 
 static int load_config(const struct opts *o)
@@ -658,7 +713,10 @@ int main(int argc, char **argv)
 		goto fini;
 	printf("ports: access %d, core %d; %u mbufs; config %s\n", o.access_port, o.core_port,
 	       app.cfg.mbufs, o.config);
-	if (populate(&o) < 0 || check_sample(o.streams) < 0)
+	if (populate(&o) < 0)
+		goto fini;
+	show_tables();
+	if (check_sample(o.streams, o.untracked) < 0)
 		goto fini;
 	rc = run(&o) == 0 ? 0 : 1;
 fini:

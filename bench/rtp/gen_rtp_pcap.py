@@ -44,6 +44,8 @@ def core_media(i):
 
 
 ACCESS_MEDIA_PORT = 40000
+# --untracked: to port 40002 of the same IPs, which no flow holds (UDP in no flow).
+UNTRACKED_PORT_OFFSET = 0
 
 
 def csum_fold(s):
@@ -60,7 +62,7 @@ def words_sum(data):
 
 def frame(i, seq, ts, rtp_len, payload_sum_cache):
     src, sport = core_media(i)
-    dst, dport = old_access_ip(i), ACCESS_MEDIA_PORT
+    dst, dport = old_access_ip(i), ACCESS_MEDIA_PORT + UNTRACKED_PORT_OFFSET
     # RTP: V=2, PT=0 (PCMU), marker off; payload is a constant pattern.
     rtp_hdr = struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts & 0xFFFFFFFF, 0x10000000 + i)
     payload = payload_sum_cache[0]
@@ -88,6 +90,12 @@ def main():
     ap.add_argument("--frame-size", type=int, default=214,
                     help="Ethernet frame bytes without FCS (214: RTP 172 = 12 + 160 G.711)")
     ap.add_argument("--seed", type=int, default=4)
+    ap.add_argument("--packets", type=int, default=0,
+                    help="packets per pass, each a different stream drawn at random "
+                    "(default: every stream): keeps the capture and its mbufs small "
+                    "while the tables hold many more streams")
+    ap.add_argument("--untracked", action="store_true",
+                    help="send to access port 40002, which no flow holds: passthrough")
     ap.add_argument("--verify", type=int, default=0, metavar="N",
                     help="re-read the first N packets with scapy and check them")
     ap.add_argument("out")
@@ -101,8 +109,13 @@ def main():
     cache = (payload, words_sum(payload) if len(payload) % 2 == 0 else None)
     if cache[1] is None:
         sys.exit("--frame-size must leave an even RTP payload")
+    global UNTRACKED_PORT_OFFSET
+    if a.untracked:
+        UNTRACKED_PORT_OFFSET = 2
     rng = random.Random(a.seed)
     order = list(range(a.streams))
+    if a.packets and a.packets < a.streams:
+        order = rng.sample(order, a.packets)
     n = 0
     with open(a.out, "wb") as f:
         # pcap global header: microsecond timestamps, Ethernet.
@@ -115,8 +128,8 @@ def main():
                 f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(fr), len(fr)))
                 f.write(fr)
                 n += 1
-    print("%s: %d packets of %d bytes, %d streams, seed %d" %
-          (a.out, n, a.frame_size, a.streams, a.seed))
+    print("%s: %d packets of %d bytes, %d streams, seed %d%s" %
+          (a.out, n, a.frame_size, a.streams, a.seed, ", untracked" if a.untracked else ""))
     if a.verify:
         verify(a.out, a.verify)
 
