@@ -198,6 +198,14 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 
+if [ -z "$SK_PCI" ]; then
+	# memif servers listen once the ports have started (abstract sockets: /proc/net/unix)
+	for _ in $(seq 100); do
+		[ "$(grep -c "@/run/skpg-$$-" /proc/net/unix)" -ge 2 ] && break
+		sleep 0.2
+	done
+fi
+
 # --- pktgen, its commands through a FIFO on its standard input ---
 mkfifo "$FIFO"
 "$PKTGEN" -l "$PG_LCORES" --main-lcore "$PG_MAIN" --file-prefix "$PG_PREFIX" "${PG_EAL[@]}" -- \
