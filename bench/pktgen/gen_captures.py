@@ -20,9 +20,15 @@ that run_pktgen.sh writes):
             downlink RTP still aimed at the old addresses (sipkeep rewrites
             them) and uplink from the new ones.
 
-pktgen ignores the timestamps and loops the file: the signalling at the start
+With --split, two more files: OUT-access.pcap (the frames that enter sipkeep
+from the access side: requests from phones, uplink) and OUT-core.pcap (from the
+core: the registrar's answers, downlink). sipkeep takes a frame's side from
+the port it arrives on, so pktgen sends each on its own port.
+
+pktgen ignores the timestamps and loops the files: the signalling at the start
 of each pass reaches sipkeep again as retransmissions, which it absorbs (same
-Call-ID and CSeq). Frames are at most 1514 bytes; every checksum is valid.
+Call-ID and CSeq), and a 200 OK that overtakes its request on the other port
+meets it on a later pass. Frames are at most 1514 bytes; every checksum is valid.
 """
 import argparse
 import os
@@ -110,6 +116,7 @@ def main():
     ap.add_argument("--calls", type=int, default=500, help="calls (rtp, handover) or clients (mix)")
     ap.add_argument("--passes", type=int, default=20, help="passes of media / traffic")
     ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--split", action="store_true", help="also OUT-access.pcap and OUT-core.pcap")
     ap.add_argument("out")
     a = ap.parse_args()
     if not 1 <= a.calls <= 60000:
@@ -136,6 +143,13 @@ def main():
                 legs.append((ph.ip, 4000, MEDIA.ip, mport, 0x1000 + i, True))
         media_passes(s, legs, a.passes, t, rng)
     s.write(a.out)
+    if a.split:
+        from sktest.sipscen import PHONE_MAC
+        stem = a.out[:-5] if a.out.endswith(".pcap") else a.out
+        for side, acc in (("access", True), ("core", False)):
+            part = Scenario()
+            part.frames = [(t, f) for t, f in s.frames if (f.src == PHONE_MAC) == acc]
+            part.write("%s-%s.pcap" % (stem, side))
     print("%s: %d frames (%s, %d %s, %d passes)" % (a.out, len(s.frames), a.shape, a.calls,
                                                      "clients" if a.shape == "mix" else "calls", a.passes))
 

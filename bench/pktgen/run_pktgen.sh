@@ -1,16 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Pktgen-DPDK against sipkeep (bench/pktgen/README.md): pktgen sends a capture
-# on its port 0 into sipkeep's access port and counts what sipkeep forwards out
-# of its core port on pktgen's port 1. Prints the forwarded rate and the loss
-# for each round and their medians.
+# Pktgen-DPDK against sipkeep (bench/pktgen/README.md): pktgen's port 0 is
+# cabled to sipkeep's access port, its port 1 to sipkeep's core port. Each
+# round pktgen sends on one port and counts what sipkeep forwards on the other;
+# the script prints the forwarded rate and the loss for each round and their
+# medians.
 #
 #   bench/pktgen/run_pktgen.sh [options] SHAPE|FILE.pcap
 #
 # SHAPE is mix, rtp or handover (the capture is generated with gen_captures.py,
 # the pktgen command file is bench/pktgen/SHAPE.pkt); FILE.pcap runs any
 # capture with default.pkt.
+#
+#   mix, FILE.pcap  the whole capture on port 0 (access -> core): passthrough
+#                   does not care which side a frame comes from.
+#   rtp, handover   sipkeep takes a message's side from its port, so the
+#                   capture is split: the access side's frames on port 0, the
+#                   core side's on port 1. The warm-up sends both, so that the
+#                   calls (and moves) are set up; the measured rounds send the
+#                   core side only (downlink RTP, rewritten in handover) on
+#                   port 1 and count on port 0.
 #
 # Options:
 #   -t SECONDS    measured seconds per round (default 10)
@@ -50,6 +60,8 @@ PG_LCORES=0-1
 PG_MATRIX="0.[0-1]"
 PG_MAIN=1
 LOG_DIR=
+TX=0        # pktgen's sending port in the measured rounds; it counts on the other
+WARM_PORTS=0
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -156,9 +168,15 @@ trap 'exit 130' INT TERM
 case $SHAPE in
 mix | rtp | handover)
 	PCAP=$LOGS/$SHAPE.pcap
-	nice "$PY" "$HERE/gen_captures.py" --shape "$SHAPE" --calls "$CALLS" "$PCAP" >/dev/null ||
+	nice "$PY" "$HERE/gen_captures.py" --shape "$SHAPE" --calls "$CALLS" --split "$PCAP" >/dev/null ||
 		die "gen_captures.py failed"
 	PKT=$HERE/$SHAPE.pkt
+	if [ "$SHAPE" != mix ]; then
+		PG_PCAPS=(-s "0:$LOGS/$SHAPE-access.pcap" -s "1:$LOGS/$SHAPE-core.pcap")
+		TX=1
+		WARM_PORTS=0-1
+		PCAP=$LOGS/$SHAPE-core.pcap
+	fi
 	;;
 *.pcap)
 	PCAP=$(cd "$(dirname "$SHAPE")" && pwd)/$(basename "$SHAPE")
@@ -167,6 +185,8 @@ mix | rtp | handover)
 	;;
 *) die "SHAPE is mix, rtp, handover or a .pcap file" ;;
 esac
+[ -n "${PG_PCAPS+x}" ] || PG_PCAPS=(-s "0:$PCAP")
+RX=$((1 - TX))
 sed "s/@RATE@/$RATE/g" "$PKT" >"$WORK/cmds.pkt"
 
 # --- sipkeep ---
@@ -209,7 +229,7 @@ fi
 # --- pktgen, its commands through a FIFO on its standard input ---
 mkfifo "$FIFO"
 "$PKTGEN" -l "$PG_LCORES" --main-lcore "$PG_MAIN" --file-prefix "$PG_PREFIX" "${PG_EAL[@]}" -- \
-	-P -m "$PG_MATRIX" -s "0:$PCAP" -f "$WORK/cmds.pkt" <"$FIFO" >"$LOGS/pktgen.log" 2>&1 &
+	-P -m "$PG_MATRIX" "${PG_PCAPS[@]}" -f "$WORK/cmds.pkt" <"$FIFO" >"$LOGS/pktgen.log" 2>&1 &
 PG_PID=$!
 exec 9>"$FIFO"
 PG_TEL=/var/run/dpdk/$PG_PREFIX/dpdk_telemetry.v2
@@ -240,11 +260,11 @@ sleep 2 # links up, command file run
 echo "run_pktgen: $(basename "$PCAP") ($("$PY" -c "
 import sys; sys.path.insert(0, '$ROOT/tests/pylib')
 from sktest.sipscen import read_frames; print(len(read_frames('$PCAP')))") frames)," \
-	"rate $RATE%, ${SECS}s x $ROUNDS rounds, $([ -n "$SK_PCI" ] && echo "NICs $SK_PCI / $PG_PCI" || echo net_memif)"
+	"port $TX -> $RX, rate $RATE%, ${SECS}s x $ROUNDS rounds, $([ -n "$SK_PCI" ] && echo "NICs $SK_PCI / $PG_PCI" || echo net_memif)"
 if [ "$WARMUP" -gt 0 ]; then
-	echo "start 0" >&9
+	echo "start $WARM_PORTS" >&9
 	sleep "$WARMUP"
-	echo "stop 0" >&9
+	echo "stop $WARM_PORTS" >&9
 	sleep 1
 fi
 
@@ -254,18 +274,20 @@ for r in $(seq "$ROUNDS"); do
 	mapfile -t PB < <(stats "$PG_TEL" 0 1)
 	mapfile -t KB < <(stats "$SK_TEL" 0 1)
 	T0=$(date +%s.%N)
-	echo "start 0" >&9
+	echo "start $TX" >&9
 	sleep "$SECS"
-	echo "stop 0" >&9
+	echo "stop $TX" >&9
 	T1=$(date +%s.%N)
 	sleep 1 # what is in flight arrives
 	mapfile -t PA < <(stats "$PG_TEL" 0 1)
 	mapfile -t KA < <(stats "$SK_TEL" 0 1)
-	"$PY" - "$T0" "$T1" "${PB[@]}" "${PA[@]}" "${KB[@]}" "${KA[@]}" "$r" >>"$RES" <<'PYEOF'
+	"$PY" - "$T0" "$T1" "${PB[@]}" "${PA[@]}" "${KB[@]}" "${KA[@]}" "$r" "$TX" >>"$RES" <<'PYEOF'
 import sys
 t0, t1 = float(sys.argv[1]), float(sys.argv[2])
 v = [list(map(int, a.split())) for a in sys.argv[3:11]]
 b0, b1, a0, a1, k0, k1, l0, l1 = v
+if sys.argv[12] == "1":  # sending on port 1, counting on port 0
+    b0, b1, a0, a1, k0, k1, l0, l1 = b1, b0, a1, a0, k1, k0, l1, l0
 sent = a0[1] - b0[1]
 recv = a1[0] - b1[0]
 sk_rx = l0[0] - k0[0]
