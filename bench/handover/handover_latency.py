@@ -11,9 +11,10 @@ one pass of downlink RTP; then the storm: phone after phone re-registers from a
 new address (200 OK right behind), and after each 200 OK come downlink RTP
 frames of the last FOLLOW phones that moved (this one first), still aimed at
 their old addresses. sipkeep runs live (the daemon: a worker lcore and the
-control thread, --no-huge) with net_pcap ports: the capture goes into the
-access port as fast as net_pcap reads it, the core port writes what comes out,
-stamped with the time it was sent. Read back per phone: the time from its
+control thread, --no-huge) with net_pcap ports: each side's frames go into its own port as fast as net_pcap reads them,
+laid out in 32-frame slots (the worker's burst: access, then core) so that no frame
+is read before one it follows; each port writes what it sends, stamped with
+the time it was sent. Read back per phone: the time from its
 200 OK's departure to its first rewritten downlink frame, and how many of its
 downlink frames left unrewritten after the 200 OK. Prints the distribution
 (median, p90, p99, max) and the storm's achieved rate, handovers per second.
@@ -64,8 +65,50 @@ def setup_call(w, i):
     w.sip(ip, g.REG, "ACK sip:bob@%s SIP/2.0" % rhp, [via % 2, fr, tot, cid, "CSeq: 1 ACK"])
 
 
-def build(path, n, follow):
-    w = g.Writer(path)
+class Collect(g.Writer):
+    """The frames in causal order, each with its side (True: from access)."""
+
+    def __init__(self):
+        self.n, self.ipid, self.recs, self.f, self.side = 0, 0, [], self, None
+
+    def write(self, rec):
+        self.recs.append((self.side, rec))
+
+    def udp(self, src, sport, dst, dport, payload, from_access):
+        self.side = from_access
+        super().udp(src, sport, dst, dport, payload, from_access)
+
+
+def lockstep(recs, acc_path, core_path):
+    """Lay the frames out for a worker that polls 32 from access, then 32 from core, and
+    so on: slot k of each file holds 32 frames (filler where the order needs a gap), so
+    a frame is read after every frame before it in RECS."""
+    filler = {True: Collect(), False: Collect()}
+    filler[True].udp("10.255.255.1", 9, "192.0.2.99", 9, b"filler", True)
+    filler[False].udp("192.0.2.99", 9, "10.255.255.1", 9, b"filler", False)
+    files = {True: [], False: []}
+    side, room = True, g_burst
+    for s, rec in recs:
+        while s != side:
+            files[side] += [filler[side].recs[0][1]] * room
+            side, room = not side, g_burst
+        files[side].append(rec)
+        room -= 1
+        if room == 0:
+            side, room = not side, g_burst
+    for side, path in ((True, acc_path), (False, core_path)):
+        w = g.Writer(path)
+        for rec in files[side]:
+            w.f.write(rec)
+        w.f.close()
+    return len(files[True]) + len(files[False])
+
+
+g_burst = 32  # sipkeep's receive burst (SK_BURST)
+
+
+def build(acc_path, core_path, n, follow):
+    w = Collect()
     for i in range(n):
         g.register(w, g.phone(i), "u%d" % i)
         setup_call(w, i)
@@ -77,8 +120,7 @@ def build(path, n, follow):
             rtp(w, j, 2 + i - j)
     for i in range(n):
         rtp(w, i, 1000)
-    w.f.close()
-    return w.n
+    return lockstep(w.recs, acc_path, core_path)
 
 
 def analyse(frames, n):
@@ -119,42 +161,40 @@ def pct(v, q):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sipkeep", default=os.path.join(ROOT, "build", "control", "sipkeep"))
-    ap.add_argument("-n", type=int, default=20000, help="phones (handovers)")
-    ap.add_argument("-k", type=int, default=8, help="downlink frames after each 200 OK")
+    ap.add_argument("-n", type=int, default=2000, help="phones (handovers)")
+    ap.add_argument("-k", type=int, default=200, help="downlink frames after each 200 OK")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("handover_latency: needs root (DPDK)")
     tmp = tempfile.mkdtemp(prefix="skho-")
     try:
-        inp = os.path.join(tmp, "in.pcap")
-        nf = build(inp, a.n, a.k)
-        empty = os.path.join(tmp, "empty.pcap")
-        g.Writer(empty).f.close()
+        acc_in, core_in = os.path.join(tmp, "acc-in.pcap"), os.path.join(tmp, "core-in.pcap")
+        nf = build(acc_in, core_in, a.n, a.k)
         acc_out, core_out = os.path.join(tmp, "acc.pcap"), os.path.join(tmp, "core.pcap")
         cfg = ("access_prefixes = 10.0.0.0/8\npersist_window_ms = 3600000\nmedia_silence_ms = 600000\n"
                "stats_interval_ms = 0\nmax_users = %d\nmax_dialogs = %d\nmax_streams = %d\n"
                "max_pending_registers = %d\n" % ((a.n + 1024,) * 3 + (a.n + 1024,)))
         d = Daemon.with_socket(a.sipkeep, None, "handover", cfg_extra=cfg,
-                               vdevs=["net_pcap0,rx_pcap=%s,tx_pcap=%s" % (inp, acc_out),
-                                      "net_pcap1,rx_pcap=%s,tx_pcap=%s" % (empty, core_out)])
+                               vdevs=["net_pcap0,rx_pcap=%s,tx_pcap=%s" % (acc_in, acc_out),
+                                      "net_pcap1,rx_pcap=%s,tx_pcap=%s" % (core_in, core_out)])
         try:
             d.start()
             last, stable = -1, 0
             while stable < 5:
                 time.sleep(0.5)
                 st = d.request("show stats")
-                now = (st["ports"]["core"]["tx"], st["counters"]["sip_events_applied"])
+                now = (st["ports"]["access"]["tx"], st["counters"]["sip_events_applied"])
                 stable = stable + 1 if now == last else 0
                 last = now
             rc = d.stop()
         finally:
             d.cleanup()
-        out = read_frames(core_out)
+        out = read_frames(acc_out)  # what the core side sent: 200 OKs, downlink
         t200, first, late = analyse(out, a.n)
         lat = [(first[i] - t200[i]) * 1e6 for i in t200 if i in first]
         lt = [late.get(i, 0) for i in t200]
         span = max(t200.values()) - min(t200.values()) if t200 else 0
-        print("handover_latency: %d phones, %d frames in, %d out of the core port, sipkeep exit %s"
+        print("handover_latency: %d phones, %d frames in (filler included), %d out toward access, sipkeep exit %s"
               % (a.n, nf, len(out), rc))
         print("storm: %d committing 200 OKs forwarded in %.3f s = %.0f handovers/s" %
               (len(t200), span, len(t200) / span if span else 0))
