@@ -56,7 +56,7 @@ run() {
 			--stats-json "$WORK/stats.json" >"$WORK/replay.log" 2>&1 ||
 			{ tail -5 "$WORK/replay.log" >&2; exit 1; }
 		t1=$(date +%s.%N)
-		ts+=("$(echo "$t1 - $t0" | bc)")
+		ts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
 	done
 	printf '%s\n' "${ts[@]}" | sort -n | sed -n "$(((ROUNDS + 1) / 2))p"
 }
