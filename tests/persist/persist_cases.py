@@ -39,6 +39,34 @@ def case_handover_within_window(sipkeep):
     check(st["counters"]["users_active"] == 0, "user freed after unregister and BYE")
 
 
+def case_first_downlink_after_commit(sipkeep):
+    """Handover latency in replay (issue 15, goal 4): a downlink RTP and RTCP frame right
+    before the committing 200 OK go out untouched; the very next frames after it, 1 us
+    later, already go to the new address. Packet by packet, not just "eventually"."""
+    s, old, new, flows = handover_scenario()
+    t_200 = 8.0 + 0.05  # handover_scenario's re-REGISTER at 8 s, its answer 50 ms later
+    s.rtp(t_200 - 1e-6, t_200 - 5e-7, MEDIA.ip, 20000, old.ip, 4000, 0x2222, False)
+    s.rtp(t_200 + 1e-6, t_200 + 1.5e-6, MEDIA.ip, 20000, old.ip, 4000, 0x2222, False)
+    s.rtp(t_200 + 2e-6, t_200 + 2.5e-6, MEDIA.ip, 20001, old.ip, 4001, 0x2222, False, rtcp=True)
+    inp, out, st, tmp = run_replay(sipkeep, s)
+    ci = commit_index(inp, 2)
+    check(abs(inp[ci][0] - t_200) < 1e-9, "the committing 200 OK is at %.6f s" % t_200)
+    n = compare(inp, out, model(Move(old.ip, 5060, new.ip, 5062, ci, flows)))
+    check(n > 0 and ctr(st, "handovers_committed") == 1, "one handover committed")
+
+    def down(frames, i):
+        p = Ether(frames[i][1])
+        return p[IP].src, p[UDP].sport, p[IP].dst, p[UDP].dport
+
+    check(down(inp, ci - 1) == (MEDIA.ip, 20000, old.ip, 4000) and down(out, ci - 1) == down(inp, ci - 1),
+          "the downlink RTP frame 1 us before the 200 OK goes out to the old address")
+    check(down(inp, ci + 1) == (MEDIA.ip, 20000, old.ip, 4000) and down(out, ci + 1)[2] == new.ip,
+          "the first downlink RTP frame after the 200 OK (1 us later) goes to %s" % new.ip)
+    check(down(inp, ci + 2) == (MEDIA.ip, 20001, old.ip, 4001) and down(out, ci + 2)[2] == new.ip,
+          "the first downlink RTCP frame after it too")
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
 def unchanged_case(sipkeep, scen_kwargs, counter, what):
     s, old, new, flows = handover_scenario(**scen_kwargs)
     inp, out, st, tmp = run_replay(sipkeep, s)
