@@ -67,7 +67,7 @@ def case_tls_handover_learned_from_hep(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st)
 
 
-def case_hep_outside_sources_ignored(sipkeep):
+def case_outside_sources_ignored(sipkeep):
     """The same capture, with hep_sources not naming the edge: nothing is learned, nothing moves."""
     s = HepScenario()
     tls_handover(s)
@@ -81,7 +81,7 @@ def case_hep_outside_sources_ignored(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st)
 
 
-def case_hep_default_sources_accept_nothing(sipkeep):
+def case_default_sources_accept_nothing(sipkeep):
     """hep_listen without hep_sources: the allowlist is empty, nothing is accepted."""
     s = HepScenario()
     tls_handover(s)
@@ -112,7 +112,9 @@ def case_wire_and_mirror_applied_once(sipkeep):
     is a duplicate (and the other way round would be too)."""
     s = HepScenario(clear_too=True)
     tls_handover(s)
-    inp, wire, out, st, tmp = replay(sipkeep, s)
+    inp, wire, out, st, tmp = replay(sipkeep, s, CONF + "\nsip_ports = 5060, 5061")
+    n = compare(wire, out, model(Move(OLD.ip, 40001, NEW.ip, 40002, hep_commit_index(inp, 2), FLOWS)))
+    check(n > 0, "the media moved (%d frames)" % n)
     check(ctr(st, "hep_duplicates") == s.n_hep, "every mirrored copy a duplicate (%d of %d)"
           % (ctr(st, "hep_duplicates"), s.n_hep))
     check(ctr(st, "hep_applied") == 0, "nothing applied twice")
@@ -184,7 +186,7 @@ def case_right_auth_key(sipkeep):
     check(n > 0 and ctr(st, "hep_auth_refused") == 0, "the media moved (%d frames)" % n)
 
 
-def case_malformed_hep_counted(sipkeep):
+def case_malformed_counted(sipkeep):
     """Malformed datagrams on hep_listen, each counted under its reason, none leaves; the call's
     mirror around them still works."""
     s = HepScenario()
@@ -194,7 +196,7 @@ def case_malformed_hep_counted(sipkeep):
         "hep_truncated": good[:4],
         "hep_bad_magic": b"GET / HTTP/1.0\r\n\r\n",
         "hep_bad_length": good[:6] + b"\x00\x00\x00\x01\xff\xff" + good[12:],
-        "hep_compressed": hep3(OLD.ip, 40001, EDGE.ip, 5061, b"x")[:-7] + b"\x00\x00\x00\x10\x00\x08\x1f\x8b",
+        "hep_compressed": hep3(OLD.ip, 40001, EDGE.ip, 5061, None, extra=b"\x00\x00\x00\x10\x00\x08\x1f\x8b"),
         "hep_not_sip": hep3(OLD.ip, 40001, EDGE.ip, 5061, b"\x80\xc8", proto_type=5),
         "hep_no_payload": hep3(OLD.ip, 40001, EDGE.ip, 5061, b""),
         "hep_sip_parse_errors": hep3(OLD.ip, 40001, EDGE.ip, 5061, b"\x00\x01garbage"),

@@ -26,7 +26,8 @@ def chunk(ctype, data, vendor=0):
 
 def hep3(src, sport, dst, dport, payload, proto=6, auth=None, capture_id=2001, ts=(1700000000, 0),
          proto_type=1, extra=b""):
-    """One HEPv3 frame carrying PAYLOAD (bytes) seen from src:sport to dst:dport."""
+    """One HEPv3 frame carrying PAYLOAD (bytes; None: no payload chunk) seen from src:sport to
+    dst:dport; EXTRA: more chunks before the payload."""
     v6 = is_v6(src)
     def pack(a):
         return socket.inet_pton(socket.AF_INET6 if v6 else socket.AF_INET, a)
@@ -38,7 +39,7 @@ def hep3(src, sport, dst, dport, payload, proto=6, auth=None, capture_id=2001, t
     body += chunk(11, bytes([proto_type])) + chunk(12, struct.pack("!I", capture_id))
     if auth is not None:
         body += chunk(14, auth.encode() if isinstance(auth, str) else auth)
-    body += extra + chunk(15, payload)
+    body += extra + (chunk(15, payload) if payload is not None else b"")
     return b"HEP3" + struct.pack("!H", len(body) + 6) + body
 
 
