@@ -356,9 +356,19 @@ static void accept_conns(struct sk_app *app, struct sk_hep *h, sk_time_ns now)
 		struct hep_conn *c = NULL;
 		int fd;
 
+		uint8_t peer[16];
+		int fam;
+
 		fd = accept4(h->tcp_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		/* An outsider holds no connection slot: refused at once. */
+		fam = peer_of(&ss, peer);
+		if (fam == 0 || !sk_prefix_set_has(&app->cfg.hep_sources, fam, peer)) {
+			count(app, SK_CCTR_hep_source_refused);
+			close(fd);
+			continue;
+		}
 		for (i = 0; i < HEP_MAX_CONNS && c == NULL; i++)
 			if (h->conns[i].fd < 0)
 				c = &h->conns[i];
@@ -372,7 +382,8 @@ static void accept_conns(struct sk_app *app, struct sk_hep *h, sk_time_ns now)
 			continue;
 		}
 		c->fd = fd;
-		c->family = (uint8_t)peer_of(&ss, c->peer);
+		c->family = (uint8_t)fam;
+		memcpy(c->peer, peer, 16);
 		c->used = 0;
 		c->last = now;
 	}

@@ -80,6 +80,13 @@ def run(sipkeep, sipkeepctl):
         bad.settimeout(10)
         check(bad.recv(100) == b"", "a stream that is no HEP is closed")
         c = wait_for(d, lambda c: c["hep_tcp_closed_bad"] == 1, "the bad stream counted")
+        outsider = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        outsider.bind(("127.0.0.2", 0))
+        outsider.connect(("127.0.0.1", port))
+        outsider.settimeout(10)
+        check(outsider.recv(100) == b"", "a connection from outside hep_sources is closed at once")
+        outsider.close()
+        c = wait_for(d, lambda c: c["hep_source_refused"] == 2, "the outsider's connection counted")
         check(c["hep_applied"] == 4 and c["registrations_committed"] == 2, "nothing else applied")
         for s in (u, t, other, bad):
             s.close()
