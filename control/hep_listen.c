@@ -87,10 +87,13 @@ static int mirror_side(const struct sk_config *cfg, const struct sk_hep_msg *m)
 	return src ? SK_SIDE_ACCESS : SK_SIDE_CORE;
 }
 
-/* UDP as UDP; TCP to or from sip_tls_port as TLS, other TCP as TCP. */
+/*
+ * UDP (17) as UDP; anything else (TCP, or a sender's own code for TLS) to or
+ * from sip_tls_port as TLS, else as TCP.
+ */
 static enum sk_transport mirror_transport(const struct sk_config *cfg, const struct sk_hep_msg *m)
 {
-	if (m->ip_proto != IPPROTO_TCP)
+	if (m->ip_proto == IPPROTO_UDP)
 		return SK_TRANSPORT_UDP;
 	return m->sport == cfg->sip_tls_port || m->dport == cfg->sip_tls_port ? SK_TRANSPORT_TLS
 									      : SK_TRANSPORT_TCP;
