@@ -63,6 +63,11 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 	if (sk_tables_create(&s->tw, cfg, n_workers) < 0)
 		return -1;
 	s->users = calloc(nu, sizeof(*s->users));
+	if (cfg->hep_listen[0] != '\0') {
+		s->dedup = calloc(SK_DEDUP_SLOTS, sizeof(*s->dedup));
+		if (s->dedup == NULL)
+			return -1;
+	}
 	s->free_users = index_stack(nu);
 	s->pending = calloc(np, sizeof(*s->pending));
 	s->free_pending = index_stack(np);
@@ -114,6 +119,7 @@ void sk_session_destroy(struct sk_session *s)
 	rte_hash_free(s->dialog_index);
 	sk_dialogs_destroy(s);
 	free(s->users);
+	free(s->dedup);
 	free(s->free_users);
 	free(s->pending);
 	free(s->free_pending);
@@ -373,6 +379,7 @@ static void register_request(struct sk_session *s, const struct sk_sip_event *ev
 	memcpy(p->contacts, ev->contacts, sizeof(p->contacts[0]) * p->n_contacts);
 	p->opts = ev->opts;
 	p->transport = ev->transport;
+	p->hep = ev->hep;
 	p->contact_star = ev->contact_star;
 	p->seen_at = ev->ts;
 	/* Events arrive in time order: the newest is the last to time out. */
@@ -522,7 +529,9 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		SK_LOG_LIMITED(INFO, "user %s%s%s: registered from %s over %s, expires %us%s%s",
 			       p->user.aor, p->user.instance[0] ? " instance " : "",
 			       p->user.instance, sk_addr_key_str(&p->src, a, sizeof(a)),
-			       p->transport == SK_TRANSPORT_TCP ? "TCP" : "UDP",
+			       p->transport == SK_TRANSPORT_TCP	  ? "TCP"
+			       : p->transport == SK_TRANSPORT_TLS ? "TLS"
+								  : "UDP",
 			       (unsigned int)((u->expires_at - now) / (1000 * SK_NS_PER_MS)),
 			       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST))
 				       ? ", sessionpersist"
@@ -534,6 +543,7 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 	memcpy(u->contact_uri, p->contact_uri, sizeof(u->contact_uri));
 	u->opts = p->opts;
 	u->transport = p->transport;
+	u->hep = p->hep;
 	u->registered_at = now;
 	user_add_contact(s, idx, &p->src, false);
 	/* The Contact's own address on the same host (a phone sending from a high port). */
@@ -625,7 +635,7 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 	pending_free(s, idx);
 }
 
-static void apply(struct sk_session *s, const struct sk_sip_event *ev)
+void sk_session_apply(struct sk_session *s, const struct sk_sip_event *ev)
 {
 	unsigned int roles = sk_sip_method_roles(ev->cseq_method);
 
@@ -670,6 +680,58 @@ static void scan_registrations(struct sk_session *s, sk_time_ns now)
 	}
 }
 
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * What makes two copies one message: side, request or answer, method, status,
+ * Call-ID, CSeq, tags and the media it declares. Not the addresses or the
+ * transport: the wire saw TCP where the mirror says TLS, and a proxy mirrors
+ * what it received and what it sent.
+ */
+static uint64_t dedup_key(const struct sk_sip_event *ev)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const uint8_t head[] = {ev->side,	 ev->is_request, ev->method,
+				ev->cseq_method, ev->has_sdp,	 ev->n_media};
+
+	h = fnv64(h, head, sizeof(head));
+	h = fnv64(h, &ev->status, sizeof(ev->status));
+	h = fnv64(h, &ev->cseq, sizeof(ev->cseq));
+	h = fnv64(h, ev->call_id, strnlen(ev->call_id, sizeof(ev->call_id)) + 1);
+	h = fnv64(h, ev->from_tag, strnlen(ev->from_tag, sizeof(ev->from_tag)) + 1);
+	h = fnv64(h, ev->to_tag, strnlen(ev->to_tag, sizeof(ev->to_tag)) + 1);
+	if (ev->has_sdp)
+		h = fnv64(h, ev->media, sizeof(ev->media[0]) * ev->n_media);
+	return h | 1; /* 0 marks a free slot */
+}
+
+bool sk_session_dedup(struct sk_session *s, const struct sk_sip_event *ev)
+{
+	struct sk_dedup_slot *d;
+	uint64_t key;
+
+	if (s->dedup == NULL)
+		return false;
+	key = dedup_key(ev);
+	d = &s->dedup[key % SK_DEDUP_SLOTS];
+	if (d->key == key && ev->ts >= d->at && ev->ts - d->at < SK_DEDUP_WINDOW_NS &&
+	    (ev->hep || d->hep))
+		return true;
+	/* A collision, or an old entry: the newest takes the slot. */
+	d->key = key;
+	d->at = ev->ts;
+	d->hep = ev->hep;
+	return false;
+}
+
 void sk_session_tick(struct sk_session *s, sk_time_ns now)
 {
 	void *evs[64];
@@ -677,8 +739,13 @@ void sk_session_tick(struct sk_session *s, sk_time_ns now)
 
 	do {
 		n = rte_ring_sc_dequeue_burst(s->events, evs, RTE_DIM(evs), NULL);
-		for (i = 0; i < n; i++)
-			apply(s, evs[i]);
+		for (i = 0; i < n; i++) {
+			if (s->dedup != NULL && sk_session_dedup(s, evs[i])) {
+				sk_session_count(s, SK_CCTR_hep_duplicates);
+				continue;
+			}
+			sk_session_apply(s, evs[i]);
+		}
 		if (n)
 			rte_mempool_put_bulk(s->event_pool, evs, n);
 		total += n;
