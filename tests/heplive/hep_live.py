@@ -258,21 +258,7 @@ def case_tls_handover(c, args, work, net, procs, daemon, hep):
         "--ca", cert, "--call-id", cid, "--tag", "ph-" + net.rid, "--rtp-port",
         str(RTP_PORT), "--talk-after", "2.5"], ns=net.ns_a)
 
-    def wait_event(name, timeout):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if os.path.exists(events):
-                with open(events) as f:
-                    for line in f:
-                        w = line.split()
-                        if w and w[0] == name:
-                            return float(w[1])
-            if phone.poll() is not None and name != "byeok":
-                return None
-            time.sleep(0.02)
-        return None
-
-    t_up = wait_event("callup", 15)
+    t_up = tl.wait_event(events, "callup", 15, phone)
     c.ok(t_up is not None, "the phone registered over TLS and its call is up",
          None if t_up else open(os.path.join(work, "tlsphone.out")).read()[-1500:])
     if t_up is None:
@@ -293,7 +279,7 @@ def case_tls_handover(c, args, work, net, procs, daemon, hep):
     time.sleep(1.0)
     net.gain_wifi()
     open(go, "w").close()
-    t_rereg = wait_event("reregistered", 10)
+    t_rereg = tl.wait_event(events, "reregistered", 10, phone)
     c.ok(t_rereg is not None and t_rereg - t_lost < WINDOW_MS / 1000,
          "re-registered over a new TLS connection from %s within the window (%s s)"
          % (IP_WIFI, "%.2f" % (t_rereg - t_lost) if t_rereg else "never"))
@@ -307,7 +293,8 @@ def case_tls_handover(c, args, work, net, procs, daemon, hep):
     procs.wait(rtp_phone, 5)
     procs.wait(rtp_core, 5)
     c.eq(phone_rc, 0, "the TLS phone: every step answered 2xx, the BYE too (exit 0)")
-    c.ok(wait_event("byeok", 0.1) is not None, "the BYE on the new connection answered 200")
+    c.ok(tl.wait_event(events, "byeok", 0) is not None,
+         "the BYE on the new connection answered 200")
     c.eq(uas_rc, 0, "the call agent's sipp: INVITE, ACK, BYE done (exit 0)")
     with open(os.path.join(work, "show-users.json"), "w") as f:
         json.dump(users, f)
