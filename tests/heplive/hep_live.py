@@ -402,6 +402,9 @@ def main():
                                 "hl" + rid, vdevs=net.vdevs(),
                                 cfg_extra=tl.sipkeep_config(work, extra))
     t0 = time.time()
+    # meson's timeout sends SIGTERM: unwind through the cleanup below (Kamailio, peers,
+    # namespaces) instead of dying with them left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("SIGTERM"))
     try:
         net.setup_mgmt()
         checks.print_ok = False
