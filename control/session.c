@@ -359,6 +359,7 @@ static void register_request(struct sk_session *s, const struct sk_sip_event *ev
 	memcpy(p->contacts, ev->contacts, sizeof(p->contacts[0]) * p->n_contacts);
 	p->opts = ev->opts;
 	p->transport = ev->transport;
+	p->hep = ev->hep;
 	p->contact_star = ev->contact_star;
 	p->seen_at = ev->ts;
 	/* Events arrive in time order: the newest is the last to time out. */
@@ -508,7 +509,9 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 		SK_LOG_LIMITED(INFO, "user %s%s%s: registered from %s over %s, expires %us%s%s",
 			       p->user.aor, p->user.instance[0] ? " instance " : "",
 			       p->user.instance, sk_addr_key_str(&p->src, a, sizeof(a)),
-			       p->transport == SK_TRANSPORT_TCP ? "TCP" : "UDP",
+			       p->transport == SK_TRANSPORT_TCP	  ? "TCP"
+			       : p->transport == SK_TRANSPORT_TLS ? "TLS"
+								  : "UDP",
 			       (unsigned int)((u->expires_at - now) / (1000 * SK_NS_PER_MS)),
 			       (p->opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST))
 				       ? ", sessionpersist"
@@ -520,6 +523,7 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 	memcpy(u->contact_uri, p->contact_uri, sizeof(u->contact_uri));
 	u->opts = p->opts;
 	u->transport = p->transport;
+	u->hep = p->hep;
 	u->registered_at = now;
 	user_add_contact(s, idx, &p->src, false);
 	/* The Contact's own address on the same host (a phone sending from a high port). */
@@ -565,7 +569,7 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 	pending_free(s, idx);
 }
 
-static void apply(struct sk_session *s, const struct sk_sip_event *ev)
+void sk_session_apply(struct sk_session *s, const struct sk_sip_event *ev)
 {
 	unsigned int roles = sk_sip_method_roles(ev->cseq_method);
 
@@ -618,7 +622,7 @@ void sk_session_tick(struct sk_session *s, sk_time_ns now)
 	do {
 		n = rte_ring_sc_dequeue_burst(s->events, evs, RTE_DIM(evs), NULL);
 		for (i = 0; i < n; i++)
-			apply(s, evs[i]);
+			sk_session_apply(s, evs[i]);
 		if (n)
 			rte_mempool_put_bulk(s->event_pool, evs, n);
 		total += n;

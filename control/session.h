@@ -66,6 +66,7 @@ struct sk_user {
 	uint8_t state; /* enum sk_user_state */
 	uint8_t n_contacts;
 	uint8_t transport; /* enum sk_transport of the committed REGISTER */
+	uint8_t hep;	   /* 1: that REGISTER was learned from the HEP mirror */
 	struct sk_user_key key;
 	uint8_t n_bindings;
 	struct sk_addr_key contact; /* where the committed REGISTER came from */
@@ -115,6 +116,7 @@ struct sk_pending {
 	bool conflicting; /* the same key came from a second source port */
 	uint8_t n_contacts;
 	uint8_t transport; /* enum sk_transport */
+	uint8_t hep;	   /* 1: learned from the HEP mirror */
 	struct sk_pending_key key;
 	struct sk_user_key user;
 	struct sk_addr_key src;
@@ -220,6 +222,12 @@ void sk_session_tick(struct sk_session *s, sk_time_ns now);
 
 /* --- between the session files --- */
 void sk_session_count(struct sk_session *s, enum sk_control_counter c);
+
+/*
+ * Apply one SIP event on the control thread: what the event ring's consumer
+ * does with each event, and what the HEP listener does with a mirrored message.
+ */
+void sk_session_apply(struct sk_session *s, const struct sk_sip_event *ev);
 uint32_t sk_user_find_by_contact(struct sk_session *s, const struct sk_addr_key *k);
 void sk_user_maybe_free(struct sk_session *s, uint32_t user);
 

@@ -62,7 +62,8 @@ static void json_user(struct sk_session *s, struct sk_json *j, uint32_t idx, sk_
 	sk_json_str(j, "state", user_state_names[u->state]);
 	if (u->registered) {
 		json_addr(j, "contact", &u->contact);
-		sk_json_str(j, "transport", u->transport == SK_TRANSPORT_TCP ? "tcp" : "udp");
+		sk_json_str(j, "transport", sk_transport_name(u->transport));
+		sk_json_str(j, "source", u->hep ? "hep" : "wire");
 		sk_json_str(j, "contact_uri", u->contact_uri);
 		sk_json_u64(j, "expires_in_s", ms_between(now, u->expires_at) / 1000);
 		json_opts(j, u->opts);

@@ -49,27 +49,28 @@ static bool copy_aor(char *dst, size_t cap, const char *buf, struct sk_span uri_
 	return true;
 }
 
-static void fill_media(struct sk_worker *w, struct sk_sip_event *ev, const char *buf)
+static void fill_media(const struct sk_sip_msg *msg, struct sk_sdp *sdp, struct sk_sip_event *ev,
+		       const char *buf)
 {
 	struct sk_span body;
 	unsigned int i;
 
-	if (!sk_sip_find_sdp(buf, &w->sip, &body) || sk_sdp_parse(buf, body, &w->sdp) != SK_SDP_OK)
+	if (!sk_sip_find_sdp(buf, msg, &body) || sk_sdp_parse(buf, body, sdp) != SK_SDP_OK)
 		return;
 	ev->has_sdp = 1;
-	ev->n_media = (uint8_t)RTE_MIN((unsigned int)w->sdp.n_media, (unsigned int)SK_EV_MAX_MEDIA);
+	ev->n_media = (uint8_t)RTE_MIN((unsigned int)sdp->n_media, (unsigned int)SK_EV_MAX_MEDIA);
 	for (i = 0; i < ev->n_media; i++) {
-		const struct sk_sdp_conn *c = sk_sdp_media_conn(&w->sdp, i);
+		const struct sk_sdp_conn *c = sk_sdp_media_conn(sdp, i);
 		struct sk_ev_media *em = &ev->media[i];
 
 		if (c != NULL && (c->af == SK_SDP_AF_IP4 || c->af == SK_SDP_AF_IP6)) {
 			em->family = c->af;
 			memcpy(em->addr, c->addr, 16);
 		}
-		em->port = w->sdp.media[i].port;
-		em->rtcp_port = sk_sdp_media_rtcp_port(&w->sdp, i);
-		em->rtcp_mux = w->sdp.media[i].rtcp_mux;
-		em->dir = (uint8_t)sk_sdp_media_dir(&w->sdp, i);
+		em->port = sdp->media[i].port;
+		em->rtcp_port = sk_sdp_media_rtcp_port(sdp, i);
+		em->rtcp_mux = sdp->media[i].rtcp_mux;
+		em->dir = (uint8_t)sk_sdp_media_dir(sdp, i);
 	}
 }
 
@@ -129,7 +130,8 @@ static bool register_fields(struct sk_sip_event *ev, const struct sk_sip_msg *ms
 	}
 	/*
 	 * RFC 3261 18.2.2, RFC 3581: the source port with rport, else the Via's
-	 * port; on TCP the answer comes back on the connection, to its source port.
+	 * port; on TCP and TLS the answer comes back on the connection, to its
+	 * source port.
 	 */
 	ev->reply_port = ev->transport == SK_TRANSPORT_UDP && msg->n_via > 0 && !via->has_rport
 				 ? rte_cpu_to_be_16(via->port != 0 ? via->port : 5060)
@@ -179,14 +181,14 @@ static bool register_event(struct sk_sip_event *ev, const struct sk_sip_msg *msg
 
 /*
  * What every tracked message tells the control thread, then the REGISTER or
- * the dialog part. False: a field too long for the event.
+ * the dialog part (sk_events.h). False: a field too long for the event. The
+ * workers and the HEP listener (control/hep_listen.c) both build their
+ * events here.
  */
-static bool event_fill(struct sk_worker *w, struct sk_sip_event *ev, enum sk_side from,
-		       const struct sk_pkt_meta *meta, const char *buf, uint32_t len,
-		       enum sk_transport transport, sk_time_ns now)
+bool sk_sip_event_fill(struct sk_sip_event *ev, const struct sk_sip_msg *msg, struct sk_sdp *sdp,
+		       enum sk_side from, const struct sk_pkt_meta *meta, const char *buf,
+		       uint32_t len, enum sk_transport transport, sk_time_ns now, uint16_t worker)
 {
-	const struct sk_sip_msg *msg = &w->sip;
-
 	memset(ev, 0, offsetof(struct sk_sip_event, call_id));
 	ev->ts = now;
 	ev->side = (uint8_t)from;
@@ -198,7 +200,7 @@ static bool event_fill(struct sk_worker *w, struct sk_sip_event *ev, enum sk_sid
 	ev->status = msg->status;
 	ev->sport = rte_cpu_to_be_16(meta->sport);
 	ev->dport = rte_cpu_to_be_16(meta->dport);
-	ev->worker = (uint16_t)w->index;
+	ev->worker = worker;
 	ev->cseq = msg->cseq;
 	ev->contact_star = msg->contact_star;
 	memcpy(ev->src, meta->src, 16);
@@ -210,7 +212,7 @@ static bool event_fill(struct sk_worker *w, struct sk_sip_event *ev, enum sk_sid
 		return false;
 	if (msg->cseq_method == SK_SIP_REGISTER)
 		return register_event(ev, msg, meta, buf, len);
-	fill_media(w, ev, buf);
+	fill_media(msg, sdp, ev, buf);
 	return true;
 }
 
@@ -225,7 +227,8 @@ static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_p
 		return;
 	}
 	ev = obj;
-	if (!event_fill(w, ev, from, meta, buf, len, transport, now)) {
+	if (!sk_sip_event_fill(ev, &w->sip, &w->sdp, from, meta, buf, len, transport, now,
+			       (uint16_t)w->index)) {
 		rte_mempool_put(w->event_pool, ev);
 		sk_count(w, SK_WCTR_sip_fields_too_long);
 		return;

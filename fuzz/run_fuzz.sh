@@ -5,9 +5,10 @@
 # BUILD_DIR/fuzz-artifacts, named after its fuzzer).
 #   fuzz_sip:        the SIP/SDP parser
 #   fuzz_tcp_stream: the SIP-over-TCP stream framer
+#   fuzz_hep:        the HEP decoder (HEPv3 frames, HEPv2 datagrams)
 #
 #   CC=clang meson setup build-fuzz -Dfuzz=true && ninja -C build-fuzz
-#   fuzz/run_fuzz.sh build-fuzz 600                    both, 300 s each
+#   fuzz/run_fuzz.sh build-fuzz 600                    all three, 200 s each
 #   fuzz/run_fuzz.sh build-fuzz 600 fuzz_tcp_stream    one, 600 s
 set -eu
 
@@ -18,7 +19,7 @@ fi
 build=$(cd "$1" && pwd)
 secs=$2
 shift 2
-[ $# -gt 0 ] || set -- fuzz_sip fuzz_tcp_stream
+[ $# -gt 0 ] || set -- fuzz_sip fuzz_tcp_stream fuzz_hep
 here=$(cd "$(dirname "$0")" && pwd)
 each=$((secs / $#))
 [ "$each" -ge 1 ] || each=1
@@ -61,6 +62,12 @@ for name in "$@"; do
 		# the input is control bytes, not text: no dictionary
 		run fuzz_tcp_stream "$build/fuzz-tcp-seeds" "$build/fuzz-tcp-corpus" \
 			-max_len="${FUZZ_TCP_MAX_LEN:-4096}"
+		;;
+	fuzz_hep)
+		mkdir -p "$build/fuzz-hep-seeds" "$build/fuzz-hep-corpus"
+		python3 "$here/make_hep_corpus.py" "$build/fuzz-hep-seeds"
+		run fuzz_hep "$build/fuzz-hep-seeds" "$build/fuzz-hep-corpus" \
+			-max_len="${FUZZ_HEP_MAX_LEN:-4096}"
 		;;
 	*)
 		echo "unknown fuzzer $name" >&2

@@ -11,6 +11,7 @@
 #ifndef SK_EVENTS_H
 #define SK_EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sk_common.h"
@@ -43,7 +44,14 @@ struct sk_ev_contact {
 enum sk_transport {
 	SK_TRANSPORT_UDP = 0,
 	SK_TRANSPORT_TCP = 1,
+	SK_TRANSPORT_TLS = 2, /* learned from a HEP mirror of a TLS endpoint (docs/HEP.md) */
 };
+
+/* As `show users` writes it. */
+static inline const char *sk_transport_name(unsigned int t)
+{
+	return t == SK_TRANSPORT_TCP ? "tcp" : t == SK_TRANSPORT_TLS ? "tls" : "udp";
+}
 
 /* One m= line, reduced to what media tracking needs. Port 0: rejected or disabled. */
 struct sk_ev_media {
@@ -67,6 +75,7 @@ struct sk_sip_event {
 	uint8_t has_sdp;
 	uint8_t n_media;
 	uint8_t contact_star;
+	uint8_t hep;	 /* 1: learned from the HEP mirror, not seen on the wire */
 	uint16_t status; /* responses */
 	uint16_t sport;	 /* network order */
 	uint16_t dport;	 /* network order */
@@ -95,5 +104,19 @@ struct sk_sip_event {
 	struct sk_ev_media media[SK_EV_MAX_MEDIA];
 	struct sk_ev_contact contacts[SK_EV_MAX_CONTACTS];
 };
+
+struct sk_sip_msg;
+struct sk_sdp;
+struct sk_pkt_meta;
+
+/*
+ * Build EV from a parsed SIP message (MSG over BUF, LEN bytes) seen FROM a
+ * side, with the addresses and ports of META (ip_version, src, dst, sport,
+ * dport): one function for the workers and the HEP listener. SDP is scratch
+ * for the body. False: a field too long for the event (nothing to apply).
+ */
+bool sk_sip_event_fill(struct sk_sip_event *ev, const struct sk_sip_msg *msg, struct sk_sdp *sdp,
+		       enum sk_side from, const struct sk_pkt_meta *meta, const char *buf,
+		       uint32_t len, enum sk_transport transport, sk_time_ns now, uint16_t worker);
 
 #endif /* SK_EVENTS_H */
