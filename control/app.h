@@ -20,6 +20,7 @@
 #define SK_MAX_WORKERS RTE_MAX_LCORE
 
 struct sk_ctl_server;
+struct sk_hep;
 
 struct sk_app {
 	struct sk_config cfg;
@@ -46,6 +47,8 @@ struct sk_app {
 	bool session_up;
 	/* Compiled scanner_signatures (NULL: none); workers hold their own scratch. */
 	struct sk_scanner *scanner;
+	/* The HEP mirror (hep_listen.c); NULL without hep_listen. */
+	struct sk_hep *hep;
 };
 
 /* Write every counter (per port, per worker and totals) as one JSON document. */

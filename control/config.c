@@ -217,6 +217,7 @@ static int parse_metrics_listen(const struct sk_config_key *k, struct sk_config 
 struct prefix_list {
 	struct sk_prefix *items;
 	unsigned int n;
+	const char *key;
 };
 
 static int add_prefix(const char *item, void *ctx, char *err, size_t errlen)
@@ -224,14 +225,13 @@ static int add_prefix(const char *item, void *ctx, char *err, size_t errlen)
 	struct prefix_list *list = ctx;
 
 	if (list->n >= SK_MAX_PREFIXES) {
-		snprintf(err, errlen, "key 'access_prefixes': more than %d prefixes",
+		snprintf(err, errlen, "key '%s': more than %d prefixes", list->key,
 			 SK_MAX_PREFIXES);
 		return -1;
 	}
 	if (sk_prefix_parse(item, &list->items[list->n]) < 0) {
-		snprintf(err, errlen,
-			 "key 'access_prefixes': '%s' is not an IPv4 or IPv6 prefix (ADDR/LEN)",
-			 item);
+		snprintf(err, errlen, "key '%s': '%s' is not an IPv4 or IPv6 prefix (ADDR/LEN)",
+			 list->key, item);
 		return -1;
 	}
 	list->n++;
@@ -298,19 +298,48 @@ static int parse_sip_ports(const struct sk_config_key *k, struct sk_config *cfg,
 	return 0;
 }
 
-static int parse_access_prefixes(const struct sk_config_key *k, struct sk_config *cfg,
-				 const char *value, char *err, size_t errlen)
+/* A prefix list into N and ITEMS, both untouched when VALUE is wrong. */
+static int parse_prefixes(const struct sk_config_key *k, const char *value, unsigned int *n,
+			  struct sk_prefix *items, char *err, size_t errlen)
 {
-	struct sk_prefix items[SK_MAX_PREFIXES];
-	struct prefix_list list = {.items = items, .n = 0};
+	struct sk_prefix parsed[SK_MAX_PREFIXES];
+	struct prefix_list list = {.items = parsed, .n = 0, .key = k->name};
 	char buf[4096];
 
 	if (copy_list(k, value, buf, sizeof(buf), err, errlen) < 0)
 		return -1;
 	if (for_each_item(buf, add_prefix, &list, err, errlen) < 0)
 		return -1;
-	memcpy(cfg->access_prefixes, items, list.n * sizeof(items[0]));
-	cfg->n_access_prefixes = list.n;
+	memcpy(items, parsed, list.n * sizeof(parsed[0]));
+	*n = list.n;
+	return 0;
+}
+
+static int parse_access_prefixes(const struct sk_config_key *k, struct sk_config *cfg,
+				 const char *value, char *err, size_t errlen)
+{
+	return parse_prefixes(k, value, &cfg->n_access_prefixes, cfg->access_prefixes, err, errlen);
+}
+
+static int parse_hep_sources(const struct sk_config_key *k, struct sk_config *cfg,
+			     const char *value, char *err, size_t errlen)
+{
+	return parse_prefixes(k, value, &cfg->hep_sources.n, cfg->hep_sources.items, err, errlen);
+}
+
+static int parse_hep_listen(const struct sk_config_key *k, struct sk_config *cfg, const char *value,
+			    char *err, size_t errlen)
+{
+	struct sk_listen_addr la;
+
+	(void)k;
+	if (value[0] != '\0' &&
+	    (strlen(value) >= sizeof(cfg->hep_listen) || sk_listen_addr_parse(value, &la) < 0)) {
+		snprintf(err, errlen,
+			 "key 'hep_listen': needs ADDR:PORT or [ADDR6]:PORT (empty: off)");
+		return -1;
+	}
+	snprintf(cfg->hep_listen, sizeof(cfg->hep_listen), "%s", value);
 	return 0;
 }
 
@@ -421,22 +450,41 @@ static void format_text(const struct sk_config_key *k, const struct sk_config *c
 	snprintf(buf, buflen, "%s", (const char *)cfg + k->offset);
 }
 
-static void format_access_prefixes(const struct sk_config_key *k, const struct sk_config *cfg,
-				   char *buf, size_t buflen)
+static void format_prefixes(unsigned int n, const struct sk_prefix *items, char *buf, size_t buflen)
 {
 	size_t used = 0;
 	unsigned int i;
 
-	(void)k;
 	buf[0] = '\0';
-	for (i = 0; i < cfg->n_access_prefixes && used < buflen; i++) {
-		const struct sk_prefix *p = &cfg->access_prefixes[i];
+	for (i = 0; i < n && used < buflen; i++) {
+		const struct sk_prefix *p = &items[i];
 		char a[INET6_ADDRSTRLEN];
 
 		inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, a, sizeof(a));
 		used += (size_t)snprintf(buf + used, buflen - used, "%s%s/%u", i ? "," : "", a,
 					 p->len);
 	}
+}
+
+static void format_access_prefixes(const struct sk_config_key *k, const struct sk_config *cfg,
+				   char *buf, size_t buflen)
+{
+	(void)k;
+	format_prefixes(cfg->n_access_prefixes, cfg->access_prefixes, buf, buflen);
+}
+
+static void format_hep_sources(const struct sk_config_key *k, const struct sk_config *cfg,
+			       char *buf, size_t buflen)
+{
+	(void)k;
+	format_prefixes(cfg->hep_sources.n, cfg->hep_sources.items, buf, buflen);
+}
+
+/* The key itself is never shown: only whether one is set. */
+static void format_secret(const struct sk_config_key *k, const struct sk_config *cfg, char *buf,
+			  size_t buflen)
+{
+	snprintf(buf, buflen, "%s", ((const char *)cfg + k->offset)[0] != '\0' ? "(set)" : "");
 }
 
 static void format_sip_ports(const struct sk_config_key *k, const struct sk_config *cfg, char *buf,
@@ -548,6 +596,32 @@ const struct sk_config_key sk_config_keys[] = {
 	 SK_FIELD(metrics_listen),
 	 .parse = parse_metrics_listen,
 	 .format = format_text},
+	{.name = "hep_listen",
+	 .def = "",
+	 .syntax = "ADDR:PORT",
+	 .help = "take SIP mirrored as HEP (HEPv3 over UDP and TCP, HEPv2 over UDP) on this "
+		 "address, IPv4 or [IPv6], on the control side; empty: off (docs/HEP.md)",
+	 .run_time = SK_AT_START,
+	 SK_FIELD(hep_listen),
+	 .parse = parse_hep_listen,
+	 .format = format_text},
+	{.name = "hep_sources",
+	 .def = "",
+	 .syntax = "ADDR/LEN,...",
+	 .help = "IPv4 and IPv6 prefixes allowed to send HEP; empty: none (hep_source_refused)",
+	 .run_time = SK_AT_START,
+	 SK_FIELD(hep_sources),
+	 .parse = parse_hep_sources,
+	 .format = format_hep_sources},
+	{.name = "hep_auth_key",
+	 .def = "",
+	 .syntax = "TEXT",
+	 .help = "the HEPv3 auth key every HEP frame must carry (hep_auth_refused); empty: none "
+		 "asked; show config says only whether one is set",
+	 .run_time = SK_AT_START,
+	 SK_FIELD(hep_auth_key),
+	 .parse = parse_text,
+	 .format = format_secret},
 	{.name = NULL},
 };
 
@@ -702,12 +776,13 @@ void sk_config_man_table(FILE *f)
 	fputs(".TE\n", f);
 }
 
-bool sk_config_is_access_addr(const struct sk_config *cfg, int family, const uint8_t *addr)
+static bool prefixes_have(unsigned int n, const struct sk_prefix *items, int family,
+			  const uint8_t *addr)
 {
 	unsigned int i;
 
-	for (i = 0; i < cfg->n_access_prefixes; i++) {
-		const struct sk_prefix *p = &cfg->access_prefixes[i];
+	for (i = 0; i < n; i++) {
+		const struct sk_prefix *p = &items[i];
 		unsigned int full = p->len / 8, rest = p->len % 8;
 
 		if (p->family != family)
@@ -718,4 +793,14 @@ bool sk_config_is_access_addr(const struct sk_config *cfg, int family, const uin
 			return true;
 	}
 	return false;
+}
+
+bool sk_config_is_access_addr(const struct sk_config *cfg, int family, const uint8_t *addr)
+{
+	return prefixes_have(cfg->n_access_prefixes, cfg->access_prefixes, family, addr);
+}
+
+bool sk_prefix_set_has(const struct sk_prefix_set *set, int family, const uint8_t *addr)
+{
+	return prefixes_have(set->n, set->items, family, addr);
 }

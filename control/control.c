@@ -7,6 +7,7 @@
 
 #include "control.h"
 #include "ctl_socket.h"
+#include "hep_listen.h"
 #include "metrics.h"
 #include "reload.h"
 #include "sk_log.h"
@@ -71,6 +72,8 @@ int sk_control_init(struct sk_app *app)
 	if (sk_session_create(&app->session, &app->cfg, app->n_workers) < 0)
 		return -1;
 	app->session_up = true;
+	if (sk_hep_open(app) < 0)
+		return -1;
 	/* Workers get the tables before they are launched: nothing changes under them later. */
 	for (i = 0; i < app->n_workers; i++) {
 		if (sk_worker_setup(&app->workers[i], (int)rte_socket_id()) < 0)
@@ -103,6 +106,7 @@ void sk_control_tick(struct sk_app *app, sk_time_ns now)
 		app->next_stats_ns = now + (sk_time_ns)app->cfg.stats_interval_ms * SK_NS_PER_MS;
 	}
 	sk_ctl_socket_poll(app, now);
+	sk_hep_poll(app, now);
 	if (app->live)
 		sk_reload_poll(app);
 	sk_log_flush(false);
@@ -117,6 +121,7 @@ void sk_control_fini(struct sk_app *app)
 	if (app->live)
 		sk_telemetry_stop();
 	sk_ctl_socket_close(app);
+	sk_hep_close(app);
 	sk_log_flush(true);
 	for (i = 0; i < app->n_workers; i++) {
 		struct sk_worker *w = &app->workers[i];

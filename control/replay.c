@@ -17,6 +17,7 @@
 #include "capture_in.h"
 #include "control.h"
 #include "replay.h"
+#include "hep_listen.h"
 #include "sk_log.h"
 #include "sk_pkt.h"
 
@@ -274,6 +275,9 @@ static int replay_loop(struct sk_app *app, struct replay_io *io, const char *pat
 			app->replay_frames_skipped++;
 			continue;
 		}
+		/* The HEP mirror inside the capture: applied, not forwarded. */
+		if (sk_hep_replay_frame(app, frame, frame_len, now))
+			continue;
 		m = mbuf_from_bytes(app->pool, frame, frame_len);
 		if (m == NULL) {
 			app->replay_alloc_failed++;

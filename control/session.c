@@ -62,6 +62,11 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 	if (sk_tables_create(&s->tw, cfg, n_workers) < 0)
 		return -1;
 	s->users = calloc(nu, sizeof(*s->users));
+	if (cfg->hep_listen[0] != '\0') {
+		s->dedup = calloc(SK_DEDUP_SLOTS, sizeof(*s->dedup));
+		if (s->dedup == NULL)
+			return -1;
+	}
 	s->free_users = index_stack(nu);
 	s->pending = calloc(np, sizeof(*s->pending));
 	s->free_pending = index_stack(np);
@@ -113,6 +118,7 @@ void sk_session_destroy(struct sk_session *s)
 	rte_hash_free(s->dialog_index);
 	sk_dialogs_destroy(s);
 	free(s->users);
+	free(s->dedup);
 	free(s->free_users);
 	free(s->pending);
 	free(s->free_pending);
@@ -614,6 +620,58 @@ static void scan_registrations(struct sk_session *s, sk_time_ns now)
 	}
 }
 
+static uint64_t fnv64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * What makes two copies one message: side, request or answer, method, status,
+ * Call-ID, CSeq, tags and the media it declares. Not the addresses or the
+ * transport: the wire saw TCP where the mirror says TLS, and a proxy mirrors
+ * what it received and what it sent.
+ */
+static uint64_t dedup_key(const struct sk_sip_event *ev)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const uint8_t head[] = {ev->side,	 ev->is_request, ev->method,
+				ev->cseq_method, ev->has_sdp,	 ev->n_media};
+
+	h = fnv64(h, head, sizeof(head));
+	h = fnv64(h, &ev->status, sizeof(ev->status));
+	h = fnv64(h, &ev->cseq, sizeof(ev->cseq));
+	h = fnv64(h, ev->call_id, strnlen(ev->call_id, sizeof(ev->call_id)) + 1);
+	h = fnv64(h, ev->from_tag, strnlen(ev->from_tag, sizeof(ev->from_tag)) + 1);
+	h = fnv64(h, ev->to_tag, strnlen(ev->to_tag, sizeof(ev->to_tag)) + 1);
+	if (ev->has_sdp)
+		h = fnv64(h, ev->media, sizeof(ev->media[0]) * ev->n_media);
+	return h | 1; /* 0 marks a free slot */
+}
+
+bool sk_session_dedup(struct sk_session *s, const struct sk_sip_event *ev)
+{
+	struct sk_dedup_slot *d;
+	uint64_t key;
+
+	if (s->dedup == NULL)
+		return false;
+	key = dedup_key(ev);
+	d = &s->dedup[key % SK_DEDUP_SLOTS];
+	if (d->key == key && ev->ts >= d->at && ev->ts - d->at < SK_DEDUP_WINDOW_NS &&
+	    (ev->hep || d->hep))
+		return true;
+	/* A collision, or an old entry: the newest takes the slot. */
+	d->key = key;
+	d->at = ev->ts;
+	d->hep = ev->hep;
+	return false;
+}
+
 void sk_session_tick(struct sk_session *s, sk_time_ns now)
 {
 	void *evs[64];
@@ -621,8 +679,13 @@ void sk_session_tick(struct sk_session *s, sk_time_ns now)
 
 	do {
 		n = rte_ring_sc_dequeue_burst(s->events, evs, RTE_DIM(evs), NULL);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			if (s->dedup != NULL && sk_session_dedup(s, evs[i])) {
+				sk_session_count(s, SK_CCTR_hep_duplicates);
+				continue;
+			}
 			sk_session_apply(s, evs[i]);
+		}
 		if (n)
 			rte_mempool_put_bulk(s->event_pool, evs, n);
 		total += n;

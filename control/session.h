@@ -60,6 +60,13 @@ struct sk_binding {
 	sk_time_ns expires_at;
 };
 
+/* One message applied lately (sk_session_dedup): its key, when, and whether from the mirror. */
+struct sk_dedup_slot {
+	uint64_t key;
+	sk_time_ns at;
+	bool hep;
+};
+
 struct sk_user {
 	bool in_use;
 	bool registered;
@@ -210,6 +217,9 @@ struct sk_session {
 	 * calls, nearly all of a large table, have none.
 	 */
 	uint32_t first_timed;
+	/* With hep_listen: messages applied lately, from the wire and the mirror
+	 * (sk_session_dedup). */
+	struct sk_dedup_slot *dedup;
 	uint64_t ctr[SK_CCTR_COUNT];
 };
 
@@ -228,6 +238,17 @@ void sk_session_count(struct sk_session *s, enum sk_control_counter c);
  * does with each event, and what the HEP listener does with a mirrored message.
  */
 void sk_session_apply(struct sk_session *s, const struct sk_sip_event *ev);
+
+/*
+ * With a HEP mirror, the same message may come from the wire and the mirror,
+ * or twice from the mirror. True: EV repeats a message applied less than
+ * SK_DEDUP_WINDOW_NS ago (a mirrored one repeats either copy; a wire one only
+ * a mirrored copy, so the wire's own retransmissions apply as before); false:
+ * EV is remembered and should be applied. Always false without hep_listen.
+ */
+#define SK_DEDUP_SLOTS 4096
+#define SK_DEDUP_WINDOW_NS (2000 * SK_NS_PER_MS)
+bool sk_session_dedup(struct sk_session *s, const struct sk_sip_event *ev);
 uint32_t sk_user_find_by_contact(struct sk_session *s, const struct sk_addr_key *k);
 void sk_user_maybe_free(struct sk_session *s, uint32_t user);
 

@@ -98,6 +98,12 @@ struct sk_prefix {
 	uint8_t addr[16];
 };
 
+/* A list of prefixes with its count (hep_sources). */
+struct sk_prefix_set {
+	unsigned int n;
+	struct sk_prefix items[SK_MAX_PREFIXES];
+};
+
 struct sk_config {
 #define SK_X(name, def, min, max, when, help) uint32_t name;
 	SK_CONFIG_INTS(SK_X)
@@ -114,6 +120,10 @@ struct sk_config {
 	enum sk_scanner_action scanner_action; /* settable at run time: read atomically */
 	/* Prometheus /metrics: "ADDR:PORT" or "[ADDR6]:PORT"; empty = not served. */
 	char metrics_listen[64];
+	/* The HEP mirror (docs/HEP.md): where it listens (empty: off), who may send, the key. */
+	char hep_listen[64];
+	struct sk_prefix_set hep_sources;
+	char hep_auth_key[64];
 };
 
 /* Upper bounds on the key table: `set` commands are built into arrays of this size. */
@@ -197,6 +207,9 @@ static inline bool sk_config_is_sip_port(const struct sk_config *cfg, uint16_t p
 
 /* Is the address (4 or 16 bytes, network order) inside one of access_prefixes? */
 bool sk_config_is_access_addr(const struct sk_config *cfg, int family, const uint8_t *addr);
+
+/* Is the address (4 or 16 bytes, network order) inside one of SET? */
+bool sk_prefix_set_has(const struct sk_prefix_set *set, int family, const uint8_t *addr);
 
 /* Parse "a.b.c.d/n" or "x::y/n" (a bare address is a host prefix). */
 int sk_prefix_parse(const char *text, struct sk_prefix *out);

@@ -154,7 +154,29 @@ enum sk_worker_counter {
 	X(streams_foreign_address, "media not tracked: the access SDP address is not an address "  \
 				   "the user registered from")                                     \
 	X(streams_address_claimed, "media not tracked: another user's live dialog declared this "  \
-				   "access address and port first")
+				   "access address and port first")                                \
+	X(hep_frames, "HEP frames received (UDP datagrams, TCP frames, replay frames)")            \
+	X(hep_source_refused, "HEP frames from an address outside hep_sources: ignored")           \
+	X(hep_auth_refused, "HEP frames without the hep_auth_key: ignored")                        \
+	X(hep_truncated, "HEP frames shorter than their header or total length")                   \
+	X(hep_bad_magic, "datagrams on hep_listen that are neither HEPv3 nor HEPv2")               \
+	X(hep_bad_length, "HEP frames with a total or chunk length that does not fit")             \
+	X(hep_duplicate_chunk, "HEP frames that give a chunk twice")                               \
+	X(hep_missing_chunks, "HEP frames without family, addresses and ports that agree")         \
+	X(hep_compressed, "HEP frames with a compressed payload (chunk 0x0010): not taken")        \
+	X(hep_no_payload, "HEP frames without a payload, or with an empty one")                    \
+	X(hep_payload_too_big, "HEP frames whose payload is larger than 16 KiB")                   \
+	X(hep_not_sip, "HEP frames of another protocol type than SIP (1): ignored")                \
+	X(hep_unknown_chunks, "HEP chunks skipped: unknown type or another vendor's")              \
+	X(hep_sip_parse_errors, "HEP payloads that did not parse as SIP")                          \
+	X(hep_side_unknown, "mirrored SIP whose addresses are both in access_prefixes, or "        \
+			    "neither: no side, ignored")                                           \
+	X(hep_fields_too_long, "mirrored SIP not tracked: Call-ID, tag or AOR longer than kept")   \
+	X(hep_duplicates, "mirrored SIP already applied (from the wire or the mirror): ignored")   \
+	X(hep_applied, "mirrored SIP messages applied to the session state")                       \
+	X(hep_tcp_refused, "HEP TCP connections refused: hep connection limit reached")            \
+	X(hep_tcp_closed_bad, "HEP TCP connections closed: bytes that do not frame as HEPv3")      \
+	X(hep_tcp_closed_idle, "HEP TCP connections closed after 60 s without a byte")
 
 enum sk_control_counter {
 #define SK_X(name, help) SK_CCTR_##name,
