@@ -372,8 +372,20 @@ def case_tls_handover(c, args, work, net, procs, daemon, hep):
     tl.ctr_ok(c, ctr, "rtp_rewritten_uplink", lambda v: v > 25, "> 25")
     tl.ctr_ok(c, ctr, "dialogs_created", lambda v: v == 1, "= 1")
     tl.ctr_ok(c, ctr, "dialogs_ended", lambda v: v == 1, "= 1 (the BYE, mirrored)")
-    hep_ctr = {k: v for k, v in ctr.items() if k.startswith("hep_")}
-    c.ok(any(v > 0 for v in hep_ctr.values()), "hep_* counters count the mirror", hep_ctr)
+    # Kamailio mirrors both legs: the TLS leg (phone and edge) is applied; the UDP leg
+    # (edge and call agent, both in the core) has no access side and is ignored.
+    access = lambda a: a.startswith("10.")  # noqa: E731 - ACCESS_NET, 10.0.0.0/8
+    phone_leg = [m for m in heps if access(m["src"]) != access(m["dst"])]
+    tl.ctr_ok(c, ctr, "hep_frames", lambda v: v == len(heps),
+              "= %d (every HEP packet Kamailio sent)" % len(heps))
+    tl.ctr_ok(c, ctr, "hep_applied", lambda v: v == len(phone_leg),
+              "= %d (the phone's leg)" % len(phone_leg))
+    tl.ctr_ok(c, ctr, "hep_side_unknown", lambda v: v == len(heps) - len(phone_leg),
+              "= %d (the call agent's leg: core to core)" % (len(heps) - len(phone_leg)))
+    for name in ("hep_source_refused", "hep_auth_refused", "hep_sip_parse_errors",
+                 "hep_bad_length", "hep_truncated", "sip_messages", "tcp_messages"):
+        tl.ctr_ok(c, ctr, name, lambda v: v == 0, "= 0 (no SIP in clear on the wire)"
+                  if name in ("sip_messages", "tcp_messages") else "= 0")
 
 
 CASES = {"hep_tls_handover": case_tls_handover}
