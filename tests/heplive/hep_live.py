@@ -21,11 +21,14 @@ then hangs up there. sipkeep's ports see only TLS records and RTP; the SIP reach
 it as HEP over the management veth.
 
 Case hep_tls_handover (suite 'heplive'). Checks: Kamailio mirrored HEPv3 with the
-decrypted REGISTERs from both addresses and their 200s (decoded from a capture of
-the management veth); the TLS bytes are the same on both sides of sipkeep (records
-untouched); downlink RTP reaches the new address after the commit, the call agent
-keeps seeing the old one; the BYE is answered; `show users` says source hep,
-transport tls, at the new address; counters (handovers_committed, hep_*).
+decrypted REGISTERs from both addresses and their 200s, each with the auth key
+(decoded here from a capture of the management veth: tshark 4.0 has no HEP
+dissector); the TLS bytes are the same on both sides of sipkeep (records untouched,
+no SIP in clear); downlink RTP reaches the new address after the commit, the call
+agent keeps seeing the old one; the BYE is answered; `show users` says source hep,
+transport tls, at the new address; counters (handovers_committed, dialogs, RTP
+rewrites, hep_frames = what Kamailio sent, hep_applied = the phone's leg,
+hep_side_unknown = the call agent's leg, no refusals or parse errors).
 Without a HEP listener in this sipkeep (no hep_listen key) the pieces (TLS, HEP from
 Kamailio, media through sipkeep) are still checked, then the case reports skipped.
 
@@ -62,6 +65,7 @@ CORE_RTP_PORT = 20000
 MGMT_ROOT = "198.51.100.1"
 MGMT_CORE = "198.51.100.2"
 HEP_PORT = 9060
+HEP_AUTH_KEY = "heplive-key"
 WINDOW_MS = 3000
 KAM_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 
@@ -138,7 +142,8 @@ class Kamailio:
         defs = {"EDGE_IP": CORE_IP, "TLS_PORT": TLS_PORT, "UDP_PORT": KAM_UDP_PORT,
                 "CALL_AGENT": '"sip:%s:%d"' % (CORE_IP, UAS_PORT), "HEP_SRC_IP": MGMT_CORE,
                 "HEP_SOCK": '"sip:%s:%d"' % (MGMT_CORE, KAM_UDP_PORT),
-                "HEP_URI": '"sip:%s:%d"' % (MGMT_ROOT, HEP_PORT), "TLS_CFG": '"%s"' % tls_cfg}
+                "HEP_URI": '"sip:%s:%d"' % (MGMT_ROOT, HEP_PORT), "TLS_CFG": '"%s"' % tls_cfg,
+                "HEP_AUTH_KEY": '"%s"' % HEP_AUTH_KEY}
         argv = ["ip", "netns", "exec", self.ns, "kamailio", "-DD", "-E", "-f",
                 os.path.abspath(EXAMPLE), "-Y", rundir, "-P", os.path.join(rundir, "pid"),
                 "-m", "64", "-M", "8"]
@@ -206,6 +211,7 @@ def hep_messages(pcap):
         m["proto"] = ch.get(2, b"\0")[0]
         m["ptype"] = ch.get(11, b"\0")[0]
         m["payload"] = ch.get(15, b"").decode("latin-1")
+        m["auth"] = ch.get(14, b"").decode("latin-1")
         res.append(m)
     return res
 
@@ -309,6 +315,8 @@ def case_tls_handover(c, args, work, net, procs, daemon, hep):
     c.ok(heps and all(not m.get("bad") and m["from"] == MGMT_CORE for m in heps),
          "every packet to %s:%d is HEPv3 from %s (%d)" % (MGMT_ROOT, HEP_PORT, MGMT_CORE,
                                                           len(heps)))
+    c.ok(all(m.get("auth") == HEP_AUTH_KEY for m in heps),
+         "every HEP packet carries the auth key chunk (siptrace auth_key)")
     edge = "%s:%d" % (CORE_IP, TLS_PORT)
     for ip, cs in ((IP_LTE, "1 REGISTER"), (IP_WIFI, "2 REGISTER")):
         reg = [m for m in heps if m.get("dst") == edge and m["src"].startswith(ip + ":")
@@ -408,8 +416,8 @@ def main():
     net = HepNet(rid)
     procs = tl.Procs(work)
     procs.kamailio = None
-    extra = ("hep_listen = %s:%d\nhep_sources = %s/32\n" % (MGMT_ROOT, HEP_PORT, MGMT_CORE)
-             if hep else "")
+    extra = ("hep_listen = %s:%d\nhep_sources = %s/32\nhep_auth_key = %s\n"
+             % (MGMT_ROOT, HEP_PORT, MGMT_CORE, HEP_AUTH_KEY) if hep else "")
     daemon = Daemon.with_socket(os.path.abspath(args.sipkeep), args.sipkeepctl,
                                 "hl" + rid, vdevs=net.vdevs(),
                                 cfg_extra=tl.sipkeep_config(work, extra))
