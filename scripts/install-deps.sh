@@ -11,6 +11,8 @@ packages=(
 	clang clang-format libclang-rt-14-dev
 	# tests: traffic generation and decoding, real SIP peers
 	python3 python3-scapy tshark sip-tester iproute2
+	# tests: the TLS edge that mirrors SIP as HEP (tests/heplive), its certificate
+	kamailio kamailio-tls-modules openssl
 	# tests: promtool checks the /metrics output (ctl_metrics_scrape)
 	prometheus curl
 	# session state on Redis: the client library, and the server its tests start (tests/redis)

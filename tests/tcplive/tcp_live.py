@@ -278,6 +278,22 @@ def sipp_argv(scenario, local_ip, port, extra, sets, peer=None, name="sipp", cal
     return a
 
 
+def wait_event(events, name, timeout, proc=None):
+    """The time a peer wrote "NAME TIME" into the EVENTS file; None after TIMEOUT s,
+    or as soon as PROC (the peer that writes it) has exited without writing it."""
+    deadline = time.time() + timeout
+    while True:
+        if os.path.exists(events):
+            with open(events) as f:
+                for line in f:
+                    w = line.split()
+                    if w and w[0] == name:
+                        return float(w[1])
+        if time.time() >= deadline or (proc is not None and proc.poll() is not None):
+            return None
+        time.sleep(0.02)
+
+
 def fill(src, dst, subst):
     with open(src) as f:
         text = f.read()
@@ -802,19 +818,7 @@ def case_handover(c, args, work, net, procs, daemon):
         dict(common, ip=IP_LTE, supported=SUPPORTED_FULL, rtp_port=RTP_PORT),
         peer="%s:%d" % (CORE_IP, SIP_PORT), name="phone1"), ns=net.ns_a)
 
-    def wait_event(name, timeout):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if os.path.exists(events):
-                with open(events) as f:
-                    for line in f:
-                        w = line.split()
-                        if w and w[0] == name:
-                            return float(w[1])
-            time.sleep(0.02)
-        return None
-
-    t_up = wait_event("callup", 15)
+    t_up = wait_event(events, "callup", 15)
     c.ok(t_up is not None, "the call is up over TCP from LTE")
     if t_up is None:
         return
@@ -837,7 +841,7 @@ def case_handover(c, args, work, net, procs, daemon):
         ph2, IP_WIFI, PHONE2_PORT, ["-mp", "16600", "-cid_str", cid],
         dict(common, ip=IP_WIFI, supported=SUPPORTED_FULL),
         peer="%s:%d" % (CORE_IP, SIP_PORT), name="phone2"), ns=net.ns_a)
-    t_rereg = wait_event("reregistered", 10)
+    t_rereg = wait_event(events, "reregistered", 10)
     c.ok(t_rereg is not None and t_rereg - t_lost < WINDOW_MS / 1000,
          "re-registered from Wi-Fi on a new connection within the window (%s s after LTE went)"
          % ("%.2f" % (t_rereg - t_lost) if t_rereg else "never"))
