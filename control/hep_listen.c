@@ -91,10 +91,18 @@ static int mirror_side(const struct sk_config *cfg, const struct sk_hep_msg *m)
  * UDP (17) as UDP; anything else (TCP, or a sender's own code for TLS) to or
  * from sip_tls_port as TLS, else as TCP.
  */
+#define HEP_PROTO_KAMAILIO_TLS 22
+
 static enum sk_transport mirror_transport(const struct sk_config *cfg, const struct sk_hep_msg *m)
 {
 	if (m->ip_proto == IPPROTO_UDP)
 		return SK_TRANSPORT_UDP;
+	/*
+	 * Kamailio's siptrace writes 22 in the protocol chunk for what it took
+	 * over TLS, whatever the port; others write 6 (TCP): then the port says.
+	 */
+	if (m->ip_proto == HEP_PROTO_KAMAILIO_TLS)
+		return SK_TRANSPORT_TLS;
 	return m->sport == cfg->sip_tls_port || m->dport == cfg->sip_tls_port ? SK_TRANSPORT_TLS
 									      : SK_TRANSPORT_TCP;
 }
