@@ -38,6 +38,9 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
 # The prometheus package is here for promtool only: its server, which the package
 # starts where systemd runs, is not wanted on a build machine.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev/null 2>&1; then
-	systemctl disable --now prometheus >/dev/null 2>&1 || true
-fi
+# So are redis-server and kamailio: the tests start their own, on their own sockets.
+for unit in prometheus redis-server kamailio; do
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled "$unit" >/dev/null 2>&1; then
+		systemctl disable --now "$unit" >/dev/null 2>&1 || true
+	fi
+done
