@@ -428,6 +428,34 @@ static void timed_unlink(struct sk_session *s, uint32_t d)
 	dg->next_timed = dg->prev_timed = SK_NO_INDEX;
 }
 
+/* A free dialog slot, zeroed, indexed under CALL_ID and TAG, owned by USER; counted when none. */
+static uint32_t dialog_take(struct sk_session *s, const char *call_id, const char *tag,
+			    uint32_t user)
+{
+	struct sk_dialog *dg;
+	uint32_t d;
+
+	if (s->n_free_dialogs == 0) {
+		sk_session_count(s, SK_CCTR_dialogs_refused);
+		return SK_NO_INDEX;
+	}
+	d = s->free_dialogs[s->n_free_dialogs - 1];
+	dg = &s->dialogs[d];
+	memset(dg, 0, sizeof(*dg));
+	dialog_key(&dg->key, call_id, tag);
+	if (rte_hash_add_key_data(s->dialog_index, &dg->key, (void *)(uintptr_t)d) < 0) {
+		sk_session_count(s, SK_CCTR_dialogs_refused);
+		return SK_NO_INDEX;
+	}
+	s->n_free_dialogs--;
+	if (d >= s->dialogs_hwm)
+		s->dialogs_hwm = d + 1;
+	sk_gauge_add(&s->dialogs_in_use, 1);
+	dg->in_use = true;
+	dg->user = user;
+	return d;
+}
+
 static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *ev)
 {
 	struct sk_addr_key access_sig;
@@ -450,26 +478,12 @@ static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *e
 		sk_session_count(s, SK_CCTR_dialogs_refused_user_early);
 		return SK_NO_INDEX;
 	}
-	if (s->n_free_dialogs == 0) {
-		sk_session_count(s, SK_CCTR_dialogs_refused);
+	d = dialog_take(s, ev->call_id, ev->from_tag, user);
+	if (d == SK_NO_INDEX)
 		return SK_NO_INDEX;
-	}
-	d = s->free_dialogs[s->n_free_dialogs - 1];
 	dg = &s->dialogs[d];
-	memset(dg, 0, sizeof(*dg));
-	dialog_key(&dg->key, ev->call_id, ev->from_tag);
-	if (rte_hash_add_key_data(s->dialog_index, &dg->key, (void *)(uintptr_t)d) < 0) {
-		sk_session_count(s, SK_CCTR_dialogs_refused);
-		return SK_NO_INDEX;
-	}
-	s->n_free_dialogs--;
-	if (d >= s->dialogs_hwm)
-		s->dialogs_hwm = d + 1;
-	sk_gauge_add(&s->dialogs_in_use, 1);
-	dg->in_use = true;
 	dg->state = SK_DIALOG_EARLY;
 	dg->caller_side = ev->side;
-	dg->user = user;
 	dg->invite_cseq = ev->cseq;
 	dg->created_at = ev->ts;
 	for (i = 0; i < SK_EV_MAX_MEDIA; i++)
@@ -603,26 +617,12 @@ uint32_t sk_dialog_restore(struct sk_session *s, uint32_t user, const char *call
 	if (d != SK_NO_INDEX && s->dialogs[d].user != user)
 		return SK_NO_INDEX; /* another user's call: not taken */
 	if (d == SK_NO_INDEX) {
-		if (s->n_free_dialogs == 0) {
-			sk_session_count(s, SK_CCTR_dialogs_refused);
+		d = dialog_take(s, call_id, tag, user);
+		if (d == SK_NO_INDEX)
 			return SK_NO_INDEX;
-		}
-		d = s->free_dialogs[s->n_free_dialogs - 1];
 		dg = &s->dialogs[d];
-		memset(dg, 0, sizeof(*dg));
-		dialog_key(&dg->key, call_id, tag);
-		if (rte_hash_add_key_data(s->dialog_index, &dg->key, (void *)(uintptr_t)d) < 0) {
-			sk_session_count(s, SK_CCTR_dialogs_refused);
-			return SK_NO_INDEX;
-		}
-		s->n_free_dialogs--;
-		if (d >= s->dialogs_hwm)
-			s->dialogs_hwm = d + 1;
-		sk_gauge_add(&s->dialogs_in_use, 1);
-		dg->in_use = true;
 		dg->state = SK_DIALOG_CONFIRMED;
 		dg->caller_side = SK_SIDE_ACCESS;
-		dg->user = user;
 		dg->created_at = now;
 		dg->next_timed = dg->prev_timed = SK_NO_INDEX;
 		for (i = 0; i < SK_EV_MAX_MEDIA; i++)
