@@ -5,6 +5,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "commit_arm.h"
 #include "control.h"
 #include "ctl_socket.h"
 #include "hep_listen.h"
@@ -82,6 +83,7 @@ int sk_control_init(struct sk_app *app)
 		if (sk_worker_setup(&app->workers[i], (int)rte_socket_id()) < 0)
 			return -1;
 		app->workers[i].tables = &app->session.tw.t;
+		app->workers[i].arms = sk_arms_table(&app->session);
 		app->workers[i].events = app->session.events;
 		app->workers[i].event_pool = app->session.event_pool;
 	}

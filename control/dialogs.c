@@ -25,6 +25,7 @@
 #include <rte_jhash.h>
 #include <rte_lcore.h>
 
+#include "commit_arm.h"
 #include "session.h"
 #include "sk_log.h"
 #include "sk_sip_methods.h"
@@ -74,6 +75,8 @@ static void retire(struct sk_session *s, uint32_t *flow)
 {
 	if (*flow == SK_NO_INDEX)
 		return;
+	/* Its user's armed commit lists it: taken back (or completed) first. */
+	sk_arm_settle(s, s->tw.t.flow[*flow].user);
 	sk_flow_retire(&s->tw, *flow);
 	*flow = SK_NO_INDEX;
 }
@@ -120,6 +123,9 @@ static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, in
 			return;
 		retire(s, slot);
 	}
+	/* A new flow of an armed user would miss the armed move: taken back (or completed) first.
+	 */
+	sk_arm_settle(s, dg->user);
 	/* A phone that reuses its port for the next call finds the last call's flow lingering. */
 	free_if_ending(s, access);
 	free_if_ending(s, core);

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "commit_arm.h"
 #include "sdp_parse.h"
 #include "session.h"
 #include "sip_parse.h"
@@ -181,7 +182,7 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 		look_at_media(s, u, true, now, &v);
 		if (v.n_judged == 0) {
 			/* Nothing should be sending (calls on hold, ended or released): no loss. */
-			if (u->state == SK_USER_SUSPENDED) {
+			if (u->state == SK_USER_SUSPENDED && !sk_arm_settle(s, i)) {
 				u->state = SK_USER_ACTIVE;
 				SK_LOG_LIMITED(INFO,
 					       "user %s: no stream left that should send; active",
@@ -195,7 +196,10 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 		/* After a handover the new network gets its own media_silence_ms to start. */
 		if (last < u->moved_at)
 			last = u->moved_at;
+		/* A change of state first takes back the user's armed commit (commit_arm.h). */
 		if (u->state == SK_USER_ACTIVE && now > last + silence) {
+			if (sk_arm_settle(s, i))
+				continue;
 			u->state = SK_USER_SUSPENDED;
 			u->suspended_at = now;
 			u->window_end = now + (sk_time_ns)s->cfg->persist_window_ms * SK_NS_PER_MS;
@@ -207,11 +211,13 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 				s->cfg->persist_window_ms);
 		} else if (u->state == SK_USER_SUSPENDED) {
 			if (last > u->suspended_at) {
+				if (sk_arm_settle(s, i))
+					continue;
 				u->state = SK_USER_ACTIVE;
 				sk_session_count(s, SK_CCTR_users_resumed);
 				SK_LOG_LIMITED(INFO, "user %s: uplink media back, active",
 					       u->key.aor);
-			} else if (now > u->window_end) {
+			} else if (now > u->window_end && !sk_arm_settle(s, i)) {
 				release(s, i, now);
 			}
 		}
@@ -247,6 +253,8 @@ static unsigned int count_streams(struct sk_session *s, const struct sk_user *u)
 void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 			     const struct sk_addr_key *new_contact, uint32_t opts, sk_time_ns now)
 {
+	/* A worker already published this commit's move (armed, commit_arm.h): it stands. */
+	const struct sk_move *fired = sk_arm_adopt(s, idx);
 	struct sk_user *u = &s->users[idx];
 	char old_a[64], new_a[64];
 	struct media_view v;
@@ -258,6 +266,10 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	sk_addr_key_str(new_contact, new_a, sizeof(new_a));
 	look_at_media(s, u, false, now, &v);
 	last = v.last;
+	if (fired != NULL) {
+		u->move_generation = fired->generation;
+		goto moved;
+	}
 	if (v.n_flows == 0 && v.n_released > 0) {
 		/* The window ran out: those calls' media was released and stays so. */
 		sk_session_count(s, SK_CCTR_handovers_refused_window);
@@ -303,6 +315,7 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 		return;
 	}
 	flows_follow_user(s, idx);
+moved:
 	n_streams = count_streams(s, u);
 	/* The epoch of docs/REDIS.md is the move generation; the caller writes the user. */
 	u->state = SK_USER_ACTIVE;
@@ -321,6 +334,7 @@ void sk_persist_apply_move(struct sk_session *s, uint32_t idx, const struct sk_m
 {
 	struct sk_user *u = &s->users[idx];
 
+	sk_arm_settle(s, idx);
 	if (sk_user_set_move(&s->tw, idx, mv) < 0) {
 		SK_LOG_LIMITED(ERR, "user %s: no free handover record; media not moved",
 			       u->key.aor);
@@ -331,4 +345,41 @@ void sk_persist_apply_move(struct sk_session *s, uint32_t idx, const struct sk_m
 	u->state = SK_USER_ACTIVE;
 	u->moved_at = now;
 	u->n_handovers++;
+}
+
+bool sk_persist_would_move(struct sk_session *s, uint32_t idx, uint32_t opts, sk_time_ns now,
+			   sk_time_ns *not_after)
+{
+	const struct sk_user *u = &s->users[idx];
+	struct media_view v;
+
+	/* sk_persist_reregistered's rules, for a 2xx that would come before *NOT_AFTER. */
+	look_at_media(s, &s->users[idx], false, now, &v);
+	if (v.n_flows == 0 || !(opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST)))
+		return false;
+	if (u->state == SK_USER_SUSPENDED) {
+		if (now > u->window_end)
+			return false;
+		if (u->window_end < *not_after)
+			*not_after = u->window_end;
+	}
+	return true;
+}
+
+unsigned int sk_persist_user_flows(struct sk_session *s, uint32_t user, uint32_t *out,
+				   unsigned int max)
+{
+	unsigned int i, k, n = 0;
+	uint32_t d;
+
+	for (d = s->users[user].first_dialog; d != SK_NO_INDEX; d = s->dialogs[d].next_of_user)
+		for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+			for (k = 0; k < 2; k++) {
+				if (s->dialogs[d].flow[i][k] == SK_NO_INDEX)
+					continue;
+				if (n == max)
+					return max + 1;
+				out[n++] = s->dialogs[d].flow[i][k];
+			}
+	return n;
 }

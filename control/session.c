@@ -10,6 +10,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "commit_arm.h"
 #include "session.h"
 #include "sip_parse.h"
 #include "sk_log.h"
@@ -94,7 +95,8 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 					   64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	if (!s->users || !s->free_users || !s->pending || !s->free_pending || !s->dialogs ||
 	    !s->free_dialogs || !s->user_index || !s->pending_index || !s->pending_by_source ||
-	    !s->dialog_index || !s->events || !s->event_pool || sk_dialogs_create(s) < 0) {
+	    !s->dialog_index || !s->events || !s->event_pool || sk_dialogs_create(s) < 0 ||
+	    sk_arms_create(s) < 0) {
 		SK_LOG(ERR, "cannot allocate session state (%u users, %u dialogs): %s", nu, nd,
 		       rte_strerror(rte_errno));
 		sk_session_destroy(s);
@@ -118,6 +120,7 @@ void sk_session_destroy(struct sk_session *s)
 	rte_hash_free(s->pending_by_source);
 	rte_hash_free(s->dialog_index);
 	sk_dialogs_destroy(s);
+	sk_arms_destroy(s);
 	free(s->users);
 	free(s->dedup);
 	free(s->free_users);
@@ -248,6 +251,7 @@ void sk_user_unregister(struct sk_session *s, uint32_t idx)
 {
 	struct sk_user *u = &s->users[idx];
 
+	sk_arm_settle(s, idx);
 	u->registered = false;
 	u->n_bindings = 0;
 	sk_user_set_callinfo(&s->tw, idx, false);
@@ -290,6 +294,7 @@ static void pending_free(struct sk_session *s, uint32_t idx)
 	struct sk_source_key sk;
 	uint32_t n;
 
+	sk_arm_pending_gone(s, idx);
 	source_key(&sk, &p->src);
 	n = source_pending(s, &sk);
 	if (n <= 1)
@@ -328,8 +333,10 @@ static void register_request(struct sk_session *s, const struct sk_sip_event *ev
 		 * rport, same Via port) cannot be told apart: its answer commits
 		 * neither.
 		 */
-		if (!sk_addr_key_eq(&p->src, &src))
+		if (!sk_addr_key_eq(&p->src, &src)) {
+			sk_arm_pending_gone(s, (uint32_t)(uintptr_t)data);
 			p->conflicting = true;
+		}
 		return;
 	}
 	source_key(&sk, &src);
@@ -390,6 +397,7 @@ static void register_request(struct sk_session *s, const struct sk_sip_event *ev
 	else
 		s->pending_oldest = idx;
 	s->pending_newest = idx;
+	sk_arm_request(s, idx, ev->ts);
 }
 
 static uint32_t contact_expires(const struct sk_ev_contact *c)
@@ -482,6 +490,8 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 	char a[64];
 	struct sk_user *u;
 
+	if (idx != SK_NO_INDEX && sk_arm_settle(s, idx))
+		idx = user_find(s, &p->user);
 	sk_session_count(s, SK_CCTR_registrations_committed);
 	if (p->contact_star) {
 		unregister_aor(s, p->user.aor);
@@ -580,6 +590,8 @@ uint32_t sk_session_restore_user(struct sk_session *s, const struct sk_sync_user
 			sk_session_count(s, SK_CCTR_users_refused);
 			return SK_NO_INDEX;
 		}
+	} else if (sk_arm_settle(s, idx) && (idx = user_find(s, &r->key)) == SK_NO_INDEX) {
+		return SK_NO_INDEX;
 	}
 	u = &s->users[idx];
 	u->registered = true;
@@ -615,8 +627,9 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 	pending_key(&key, ev, ev->dst, ev->dport);
 	if (rte_hash_lookup_data(s->pending_index, &key, &data) < 0) {
 		/* A late or retransmitted answer, or one to another CSeq or host: commits nothing.
+		 * (The 2xx of an armed commit completed before its event came is no news.)
 		 */
-		if (ev->status >= 200)
+		if (ev->status >= 200 && !sk_arm_absorb(s, ev))
 			sk_session_count(s, SK_CCTR_registrations_stale_response);
 		return;
 	}
@@ -626,13 +639,51 @@ static void register_response(struct sk_session *s, const struct sk_sip_event *e
 	SK_LOG_LIMITED(DEBUG, "user %s: REGISTER answered %u%s", s->pending[idx].user.aor,
 		       (unsigned int)ev->status,
 		       s->pending[idx].conflicting ? " (conflicting transaction: ignored)" : "");
-	if (s->pending[idx].conflicting)
+	if (sk_arm_resolve(s, idx, ev->status < 300)) {
+		/* A worker published this commit's move when it forwarded the 2xx. */
+		commit(s, &s->pending[idx], ev->ts);
+		sk_arm_done(s, idx, ev->ts);
+	} else if (s->pending[idx].conflicting)
 		sk_session_count(s, SK_CCTR_registrations_conflicting);
 	else if (ev->status < 300)
 		commit(s, &s->pending[idx], ev->ts);
 	else
 		sk_session_count(s, SK_CCTR_registrations_rejected);
 	pending_free(s, idx);
+}
+
+/* What commit() would do to a registered user on a 2xx to P, short of moving it. */
+bool sk_session_would_move(struct sk_session *s, const struct sk_pending *p, uint32_t *user,
+			   uint16_t *contact_port)
+{
+	const struct sk_user *u;
+	unsigned int i, n_live = 0;
+	uint16_t hdr_port = 0;
+
+	if (p->contact_star || (*user = user_find(s, &p->user)) == SK_NO_INDEX)
+		return false;
+	u = &s->users[*user];
+	if (!u->registered || sk_addr_key_eq(&u->contact, &p->src))
+		return false;
+	for (i = 0; i < p->n_contacts; i++) {
+		if (contact_expires(&p->contacts[i]) == 0)
+			continue;
+		n_live++;
+		if (hdr_port == 0 && contact_on_source(&p->contacts[i], &p->src))
+			hdr_port = p->contacts[i].port;
+	}
+	*contact_port = hdr_port != 0 ? hdr_port : p->src.port;
+	return n_live > 0;
+}
+
+void sk_session_commit_pending(struct sk_session *s, uint32_t pidx, sk_time_ns ts)
+{
+	commit(s, &s->pending[pidx], ts);
+}
+
+void sk_session_pending_free(struct sk_session *s, uint32_t pidx)
+{
+	pending_free(s, pidx);
 }
 
 void sk_session_apply(struct sk_session *s, const struct sk_sip_event *ev)
@@ -758,6 +809,7 @@ void sk_session_tick(struct sk_session *s, sk_time_ns now)
 	if (now >= s->next_scan_ns) {
 		sk_persist_scan(s, now);
 		sk_dialogs_scan(s, now);
+		sk_arms_expire(s, now);
 		s->next_scan_ns = now + SK_SCAN_PERIOD_NS;
 	}
 	sk_tables_reclaim(&s->tw);

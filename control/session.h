@@ -225,6 +225,7 @@ struct sk_session {
 	/* Session state on Redis (state_sync.h); NULL without. */
 	struct sk_sync *sync;
 	bool sync_quiet; /* applying what Redis said: not written back */
+	struct sk_commit_arms *arms; /* armed commits (commit_arm.h); NULL when off */
 };
 
 /* Allocate everything for N_WORKERS readers. -1 on error (logged). */
@@ -268,6 +269,22 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now);
 /* A committed registration of USER from NEW_CONTACT: move media if the rules allow. */
 void sk_persist_reregistered(struct sk_session *s, uint32_t user,
 			     const struct sk_addr_key *new_contact, uint32_t opts, sk_time_ns now);
+
+/*
+ * Armed commits (commit_arm.c): would a 2xx to pending P move a registered
+ * user's media (*USER; *CONTACT_PORT as commit sets it)? Does USER's media
+ * state allow a move for a REGISTER with OPTS at NOW (*NOT_AFTER lowered to
+ * the window's end)? USER's flows into OUT (MAX+1: more than MAX). Commit
+ * pending PIDX as its 2xx would at TS; forget it.
+ */
+bool sk_session_would_move(struct sk_session *s, const struct sk_pending *p, uint32_t *user,
+			   uint16_t *contact_port);
+bool sk_persist_would_move(struct sk_session *s, uint32_t user, uint32_t opts, sk_time_ns now,
+			   sk_time_ns *not_after);
+unsigned int sk_persist_user_flows(struct sk_session *s, uint32_t user, uint32_t *out,
+				   unsigned int max);
+void sk_session_commit_pending(struct sk_session *s, uint32_t pidx, sk_time_ns ts);
+void sk_session_pending_free(struct sk_session *s, uint32_t pidx);
 
 /* Free a dialog now, with its media (no linger). */
 void sk_dialog_free(struct sk_session *s, uint32_t d);

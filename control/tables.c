@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "sk_commit_arm.h"
 #include "sk_counters.h"
 #include "sk_log.h"
 #include "tables.h"
@@ -342,16 +343,7 @@ void sk_contact_del(struct sk_tables_writer *tw, const struct sk_addr_key *k)
 
 void sk_flow_set_move(struct sk_tables_writer *tw, uint32_t idx, const struct sk_move *mv)
 {
-	struct sk_flow *f = &tw->t.flow[idx];
-
-	rte_seqcount_write_begin(&f->mv_seq);
-	f->mv_family = mv != NULL ? mv->family : 0;
-	f->mv_generation = mv != NULL ? mv->generation : 0;
-	if (mv != NULL)
-		memcpy(f->mv_addr, mv->addr, sizeof(f->mv_addr));
-	else
-		memset(f->mv_addr, 0, sizeof(f->mv_addr));
-	rte_seqcount_write_end(&f->mv_seq);
+	sk_flow_write_move(&tw->t.flow[idx], mv);
 }
 
 void sk_user_reset(struct sk_tables_writer *tw, uint32_t user)
@@ -383,6 +375,28 @@ int sk_user_set_move(struct sk_tables_writer *tw, uint32_t user, const struct sk
 	if (old != NULL)
 		defer(tw, DQ_MOVE_SLOT, (uint32_t)(old - tw->t.moves));
 	return 0;
+}
+
+const struct sk_move *sk_move_prepare(struct sk_tables_writer *tw, const struct sk_move *mv)
+{
+	struct sk_move *rec;
+
+	if (tw->n_free_moves == 0)
+		return NULL;
+	rec = &tw->t.moves[tw->free_moves[--tw->n_free_moves]];
+	*rec = *mv;
+	return rec;
+}
+
+void sk_move_unprepare(struct sk_tables_writer *tw, const struct sk_move *rec)
+{
+	tw->free_moves[tw->n_free_moves++] = (uint32_t)(rec - tw->t.moves);
+}
+
+void sk_move_retire(struct sk_tables_writer *tw, const struct sk_move *rec)
+{
+	if (rec != NULL)
+		defer(tw, DQ_MOVE_SLOT, (uint32_t)(rec - tw->t.moves));
 }
 
 void sk_tables_reclaim(struct sk_tables_writer *tw)

@@ -55,6 +55,16 @@ void sk_user_set_callinfo(struct sk_tables_writer *tw, uint32_t user, bool ok);
 /* Publish a new handover record for USER (copied); the old one is freed after a grace period. */
 int sk_user_set_move(struct sk_tables_writer *tw, uint32_t user, const struct sk_move *mv);
 
+/*
+ * A handover record filled with MV but not reachable yet (an armed commit,
+ * sk_commit_arm.h: a worker publishes it); NULL when none is free.
+ * sk_move_unprepare gives back one that was never published; sk_move_retire
+ * frees a record that was (after a grace period).
+ */
+const struct sk_move *sk_move_prepare(struct sk_tables_writer *tw, const struct sk_move *mv);
+void sk_move_unprepare(struct sk_tables_writer *tw, const struct sk_move *rec);
+void sk_move_retire(struct sk_tables_writer *tw, const struct sk_move *rec);
+
 /* Give flow IDX a copy of MV (NULL: not moved): every flow of a user follows its user's move. */
 void sk_flow_set_move(struct sk_tables_writer *tw, uint32_t idx, const struct sk_move *mv);
 

@@ -12,6 +12,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "sk_commit_arm.h"
 #include "sk_events.h"
 #include "sk_rewrite.h"
 #include "sk_sip_methods.h"
@@ -220,6 +221,8 @@ static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_p
 		       const char *buf, uint32_t len, enum sk_transport transport, sk_time_ns now)
 {
 	struct sk_sip_event *ev;
+	uint32_t arm = UINT32_MAX;
+	uint64_t arm_word = 0;
 	void *obj;
 
 	if (unlikely(rte_mempool_get(w->event_pool, &obj) != 0)) {
@@ -233,10 +236,22 @@ static void post_event(struct sk_worker *w, enum sk_side from, const struct sk_p
 		sk_count(w, SK_WCTR_sip_fields_too_long);
 		return;
 	}
+	/* A 2xx to REGISTER from core may commit an armed handover: matched while EV is ours. */
+	if (unlikely(sk_arm_candidate(ev)))
+		arm = sk_arm_match(w->arms, ev, now, &arm_word);
 	if (unlikely(rte_ring_mp_enqueue(w->events, ev) != 0)) {
 		rte_mempool_put(w->event_pool, ev);
 		sk_count(w, SK_WCTR_sip_events_dropped);
+		return;
 	}
+	/*
+	 * The control thread will apply the 2xx (its event is posted): publish the
+	 * move now, before the 2xx leaves, so that the next downlink frame of any
+	 * worker finds it.
+	 */
+	if (arm != UINT32_MAX &&
+	    sk_arm_fire(w->arms, w->tables, arm, arm_word, now, (uint16_t)w->index))
+		sk_count(w, SK_WCTR_handovers_fired);
 }
 
 /*

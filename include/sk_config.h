@@ -36,6 +36,9 @@
 	  "REGISTER transactions awaiting an answer from one source IP address")                   \
 	X(register_timeout_ms, 32000, 1000, 600000, SK_AT_START,                                   \
 	  "a REGISTER transaction unanswered this long is forgotten (64*T1)")                      \
+	X(handover_arm_ms, 4000, 0, 600000, SK_AT_START,                                           \
+	  "a re-REGISTER that would move a user is armed this long: the worker that forwards its " \
+	  "2xx publishes the move first; 0 = the control thread publishes it later")               \
 	X(max_dialogs, 16384, 16, 16777216, SK_AT_START, "dialogs (calls) tracked")                \
 	X(max_early_dialogs_per_user, 32, 1, 16777216, SK_AT_START,                                \
 	  "dialogs of one user without a 2xx (ringing, or failed and lingering) tracked at once; " \

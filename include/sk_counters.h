@@ -95,6 +95,7 @@ enum sk_port_counter {
 	X(sip_events_dropped, "SIP messages not tracked: event ring full or event pool empty")     \
 	X(sip_fields_too_long, "SIP messages not tracked: Call-ID, tag or AOR longer than kept")   \
 	X(sip_redirected, "SIP from core to a moved user's old contact, sent to the new one")      \
+	X(handovers_fired, "handovers published by the worker forwarding their 2xx (armed)")       \
 	X(callinfo_removed, "urn:x-cisco-remotecc Call-Info values removed (callinfo_policy)")     \
 	X(callinfo_messages_rewritten, "SIP messages whose Call-Info was rewritten")               \
 	X(callinfo_malformed, "Call-Info header lines that did not parse: left alone")             \
@@ -138,6 +139,10 @@ enum sk_worker_counter {
 	X(users_suspended, "users whose uplink media went silent during a call")                   \
 	X(users_resumed, "suspended users whose media came back from the same address")            \
 	X(handovers_committed, "re-registrations that moved a user's media")                       \
+	X(handovers_armed, "re-REGISTERs armed: their 2xx would move the user (handover_arm_ms)")   \
+	X(handovers_arm_cancelled, "arms taken back unfired: answer not 2xx, too late, or the "    \
+				   "user changed first")                                           \
+	X(handovers_arm_refused, "re-REGISTERs not armed: no free arm slot or handover record")   \
 	X(handovers_expired, "suspended users released: no re-registration within the window")     \
 	X(handovers_refused_no_persist, "re-registrations from a new address without "             \
 					"X-cisco-sessionpersist: nothing moved")                   \

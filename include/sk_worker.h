@@ -53,6 +53,7 @@ struct sk_worker {
 	 * the worker only forwards and classifies (unit tests).
 	 */
 	const struct sk_tables *tables;
+	struct sk_arm_table *arms;	/* armed commits (sk_commit_arm.h); NULL: none */
 	struct rte_ring *events;	/* SIP events to the control thread (MP ring) */
 	struct rte_mempool *event_pool; /* struct sk_sip_event objects */
 	/*
