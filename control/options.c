@@ -16,6 +16,7 @@ enum {
 	OPT_STATS_JSON,
 	OPT_REPLAY,
 	OPT_REPLAY_OUT,
+	OPT_REPLAY_CONTROL_LAG,
 	OPT_HELP,
 };
 
@@ -27,6 +28,7 @@ static const struct option long_options[] = {
 	{"stats-json", required_argument, NULL, OPT_STATS_JSON},
 	{"replay", required_argument, NULL, OPT_REPLAY},
 	{"replay-out", required_argument, NULL, OPT_REPLAY_OUT},
+	{"replay-control-lag", required_argument, NULL, OPT_REPLAY_CONTROL_LAG},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -39,6 +41,7 @@ void sk_options_usage(FILE *f, const char *prog)
 		"          [--workers N] [--stats-json FILE]\n"
 		"  %s --replay IN.pcap --replay-out OUT.pcap [--config FILE] [--stats-json "
 		"FILE]\n"
+		"          [--replay-control-lag N]\n"
 		"\n"
 		"sipkeep is an inline SIP middlebox: every frame received on the access port\n"
 		"leaves on the core port and the other way round; SIP and RTP may be rewritten.\n"
@@ -54,6 +57,10 @@ void sk_options_usage(FILE *f, const char *prog)
 		"                      trace time drives the timers, access_prefixes the "
 		"direction\n"
 		"  --replay-out FILE   where replay writes the frames it forwards (pcap)\n"
+		"  --replay-control-lag N\n"
+		"                      replay: the control thread applies events and runs timers\n"
+		"                      only before every Nth frame (default 1: before each), as a\n"
+		"                      live control thread lags the workers\n"
 		"  --help              this text\n"
 		"\n"
 		"Config keys:\n",
@@ -117,6 +124,11 @@ int sk_options_parse(struct sk_options *o, int argc, char **argv)
 			break;
 		case OPT_REPLAY_OUT:
 			o->replay_out = optarg;
+			break;
+		case OPT_REPLAY_CONTROL_LAG:
+			if (parse_uint("--replay-control-lag", optarg, 1000000, &v) < 0)
+				return -1;
+			o->replay_control_lag = (unsigned int)v;
 			break;
 		case 'h':
 		case OPT_HELP:

@@ -14,7 +14,8 @@ struct sk_options {
 	const char *replay_out;
 	uint16_t access_port;
 	uint16_t core_port;
-	unsigned int workers; /* 0 = one per worker lcore */
+	unsigned int workers;		 /* 0 = one per worker lcore */
+	unsigned int replay_control_lag; /* the control thread runs every Nth frame (0, 1: each) */
 	bool help;
 };
 

@@ -326,7 +326,7 @@ moved:
 		       "user %s: handover committed: %s -> %s, %u stream(s) moved, %" PRIu64
 		       " ms after the last uplink media",
 		       u->key.aor, old_a, new_a, n_streams,
-		       last ? (uint64_t)((now - last) / SK_NS_PER_MS) : 0);
+		       last && now > last ? (uint64_t)((now - last) / SK_NS_PER_MS) : 0);
 }
 
 void sk_persist_apply_move(struct sk_session *s, uint32_t idx, const struct sk_move *mv,

@@ -42,6 +42,12 @@ struct replay_io {
 	uint64_t frames_in; /* whole records read */
 	uint64_t frames_out;
 	bool cut; /* the input ended early (cut or damaged): what came before is replayed */
+	/*
+	 * --replay-control-lag: the control thread runs before every LAGth frame
+	 * only (0, 1: before each), as a live control thread falls behind the
+	 * workers; events wait meanwhile.
+	 */
+	unsigned int control_lag;
 	/* Aligned as an mbuf's data would be: the parsers read its headers in place. */
 	uint8_t frame[SK_REPLAY_FRAME_MAX + sizeof(struct rte_ether_hdr)] __rte_aligned(8);
 };
@@ -264,7 +270,8 @@ static int replay_loop(struct sk_app *app, struct replay_io *io, const char *pat
 		}
 		/* Between frames the reader holds nothing: reclamation may proceed. */
 		rte_rcu_qsbr_quiescent(w->tables->qsv, 0);
-		sk_control_tick(app, now);
+		if (io->control_lag <= 1 || io->frames_in % io->control_lag == 1)
+			sk_control_tick(app, now);
 		if (!sk_cap_linktype_supported(rec.linktype)) {
 			/* An interface of another kind in a pcapng: its frames are not ours. */
 			app->replay_frames_unsupported_link++;
@@ -370,6 +377,7 @@ int sk_replay_main(struct sk_app *app, const struct sk_options *o, const char *p
 	char runtime_dir[PATH_MAX];
 	int rc = -1;
 
+	io.control_lag = o->replay_control_lag;
 	if (open_files(&io, o) < 0) {
 		close_files(&io);
 		return -1;

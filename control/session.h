@@ -224,7 +224,7 @@ struct sk_session {
 	uint64_t ctr[SK_CCTR_COUNT];
 	/* Session state on Redis (state_sync.h); NULL without. */
 	struct sk_sync *sync;
-	bool sync_quiet; /* applying what Redis said: not written back */
+	bool sync_quiet;	     /* applying what Redis said: not written back */
 	struct sk_commit_arms *arms; /* armed commits (commit_arm.h); NULL when off */
 };
 

@@ -8,6 +8,7 @@ scapy, and every other frame byte-identical. Counters are checked from
 --stats-json. Usage: persist_cases.py SIPKEEP CASE
 """
 import os
+import tempfile
 
 from scapy.all import Ether, IP, UDP
 
@@ -16,7 +17,7 @@ from sktest.replay import (Move, commit_index, compare, ctr, end_checks, fragmen
                            run_case, run_replay)
 from sktest.sipscen import (LTE, MEDIA, MEDIA6, NO_PERSIST, PAD_SDP, PERSIST, REGISTRAR, REGISTRAR6,
                             WIFI, Call, Endpoint, Scenario, User, basic_call, general_scenario,
-                            handover_scenario, media_both_ways)
+                            handover_scenario, media_both_ways, read_frames)
 
 
 # --- cases ---------------------------------------------------------------------------------
@@ -64,6 +65,169 @@ def case_first_downlink_after_commit(sipkeep):
           "the first downlink RTP frame after the 200 OK (1 us later) goes to %s" % new.ip)
     check(down(inp, ci + 2) == (MEDIA.ip, 20001, old.ip, 4001) and down(out, ci + 2)[2] == new.ip,
           "the first downlink RTCP frame after it too")
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
+# --- the commit on the fast path (armed commits, docs/PERSISTENCY.md) -------------------------
+
+T_200 = 8.0 + 0.05  # handover_scenario's re-REGISTER at 8 s, its answer 50 ms later
+
+
+def downlink(frames, i):
+    p = Ether(frames[i][1])
+    return p[IP].src, p[UDP].sport, p[IP].dst, p[UDP].dport
+
+
+def index_at(frames, t, sip=False):
+    """Index of the frame stamped T (with SIP: the SIP message stamped T; a 20 ms RTP stream may
+    share its time)."""
+    for i, (ts, raw) in enumerate(frames):
+        if abs(ts - t) < 1e-9 and (not sip or b"SIP/2.0" in raw):
+            return i
+    raise AssertionError("no frame at %.6f" % t)
+
+
+def with_frames_after_200():
+    """handover_scenario, with a downlink RTP frame 1 us before the committing 200 OK and RTP and
+    RTCP 1 and 2 us after it."""
+    s, old, new, flows = handover_scenario()
+    s.rtp(T_200 - 1e-6, T_200 - 5e-7, MEDIA.ip, 20000, old.ip, 4000, 0x2222, False)
+    s.rtp(T_200 + 1e-6, T_200 + 1.5e-6, MEDIA.ip, 20000, old.ip, 4000, 0x2222, False)
+    s.rtp(T_200 + 2e-6, T_200 + 2.5e-6, MEDIA.ip, 20001, old.ip, 4001, 0x2222, False, rtcp=True)
+    return s, old, new, flows
+
+
+def frames_of(s):
+    path = os.path.join(tempfile.mkdtemp(prefix="sk-persist-"), "in.pcap")
+    s.write(path)
+    return read_frames(path)
+
+
+def control_lag(inp, i_req, ci):
+    """A --replay-control-lag N under which the control thread (which runs before the frames
+    numbered k, from 1, with k % N == 1) applies the re-REGISTER (frame I_REQ, from 0) before the
+    200 OK (frame CI) comes, and does not run again before the two frames after the 200 OK: a
+    control thread that lags, and the live gap between the 200 OK and the tables."""
+    for n in range(40, 2, -1):
+        if any(k % n == 1 for k in range(i_req + 2, ci + 2)) and not any(k % n == 1 for k in (ci + 2, ci + 3)):
+            return n
+    raise AssertionError("no control lag fits this capture")
+
+
+def case_first_downlink_after_commit_lagged(sipkeep):
+    """Issue 15 goal 4, what replay alone hid: with the control thread N frames behind the
+    worker, the frames right after the committing 200 OK are rewritten all the same, because
+    the worker that forwarded the 200 OK published the armed move. The same capture with
+    arming off (handover_arm_ms = 0, which is what main did before armed commits) sends both
+    frames to the old address: the gap the live benchmark measured."""
+    s, old, new, flows = with_frames_after_200()
+    frames = frames_of(s)
+    ci = index_at(frames, T_200, sip=True)
+    i_req = next(i for i, (t, raw) in enumerate(frames) if raw.find(b"REGISTER sip:") >= 0 and b"CSeq: 2 " in raw)
+    lag = control_lag(frames, i_req, ci)
+    print("control lag: the control thread runs every %d frames (re-REGISTER frame %d, 200 OK frame %d)"
+          % (lag, i_req, ci))
+    inp, out, st, tmp = run_replay(sipkeep, s, args=("--replay-control-lag", str(lag)))
+    check(abs(inp[ci][0] - T_200) < 1e-9, "the committing 200 OK is frame %d" % ci)
+    n = compare(inp, out, model(Move(old.ip, 5060, new.ip, 5062, ci, flows)))
+    check(n > 0 and ctr(st, "handovers_committed") == 1, "one handover committed")
+    check(ctr(st, "handovers_armed") == 1 and ctr(st, "handovers_fired") == 1,
+          "the re-REGISTER was armed and the worker forwarding its 200 OK fired it")
+    check(downlink(out, ci - 1) == downlink(inp, ci - 1), "the downlink frame before the 200 OK is untouched")
+    check(downlink(out, ci + 1)[2] == new.ip and downlink(out, ci + 2)[2] == new.ip,
+          "the downlink RTP and RTCP frames right after the 200 OK go to %s, the control thread %d frames behind"
+          % (new.ip, lag))
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+    inp, out, st, tmp = run_replay(sipkeep, s, conf_extra="handover_arm_ms = 0",
+                                   args=("--replay-control-lag", str(lag)))
+    check(ctr(st, "handovers_committed") == 1 and ctr(st, "handovers_armed") == 0 and
+          ctr(st, "handovers_fired") == 0, "arming off: the control thread commits the handover later")
+    check(downlink(out, ci + 1) == downlink(inp, ci + 1) and downlink(inp, ci + 1)[2] == old.ip and
+          downlink(out, ci + 2) == downlink(inp, ci + 2),
+          "arming off, same lag: the two frames after the 200 OK still go to the old address %s" % old.ip)
+
+
+def register_answer(s, t, src, dst, cseq, status=200, from_access=False):
+    """A 200 OK (or STATUS) to alice's REGISTER CSeq from SRC to DST (the scenario's headers)."""
+    hdrs = [
+        "Via: SIP/2.0/UDP %s;branch=z9hG4bK-reg-%d;rport" % (Scenario.hostport(dst.ip, dst.sip_port), cseq),
+        "From: <sip:alice@example.com>;tag=reg%d" % cseq,
+        "To: <sip:alice@example.com>;tag=registrar",
+        "Call-ID: reg-alice",
+        "CSeq: %d REGISTER" % cseq,
+        "Contact: <sip:alice@%s>" % Scenario.hostport(dst.ip, dst.sip_port),
+        "Expires: 3600",
+    ]
+    s.sip(t, src, dst, "SIP/2.0 %d %s" % (status, "OK" if status == 200 else "Whatever"), hdrs,
+          from_access=from_access)
+
+
+def not_fired_by(sipkeep, add_answer, what):
+    """ADD_ANSWER puts a 2xx that must not commit 20 us before the real 200 OK, with a downlink
+    frame 10 us before it: that frame leaves for the old address, and the real 200 OK commits."""
+    s, old, new, flows = handover_scenario()
+    add_answer(s, old, new)
+    s.rtp(T_200 - 1e-5, T_200 - 9e-6, MEDIA.ip, 20000, old.ip, 4000, 0x2222, False)
+    inp, out, st, tmp = run_replay(sipkeep, s)
+    ci = index_at(inp, T_200, sip=True)
+    n = compare(inp, out, model(Move(old.ip, 5060, new.ip, 5062, ci, flows)))
+    check(n > 0 and ctr(st, "handovers_committed") == 1, "the real 200 OK commits one handover")
+    check(ctr(st, "handovers_fired") == 1, "only the real 200 OK fired the arm (%s did not)" % what)
+    i = index_at(inp, T_200 - 1e-5)
+    check(downlink(out, i) == downlink(inp, i) and downlink(inp, i)[2] == old.ip,
+          "the downlink frame after %s goes to the old address" % what)
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+    return st
+
+
+def case_arm_forged_2xx_from_access(sipkeep):
+    """A host on the access side sends the 200 OK the registrar would send (same Call-ID, CSeq,
+    To, to the phone's new address): the worker fires only on answers from the core side."""
+    not_fired_by(sipkeep, lambda s, old, new: register_answer(s, T_200 - 2e-5, Endpoint("10.66.6.6", 5060), new, 2,
+                                                              from_access=True),
+                 "a 200 OK forged from the access side")
+
+
+def case_arm_2xx_other_cseq(sipkeep):
+    """A 200 OK from core with the right Call-ID and To but CSeq 1 (a late answer to the first
+    REGISTER) fires nothing and commits nothing."""
+    st = not_fired_by(sipkeep, lambda s, old, new: register_answer(s, T_200 - 2e-5, REGISTRAR, new, 1),
+                      "a 200 OK to another CSeq")
+    check(ctr(st, "registrations_stale_response") == 1, "the other CSeq's 200 OK is counted stale")
+
+
+def case_arm_replayed_200_after_commit(sipkeep):
+    """The committing 200 OK again, 100 ms later: the arm fired once; the copy fires nothing
+    and is counted stale."""
+    s, old, new, flows = handover_scenario()
+    register_answer(s, T_200 + 0.1, REGISTRAR, new, 2)
+    inp, out, st, tmp = run_replay(sipkeep, s)
+    ci = index_at(inp, T_200, sip=True)
+    n = compare(inp, out, model(Move(old.ip, 5060, new.ip, 5062, ci, flows)))
+    check(n > 0 and ctr(st, "handovers_committed") == 1, "one handover committed")
+    check(ctr(st, "handovers_fired") == 1 and ctr(st, "handovers_armed") == 1, "armed once, fired once")
+    check(ctr(st, "registrations_stale_response") == 1, "the replayed 200 OK is counted stale")
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
+def case_arm_cancelled_on_401(sipkeep):
+    """The re-REGISTER is answered 401: the arm is taken back unfired, nothing moves."""
+    st = unchanged_case(sipkeep, {"status": 401}, "registrations_rejected", "re-REGISTER answered 401")
+    check(ctr(st, "handovers_armed") == 1 and ctr(st, "handovers_arm_cancelled") == 1 and
+          ctr(st, "handovers_fired") == 0, "armed, then cancelled by the 401, never fired")
+
+
+def case_arm_times_out(sipkeep):
+    """handover_arm_ms = 20 and the 200 OK comes 50 ms after the re-REGISTER: the arm is taken
+    back at its deadline; the 200 OK still commits, the slow way (by the control thread)."""
+    s, old, new, flows = handover_scenario()
+    inp, out, st, tmp = run_replay(sipkeep, s, conf_extra="handover_arm_ms = 20")
+    ci = index_at(inp, T_200, sip=True)
+    n = compare(inp, out, model(Move(old.ip, 5060, new.ip, 5062, ci, flows)))
+    check(n > 0 and ctr(st, "handovers_committed") == 1, "one handover committed")
+    check(ctr(st, "handovers_armed") == 1 and ctr(st, "handovers_arm_cancelled") == 1 and
+          ctr(st, "handovers_fired") == 0, "armed, timed out, never fired")
     end_checks(os.path.join(tmp, "out.pcap"), st)
 
 

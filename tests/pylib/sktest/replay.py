@@ -20,7 +20,7 @@ from sktest.sipscen import MEDIA
 ACCESS_PREFIXES = "10.0.0.0/8, 2001:db8:a::/48"
 
 
-def run_replay(sipkeep, scen, conf_extra=""):
+def run_replay(sipkeep, scen, conf_extra="", args=()):
     tmp = tempfile.mkdtemp(prefix="sk-persist-")
     inp, out, stats, conf = (os.path.join(tmp, n) for n in ("in.pcap", "out.pcap", "stats.json", "sk.conf"))
     scen.write(inp)
@@ -28,7 +28,7 @@ def run_replay(sipkeep, scen, conf_extra=""):
         f.write("access_prefixes = %s\npersist_window_ms = 12000\nmedia_silence_ms = 2000\n"
                 "dialog_linger_ms = 2000\n%s\n" % (ACCESS_PREFIXES, conf_extra))
     proc = subprocess.run([sipkeep, "--replay", inp, "--replay-out", out, "--config", conf,
-                           "--stats-json", stats], capture_output=True, text=True, timeout=120)
+                           "--stats-json", stats] + list(args), capture_output=True, text=True, timeout=120)
     sys.stdout.write(proc.stderr[-3000:])
     check(proc.returncode == 0, "sipkeep --replay exits 0")
     with open(stats) as f:
