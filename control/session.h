@@ -224,8 +224,9 @@ struct sk_session {
 	uint64_t ctr[SK_CCTR_COUNT];
 	/* Session state on Redis (state_sync.h); NULL without. */
 	struct sk_sync *sync;
-	bool sync_quiet;	     /* applying what Redis said: not written back */
-	struct sk_commit_arms *arms; /* armed commits (commit_arm.h); NULL when off */
+	bool sync_quiet; /* applying what Redis said: not written back */
+	/* Armed commits (commit_arm.h); NULL when off. */
+	struct sk_commit_arms *arms;
 };
 
 /* Allocate everything for N_WORKERS readers. -1 on error (logged). */
