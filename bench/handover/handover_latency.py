@@ -107,15 +107,21 @@ def lockstep(recs, acc_path, core_path):
 g_burst = 32  # sipkeep's receive burst (SK_BURST)
 
 
-def build(acc_path, core_path, n, follow):
+def build(acc_path, core_path, n, follow, rtt=0):
     w = Collect()
     for i in range(n):
         g.register(w, g.phone(i), "u%d" % i)
         setup_call(w, i)
     for i in range(n):
         rtp(w, i, 1)
-    for i in range(n):
-        g.register(w, new_ip(i), "u%d" % i, cseq=2)
+    # The registrar's round trip: each 200 OK comes after the next RTT phones' re-REGISTERs.
+    for k in range(n + rtt):
+        if k < n:
+            g.register(w, new_ip(k), "u%d" % k, cseq=2, answer=False)
+        i = k - rtt
+        if i < 0:
+            continue
+        g.register(w, new_ip(i), "u%d" % i, cseq=2, request=False)
         for j in range(i, max(-1, i - follow), -1):
             rtp(w, j, 2 + i - j)
     for i in range(n):
@@ -163,17 +169,25 @@ def main():
     ap.add_argument("--sipkeep", default=os.path.join(ROOT, "build", "control", "sipkeep"))
     ap.add_argument("-n", type=int, default=2000, help="phones (handovers)")
     ap.add_argument("-k", type=int, default=200, help="downlink frames after each 200 OK")
+    ap.add_argument("--rtt", type=int, default=0,
+                    help="the registrar's round trip, in handovers: each 200 OK comes after the next RTT "
+                         "re-REGISTERs (0: right behind its own)")
+    ap.add_argument("--arm-ms", type=int, default=None,
+                    help="handover_arm_ms (0: no armed commits, the control thread publishes each move; "
+                         "default: sipkeep's)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("handover_latency: needs root (DPDK)")
     tmp = tempfile.mkdtemp(prefix="skho-")
     try:
         acc_in, core_in = os.path.join(tmp, "acc-in.pcap"), os.path.join(tmp, "core-in.pcap")
-        nf = build(acc_in, core_in, a.n, a.k)
+        nf = build(acc_in, core_in, a.n, a.k, a.rtt)
         acc_out, core_out = os.path.join(tmp, "acc.pcap"), os.path.join(tmp, "core.pcap")
         cfg = ("access_prefixes = 10.0.0.0/8\npersist_window_ms = 3600000\nmedia_silence_ms = 600000\n"
                "stats_interval_ms = 0\nmax_users = %d\nmax_dialogs = %d\nmax_streams = %d\n"
                "max_pending_registers = %d\n" % ((a.n + 1024,) * 3 + (a.n + 1024,)))
+        if a.arm_ms is not None:
+            cfg += "handover_arm_ms = %d\n" % a.arm_ms
         d = Daemon.with_socket(a.sipkeep, None, "handover", cfg_extra=cfg,
                                vdevs=["net_pcap0,rx_pcap=%s,tx_pcap=%s" % (acc_in, acc_out),
                                       "net_pcap1,rx_pcap=%s,tx_pcap=%s" % (core_in, core_out)])
@@ -186,6 +200,9 @@ def main():
                 now = (st["ports"]["access"]["tx"], st["counters"]["sip_events_applied"])
                 stable = stable + 1 if now == last else 0
                 last = now
+            c = st["counters"]
+            fired, armed, cancelled = (c.get(k, "-") for k in ("handovers_fired", "handovers_armed",
+                                                                "handovers_arm_cancelled"))
             rc = d.stop()
         finally:
             d.cleanup()
@@ -206,6 +223,8 @@ def main():
                   "phones with none %d of %d" % (statistics.median(lt), pct(lt, 0.99), max(lt),
                                                  sum(1 for x in lt if x == 0), len(lt)))
         print("phones never rewritten: %d" % (len(t200) - len(lat)))
+        print("armed commits: %s fired by the worker, %s armed, %s taken back"
+              % (fired, armed, cancelled))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

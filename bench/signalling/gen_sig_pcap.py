@@ -69,13 +69,14 @@ def phone(i):
     return "10.%d.%d.%d" % (1 + (i >> 16), (i >> 8) & 0xFF, i & 0xFF)
 
 
-def register(w, ip, user, cseq=1, answer=True, supported=PERSIST):
+def register(w, ip, user, cseq=1, answer=True, supported=PERSIST, request=True):
     hp = "%s:5060" % ip
     h = ["Via: SIP/2.0/UDP %s;branch=z9hG4bK-r%s-%d;rport" % (hp, user, cseq),
          "From: <sip:%s@example.com>;tag=r%d" % (user, cseq), "To: <sip:%s@example.com>" % user,
          "Call-ID: reg-%s" % user, "CSeq: %d REGISTER" % cseq, "Contact: <sip:%s@%s>" % (user, hp),
          "Expires: 3600", "Max-Forwards: 70", "Supported: %s" % supported]
-    w.sip(ip, REG, "REGISTER sip:example.com SIP/2.0", h)
+    if request:
+        w.sip(ip, REG, "REGISTER sip:example.com SIP/2.0", h)
     if answer:
         r = h[:6] + ["Expires: 3600"]
         r[2] += ";tag=registrar"
