@@ -139,10 +139,10 @@ enum sk_worker_counter {
 	X(users_suspended, "users whose uplink media went silent during a call")                   \
 	X(users_resumed, "suspended users whose media came back from the same address")            \
 	X(handovers_committed, "re-registrations that moved a user's media")                       \
-	X(handovers_armed, "re-REGISTERs armed: their 2xx would move the user (handover_arm_ms)")   \
+	X(handovers_armed, "re-REGISTERs armed: their 2xx would move the user (handover_arm_ms)")  \
 	X(handovers_arm_cancelled, "arms taken back unfired: answer not 2xx, too late, or the "    \
 				   "user changed first")                                           \
-	X(handovers_arm_refused, "re-REGISTERs not armed: no free arm slot or handover record")   \
+	X(handovers_arm_refused, "re-REGISTERs not armed: no free arm slot or handover record")    \
 	X(handovers_expired, "suspended users released: no re-registration within the window")     \
 	X(handovers_refused_no_persist, "re-registrations from a new address without "             \
 					"X-cisco-sessionpersist: nothing moved")                   \
