@@ -231,6 +231,27 @@ def case_arm_times_out(sipkeep):
     end_checks(os.path.join(tmp, "out.pcap"), st)
 
 
+def case_arm_taken_back_by_new_flows(sipkeep):
+    """Between the re-REGISTER and its 200 OK, a re-INVITE moves the call's media to new ports:
+    the armed move lists the old flows, so the control thread takes the arm back before it
+    retires them. The 200 OK fires nothing; the control thread commits the handover, and the
+    new flows move."""
+    s, old, new, flows = handover_scenario()
+    php = Scenario.hostport(LTE, 5060)
+    rei = s.dialog_headers("sip:alice@example.com", "sip:bob@example.com", "call-1", 5, "INVITE", php, "a1", "b1")
+    s.sip(8.01, old, REGISTRAR, "INVITE sip:bob@192.0.2.10:5060 SIP/2.0", rei, Scenario.sdp(LTE, 4002))
+    s.sip(8.02, REGISTRAR, old, "SIP/2.0 200 OK", rei, Scenario.sdp(MEDIA.ip, 20002), from_access=False)
+    s.rtp(T_200 + 0.01, T_200 + 0.0105, MEDIA.ip, 20002, LTE, 4002, 0x2222, False)
+    inp, out, st, tmp = run_replay(sipkeep, s)
+    check(ctr(st, "handovers_armed") == 1 and ctr(st, "handovers_arm_cancelled") == 1 and
+          ctr(st, "handovers_fired") == 0, "armed, taken back when the re-INVITE changed the flows, never fired")
+    check(ctr(st, "handovers_committed") == 1, "the 200 OK still commits the handover")
+    i = index_at(inp, T_200 + 0.01)
+    check(downlink(inp, i) == (MEDIA.ip, 20002, LTE, 4002) and downlink(out, i)[2] == new.ip,
+          "downlink on the re-INVITE's new flow after the 200 OK goes to %s" % new.ip)
+    end_checks(os.path.join(tmp, "out.pcap"), st)
+
+
 def unchanged_case(sipkeep, scen_kwargs, counter, what):
     s, old, new, flows = handover_scenario(**scen_kwargs)
     inp, out, st, tmp = run_replay(sipkeep, s)
