@@ -22,18 +22,21 @@ call is set up and torn down again. After a second of warm-up, two readings of
 only by the worker.
 
 Reference, in the same invocation: sipkeep --replay of the same messages in the
-same order (no filler), median of R runs. Replay applies each event before the
+same order (no filler), repeated like the live ports repeat them (200000
+messages at least), median of R runs. Replay applies each event before the
 next frame, so it never queues: it is the same worker and control code in one
-thread without the ring between them. Its rate is transactions per CPU second
-(user + system, less a replay of one message: start-up and shutdown); the live
-rate is set against the worker's CPU time over the window (both threads' CPU
-time is read from /proc). CPU time, because the machine may be shared: wall
-rates are printed too.
+thread without the ring between them. The RATIO compares SIP events applied
+per CPU second: live, the worker's and the control thread's CPU time over the
+window together (read from /proc), so that messages parsed for events that were
+then dropped count against it; replay, user + system time less a replay of one
+message (start-up and shutdown). CPU time, because the machine may be shared.
 
-Printed per shape: the worker's rate (frames and SIP messages per second), the
-transactions committed per second live and in replay and their ratio, events
-applied and dropped in the window, the event ring's high-water mark against
-its capacity (the counter sip_events_ring_high_water) and the pending table.
+Printed per shape: the ratio; REGISTER+200 pairs offered per second (passes of
+the ports times N) against those committed (registrations_committed); the
+worker's rate (frames and SIP messages per second); events applied and dropped
+in the window; the event ring's high-water mark against its capacity (the
+counter sip_events_ring_high_water); pending REGISTERs refused and evicted.
+A repeated call is no new dialog, so the calls shape shows its rate in events.
 """
 import argparse
 import contextlib
@@ -43,6 +46,7 @@ import os
 import random
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,6 +63,7 @@ from sktest.daemon import Daemon  # noqa: E402
 
 EVENT_RING = 8191  # the event ring's capacity (control/session.c)
 SHAPES = ("register", "calls", "flood")
+REPLAY_MESSAGES = 200000
 
 
 def transactions(shape, n, seed=5):
@@ -171,14 +176,16 @@ def run_shape(a, shape, tmp):
     recs = abreast(txs)
     sip_frames = len(recs)
     pcap = os.path.join(tmp, "%s.pcap" % shape)
-    write_pcap(pcap, recs)
     acc, core = os.path.join(tmp, "%s-access.pcap" % shape), os.path.join(tmp, "%s-core.pcap" % shape)
     frames = g.lockstep(recs, acc, core, loop=True)
     cfg = config(a.n, frames)
     with open(os.path.join(tmp, "sig.conf"), "w") as f:
         f.write(cfg)
-    # The reference: replay of these messages, less a replay of the first one alone
-    # (start-up and shutdown), in CPU seconds.
+    # The reference: replay of these messages, over and over like the live ports (at
+    # least REPLAY_MESSAGES), less a replay of the first one alone (start-up and
+    # shutdown), in CPU seconds.
+    passes = max(1, -(-REPLAY_MESSAGES // len(recs)))
+    write_pcap(pcap, recs * passes)
     one = os.path.join(tmp, "one.pcap")
     write_pcap(one, recs[:1])
     w_rep, c_rep, rep = replay(a.sipkeep, pcap, os.path.join(tmp, "sig.conf"), tmp, a.rounds)
@@ -188,25 +195,35 @@ def run_shape(a, shape, tmp):
     def d(name):
         return after["counters"].get(name, 0) - before["counters"].get(name, 0)
     done = "dialogs_created" if shape == "calls" else "registrations_committed"
-    what = "calls" if shape == "calls" else "REGISTER+200 pairs"
+    what = "calls (a repeated Call-ID is no new dialog: only the first pass counts)" if shape == "calls" \
+        else "REGISTER+200 pairs"
     rx = sum(after["ports"][s]["rx"] - before["ports"][s]["rx"] for s in ("access", "core"))
-    live_rate, live_cpu_rate = d(done) / dt, d(done) / wrk_s if wrk_s > 0 else 0.0
+    live_rate = d(done) / dt
+    offered = rx / frames * a.n / dt  # passes of the live ports per second, times N
     net_cpu = c_rep - c_one
-    rep_wall_rate = a.n / w_rep
-    rep_cpu_rate = a.n / net_cpu if net_cpu > 0 else 0.0
+    rep_done = rep.get(done, 0)
+    rep_wall_rate = rep_done / w_rep
+    # The ratio: SIP events applied per CPU second, live (worker and control thread
+    # together, so that a worker parsing messages whose events are dropped counts
+    # against it) over replay (one thread doing both).
+    live_ev = d("sip_events_applied") / (wrk_s + ctl_s) if wrk_s + ctl_s > 0 else 0.0
+    rep_ev = rep.get("sip_events_applied", 0) / net_cpu if net_cpu > 0 else 0.0
     print("%s: %d transactions, %d SIP frames (%d with filler: a pass of the live ports)" %
           (shape, a.n, sip_frames, frames))
-    print("  replay (reference), median of %d: %.2f s wall, %.3f s CPU (%.3f s of it start-up and shutdown): "
-          "%.0f %s per CPU second (%.0f/s by the wall clock); events applied %d, dropped %d, %s %d" %
-          (a.rounds, w_rep, c_rep, c_one, rep_cpu_rate, what, rep_wall_rate, rep.get("sip_events_applied", 0),
-           rep.get("sip_events_dropped", 0), done, rep.get(done, 0)))
-    print("  live, %.1f s: %.0f %s/s; %.0f per second of the worker's CPU (it had %.0f%% of a CPU, the control "
-          "thread %.0f%%); RATIO live / replay per CPU second %.2fx" %
-          (dt, live_rate, what, live_cpu_rate, 100 * wrk_s / dt, 100 * ctl_s / dt,
-           live_cpu_rate / rep_cpu_rate if rep_cpu_rate else 0.0))
-    print("  worker: %.3f Mframes/s in (%.0f SIP messages/s); events applied %.0f/s, dropped %d in the window "
-          "(%d since start)" % (rx / dt / 1e6, d("sip_messages") / dt, d("sip_events_applied") / dt,
-                                d("sip_events_dropped"), after["counters"].get("sip_events_dropped", 0)))
+    print("  replay (reference), %d passes, median of %d: %.2f s wall, %.3f s CPU (%.3f s of it start-up and "
+          "shutdown): %.0f SIP events applied per CPU second; %s %d (%.0f/s by the wall clock); events applied "
+          "%d, dropped %d" % (passes, a.rounds, w_rep, c_rep, c_one, rep_ev, done, rep_done, rep_wall_rate,
+                              rep.get("sip_events_applied", 0), rep.get("sip_events_dropped", 0)))
+    print("  live, %.1f s: %.0f SIP events applied per CPU second (worker %.0f%% of a CPU, control thread %.0f%%); "
+          "RATIO live / replay %.2fx" % (dt, live_ev, 100 * wrk_s / dt, 100 * ctl_s / dt,
+                                        live_ev / rep_ev if rep_ev else 0.0))
+    print("  live %s: %.0f/s offered (passes of the ports x N), %.0f/s committed (%s)" %
+          (what, offered, live_rate, done))
+    print("  worker: %.3f Mframes/s in (%.0f SIP messages/s); events applied %.0f/s (%.0f per second of the "
+          "control thread's CPU), dropped %d in the window (%d since start)" %
+          (rx / dt / 1e6, d("sip_messages") / dt, d("sip_events_applied") / dt,
+           d("sip_events_applied") / ctl_s if ctl_s > 0 else 0.0, d("sip_events_dropped"),
+           after["counters"].get("sip_events_dropped", 0)))
     print("  event ring: high-water mark %d of %d; pending REGISTERs refused %d, evicted %d in the window" %
           (after["counters"].get("sip_events_ring_high_water", 0), EVENT_RING,
            d("registrations_pending_refused"), d("registrations_pending_evicted")))
@@ -226,6 +243,7 @@ def main():
             ap.error("SHAPE: one of %s" % ", ".join(SHAPES))
     if os.geteuid() != 0:
         sys.exit("run_sig_live: needs root (DPDK)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the daemon is stopped on the way out
     if not os.access(a.sipkeep, os.X_OK):
         sys.exit("run_sig_live: %s not built" % a.sipkeep)
     if not 1 <= a.n <= 200000:
