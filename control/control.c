@@ -101,10 +101,24 @@ int sk_control_init(struct sk_app *app)
 	return 0;
 }
 
+/*
+ * The event ring's depth at its highest. Only this thread drains the ring, so
+ * its depth peaks right before a drain: sampled there, once a tick.
+ */
+static void event_ring_high_water(struct sk_session *s)
+{
+	uint64_t *hw = &s->ctr[SK_CCTR_sip_events_ring_high_water];
+	uint64_t depth = rte_ring_count(s->events);
+
+	if (depth > *hw)
+		sk_ctr_add(hw, depth - *hw);
+}
+
 void sk_control_tick(struct sk_app *app, sk_time_ns now)
 {
 	__atomic_store_n(&app->now_ns, now, __ATOMIC_RELAXED);
 	if (app->session_up) {
+		event_ring_high_water(&app->session);
 		sk_sync_poll(&app->session, now);
 		sk_session_tick(&app->session, now);
 	}

@@ -119,6 +119,8 @@ enum sk_worker_counter {
 /* Counters of the control thread: registrations, dialogs, handovers. */
 #define SK_CONTROL_COUNTERS(X)                                                                     \
 	X(sip_events_applied, "SIP events from workers applied to the session state")              \
+	X(sip_events_ring_high_water, "the most SIP events found waiting on the event ring by "    \
+				      "the control thread (a high-water mark, not a count)")       \
 	X(registrations_committed, "REGISTERs committed by a 2xx from core (incl. unregister)")    \
 	X(registrations_rejected, "REGISTERs answered with a non-2xx final response")              \
 	X(registrations_stale_response, "REGISTER responses matching no pending transaction")      \

@@ -65,50 +65,8 @@ def setup_call(w, i):
     w.sip(ip, g.REG, "ACK sip:bob@%s SIP/2.0" % rhp, [via % 2, fr, tot, cid, "CSeq: 1 ACK"])
 
 
-class Collect(g.Writer):
-    """The frames in causal order, each with its side (True: from access)."""
-
-    def __init__(self):
-        self.n, self.ipid, self.recs, self.f, self.side = 0, 0, [], self, None
-
-    def write(self, rec):
-        self.recs.append((self.side, rec))
-
-    def udp(self, src, sport, dst, dport, payload, from_access):
-        self.side = from_access
-        super().udp(src, sport, dst, dport, payload, from_access)
-
-
-def lockstep(recs, acc_path, core_path):
-    """Lay the frames out for a worker that polls 32 from access, then 32 from core, and
-    so on: slot k of each file holds 32 frames (filler where the order needs a gap), so
-    a frame is read after every frame before it in RECS."""
-    filler = {True: Collect(), False: Collect()}
-    filler[True].udp("10.255.255.1", 9, "192.0.2.99", 9, b"filler", True)
-    filler[False].udp("192.0.2.99", 9, "10.255.255.1", 9, b"filler", False)
-    files = {True: [], False: []}
-    side, room = True, g_burst
-    for s, rec in recs:
-        while s != side:
-            files[side] += [filler[side].recs[0][1]] * room
-            side, room = not side, g_burst
-        files[side].append(rec)
-        room -= 1
-        if room == 0:
-            side, room = not side, g_burst
-    for side, path in ((True, acc_path), (False, core_path)):
-        w = g.Writer(path)
-        for rec in files[side]:
-            w.f.write(rec)
-        w.f.close()
-    return len(files[True]) + len(files[False])
-
-
-g_burst = 32  # sipkeep's receive burst (SK_BURST)
-
-
 def build(acc_path, core_path, n, follow, rtt=0):
-    w = Collect()
+    w = g.Collect()
     for i in range(n):
         g.register(w, g.phone(i), "u%d" % i)
         setup_call(w, i)
@@ -126,7 +84,7 @@ def build(acc_path, core_path, n, follow, rtt=0):
             rtp(w, j, 2 + i - j)
     for i in range(n):
         rtp(w, i, 1000)
-    return lockstep(w.recs, acc_path, core_path)
+    return g.lockstep(w.recs, acc_path, core_path)
 
 
 def analyse(frames, n):

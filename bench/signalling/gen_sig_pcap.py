@@ -65,6 +65,54 @@ class Writer:
         self.udp(src, 5060, dst, 5060, msg, from_access)
 
 
+class Collect(Writer):
+    """The frames in memory, in order, each with its side (True: from access)."""
+
+    def __init__(self):
+        self.n, self.ipid, self.recs, self.f, self.side = 0, 0, [], self, None
+
+    def write(self, rec):
+        self.recs.append((self.side, rec))
+
+    def udp(self, src, sport, dst, dport, payload, from_access):
+        self.side = from_access
+        super().udp(src, sport, dst, dport, payload, from_access)
+
+
+BURST = 32  # sipkeep's receive burst (SK_BURST)
+
+
+def lockstep(recs, acc_path, core_path, loop=False):
+    """Lay the frames out for a live worker that polls BURST frames from access, then BURST
+    from core, and so on: slot k of each file holds BURST frames (filler where the order
+    needs a gap), so a frame is read after every frame before it in RECS. With LOOP, both
+    files get as many full slots, so that they stay in step when net_pcap replays them
+    over and over (infinite_rx). Returns the frames written, filler included."""
+    filler = {True: Collect(), False: Collect()}
+    filler[True].udp("10.255.255.1", 9, "192.0.2.99", 9, b"filler", True)
+    filler[False].udp("192.0.2.99", 9, "10.255.255.1", 9, b"filler", False)
+    files = {True: [], False: []}
+    side, room = True, BURST
+    for s, rec in recs:
+        while s != side:
+            files[side] += [filler[side].recs[0][1]] * room
+            side, room = not side, BURST
+        files[side].append(rec)
+        room -= 1
+        if room == 0:
+            side, room = not side, BURST
+    if loop:
+        slots = max(-(-len(f) // BURST) for f in files.values())
+        for sd in files:
+            files[sd] += [filler[sd].recs[0][1]] * (slots * BURST - len(files[sd]))
+    for sd, path in ((True, acc_path), (False, core_path)):
+        w = Writer(path)
+        for rec in files[sd]:
+            w.f.write(rec)
+        w.f.close()
+    return len(files[True]) + len(files[False])
+
+
 def phone(i):
     return "10.%d.%d.%d" % (1 + (i >> 16), (i >> 8) & 0xFF, i & 0xFF)
 
