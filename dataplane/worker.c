@@ -132,6 +132,7 @@ enum pass_class {
 	PASS_UDP,      /* frames_udp_other: in no flow */
 	PASS_COUNT,
 	PASS_SLOW = PASS_COUNT,
+	PASS_FILTER, /* UDP on no SIP port: in no flow if its filter bits are clear */
 };
 
 /*
@@ -157,11 +158,17 @@ uint32_t sk_worker_pass_sig4(const uint8_t *addr, uint16_t port_be)
 	return pass_sig4(addr, port_be);
 }
 
-/* Is the IPv4 access or core key (ADDR, PORT_BE) in no flow? (The negative filter: exact "no".) */
-static __rte_always_inline bool pass_no_flow(const struct sk_filter *fl, const uint8_t *addr,
-					     uint16_t port_be)
+/* The filter slot of the IPv4 access or core key (ADDR, PORT_BE). */
+static __rte_always_inline uint32_t pass_slot(const struct sk_filter *fl, const uint8_t *addr,
+					      uint16_t port_be)
 {
-	return !sk_filter_may_hold(fl, pass_sig4(addr, port_be));
+	return sk_filter_slot(fl, pass_sig4(addr, port_be));
+}
+
+/* Is SLOT's bit set (a key may be there)? As sk_filter_may_hold, from the slot. */
+static __rte_always_inline bool pass_slot_set(const struct sk_filter *fl, uint32_t slot)
+{
+	return (__atomic_load_n(&fl->bits[slot >> 6], __ATOMIC_RELAXED) >> (slot & 63)) & 1;
 }
 
 static __rte_always_inline bool pass_sip_port(const struct sk_config *cfg, uint16_t port_be)
@@ -185,10 +192,14 @@ struct pass_ctx {
 /*
  * The class of M when the general path would only count and forward it,
  * else PASS_SLOW. Every check the general parser makes on such a frame is
- * made here too, so that both count it alike.
+ * made here too, so that both count it alike. PASS_FILTER: UDP that is not
+ * ours if the filter bits of SLOT (downlink: the destination as an access
+ * key; uplink: the source as one, then the destination as a core key, a
+ * moved endpoint's) are clear; they are fetched for the whole burst before
+ * any is tested, so that their misses overlap.
  */
 static __rte_always_inline enum pass_class pass_classify(const struct pass_ctx *c,
-							 const struct rte_mbuf *m)
+							 const struct rte_mbuf *m, uint32_t *slot)
 {
 	enum { ETH = 14, IP = 20, UDP = 8, TCP = 20 };
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -222,13 +233,13 @@ static __rte_always_inline enum pass_class pass_classify(const struct pass_ctx *
 			return PASS_SLOW;
 		if (c->filter == NULL)
 			return PASS_UDP;
-		/*
-		 * Downlink: the destination is an access key; uplink: the source, then
-		 * the destination as a core key (a moved endpoint). One filter for both.
-		 */
-		if (c->uplink && !pass_no_flow(c->filter, f + ETH + 12, ports[0]))
-			return PASS_SLOW;
-		return pass_no_flow(c->filter, f + ETH + 16, ports[1]) ? PASS_UDP : PASS_SLOW;
+		slot[0] = pass_slot(c->filter, f + ETH + 16, ports[1]);
+		rte_prefetch0(&c->filter->bits[slot[0] >> 6]);
+		if (c->uplink) {
+			slot[1] = pass_slot(c->filter, f + ETH + 12, ports[0]);
+			rte_prefetch0(&c->filter->bits[slot[1] >> 6]);
+		}
+		return PASS_FILTER;
 	case IPPROTO_TCP:
 		if (unlikely(total < IP + TCP))
 			return PASS_SLOW;
@@ -399,6 +410,7 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 	struct sk_out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
 	struct sk_pkt_meta meta[SK_BURST];
 	uint32_t pre[SK_BURST], passed[PASS_COUNT] = {0};
+	uint32_t slot[SK_BURST][2];
 	uint8_t cls[SK_BURST];
 	struct sk_flow_burst fb;
 	uint16_t i, base, chunk, slow;
@@ -422,12 +434,19 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[base + i], void *));
 		/* What is not ours is known from its first bytes; the rest is parsed, so
 		 * that its table lookups go together. */
+		for (i = 0; i < chunk; i++)
+			cls[i] = (uint8_t)pass_classify(&pc, pkts[base + i], slot[i]);
 		fb.n = 0;
 		slow = 0;
 		for (i = 0; i < chunk; i++) {
 			struct rte_mbuf *m = pkts[base + i];
 
-			cls[i] = (uint8_t)pass_classify(&pc, m);
+			if (cls[i] == PASS_FILTER)
+				cls[i] = pass_slot_set(pc.filter, slot[i][0]) ||
+							 (pc.uplink &&
+							  pass_slot_set(pc.filter, slot[i][1]))
+						 ? PASS_SLOW
+						 : PASS_UDP;
 			if (likely(cls[i] != PASS_SLOW)) {
 				passed[cls[i]]++;
 				continue;
