@@ -19,6 +19,8 @@
 #   UNTRACKED=1     passthrough instead: the capture goes to an access port no flow
 #                   holds (UDP in no flow, never rewritten), against testpmd io
 #   FWD=5tswap      testpmd's forward mode (default: io when UNTRACKED=1)
+#   SETUP_EXTRA=S   seconds bench_rtp may take beyond the default 180 s for its setup
+#                   (1M streams on a loaded machine take longer)
 #   MIX=1           passthrough of a site mix instead (gen_mix_pcap.py: TCP downloads
 #                   and ACKs, QUIC, DNS, 10% RTP of no call, ARP), against testpmd io;
 #                   implies UNTRACKED=1 (every frame out unchanged, none rewritten)
@@ -231,6 +233,14 @@ run_testpmd() {
 }
 
 # --- sipkeep -----------------------------------------------------------------
+# SETUP_EXTRA: the timeout of the run below, lengthened (the command keeps its default).
+if [ -n "${SETUP_EXTRA:-}" ]; then
+	timeout() {
+		local t=$1
+		shift
+		command timeout $((t + SETUP_EXTRA)) "$@"
+	}
+fi
 run_sipkeep() {
 	local mode=$1 run=$2 log=$LOGS/sipkeep-$1-$2.log
 	# shellcheck disable=SC2046
