@@ -9,11 +9,13 @@
  * handled flat; frames that span segments are flattened into the worker's
  * buffer to be parsed and rewritten.
  */
+#include <netinet/in.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -114,6 +116,166 @@ dispatch(struct sk_worker *w, enum sk_side from, struct rte_mbuf *m, uint8_t *fr
 		return sk_sip_handle(w, from, frame, len, meta, now);
 	}
 	return SK_FORWARD;
+}
+
+/*
+ * The passthrough fast path: what a frame sipkeep does not track is found from
+ * its first 42-54 bytes before the general parser runs, and leaves as it came
+ * with its class counted once per burst. PASS_SLOW: the general path decides
+ * (anything it might track, and anything unusual: VLAN tags, IPv6, IPv4
+ * options, fragments, several segments, inconsistent lengths).
+ */
+enum pass_class {
+	PASS_NON_IP,   /* frames_non_ip */
+	PASS_IP_OTHER, /* frames_ip_other: TCP off sip_ports, ICMP, ESP, ... */
+	PASS_TLS,      /* frames_ip_other and frames_tls: TCP to or from sip_tls_port */
+	PASS_UDP,      /* frames_udp_other: in no flow */
+	PASS_COUNT,
+	PASS_SLOW = PASS_COUNT,
+	PASS_FILTER, /* UDP on no SIP port: in no flow if its filter bits are clear */
+};
+
+/*
+ * The signature sk_ftab_hash gives the IPv4 key (ADDR, PORT_BE): the key is all
+ * in its first word, one CRC step. Kept here, always inline, because the fast
+ * path computes it once or twice per frame (sk_worker_pass_sig4: the unit test
+ * holds it equal to sk_ftab_hash's).
+ */
+static __rte_always_inline uint32_t pass_sig4(const uint8_t *addr, uint16_t port_be)
+{
+	struct sk_addr_key k;
+	uint64_t w0;
+	uint32_t h;
+
+	sk_addr_key_set(&k, 4, addr, port_be);
+	memcpy(&w0, &k, sizeof(w0));
+	h = rte_hash_crc_8byte(w0, 0);
+	return h != 0 ? h : 1;
+}
+
+uint32_t sk_worker_pass_sig4(const uint8_t *addr, uint16_t port_be)
+{
+	return pass_sig4(addr, port_be);
+}
+
+/* The filter slot of the IPv4 access or core key (ADDR, PORT_BE). */
+static __rte_always_inline uint32_t pass_slot(const struct sk_filter *fl, const uint8_t *addr,
+					      uint16_t port_be)
+{
+	return sk_filter_slot(fl, pass_sig4(addr, port_be));
+}
+
+/* Is SLOT's bit set (a key may be there)? As sk_filter_may_hold, from the slot. */
+static __rte_always_inline bool pass_slot_set(const struct sk_filter *fl, uint32_t slot)
+{
+	return (__atomic_load_n(&fl->bits[slot >> 6], __ATOMIC_RELAXED) >> (slot & 63)) & 1;
+}
+
+static __rte_always_inline bool pass_sip_port(const struct sk_config *cfg, uint16_t port_be)
+{
+	return sk_config_is_sip_port(cfg, SK_PKT_BE16(port_be));
+}
+
+/*
+ * What the fast path needs of the worker, read once per call. FILTER: the
+ * flows' negative filter, NULL without tables (no flow at all); UDP: false
+ * when UDP must go the general way (sip_detect = any scans it for SIP).
+ */
+struct pass_ctx {
+	const struct sk_config *cfg;
+	const struct sk_filter *filter;
+	uint16_t tls_port_be;
+	bool udp;
+	bool uplink;
+};
+
+/*
+ * The class of M when the general path would only count and forward it,
+ * else PASS_SLOW. Every check the general parser makes on such a frame is
+ * made here too, so that both count it alike. PASS_FILTER: UDP that is not
+ * ours if the filter bits of SLOT (downlink: the destination as an access
+ * key; uplink: the source as one, then the destination as a core key, a
+ * moved endpoint's) are clear; they are fetched for the whole burst before
+ * any is tested, so that their misses overlap.
+ */
+static __rte_always_inline enum pass_class pass_classify(const struct pass_ctx *c,
+							 const struct rte_mbuf *m, uint32_t *slot)
+{
+	enum { ETH = 14, IP = 20, UDP = 8, TCP = 20 };
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	uint16_t et, total, frag, ports[2], ulen;
+	uint32_t doff;
+
+	if (unlikely(m->nb_segs != 1 || len < ETH + IP + UDP))
+		return PASS_SLOW;
+	memcpy(&et, f + 12, 2);
+	if (unlikely(et != SK_PKT_BE16(RTE_ETHER_TYPE_IPV4))) {
+		if (et == SK_PKT_BE16(RTE_ETHER_TYPE_IPV6) ||
+		    et == SK_PKT_BE16(RTE_ETHER_TYPE_VLAN) ||
+		    et == SK_PKT_BE16(RTE_ETHER_TYPE_QINQ) || et == SK_PKT_BE16(SK_PKT_TPID_9100))
+			return PASS_SLOW;
+		return PASS_NON_IP;
+	}
+	memcpy(&total, f + ETH + 2, 2);
+	memcpy(&frag, f + ETH + 6, 2);
+	total = SK_PKT_BE16(total);
+	if (unlikely(f[ETH] != 0x45 || total > len - ETH || total < IP ||
+		     (frag & SK_PKT_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0))
+		return PASS_SLOW;
+	memcpy(ports, f + ETH + IP, 4);
+	switch (f[ETH + 9]) {
+	case IPPROTO_UDP:
+		memcpy(&ulen, f + ETH + IP + 4, 2);
+		ulen = SK_PKT_BE16(ulen);
+		if (unlikely(ulen < UDP || ulen > total - IP) || !c->udp ||
+		    pass_sip_port(c->cfg, ports[0]) || pass_sip_port(c->cfg, ports[1]))
+			return PASS_SLOW;
+		if (c->filter == NULL)
+			return PASS_UDP;
+		slot[0] = pass_slot(c->filter, f + ETH + 16, ports[1]);
+		rte_prefetch0(&c->filter->bits[slot[0] >> 6]);
+		if (c->uplink) {
+			slot[1] = pass_slot(c->filter, f + ETH + 12, ports[0]);
+			rte_prefetch0(&c->filter->bits[slot[1] >> 6]);
+		}
+		return PASS_FILTER;
+	case IPPROTO_TCP:
+		if (unlikely(total < IP + TCP))
+			return PASS_SLOW;
+		doff = (uint32_t)(f[ETH + IP + 12] >> 4) * 4;
+		if (unlikely(doff < TCP || doff > (uint32_t)(total - IP)) ||
+		    pass_sip_port(c->cfg, ports[0]) || pass_sip_port(c->cfg, ports[1]))
+			return PASS_SLOW;
+		if (unlikely(ports[0] == c->tls_port_be || ports[1] == c->tls_port_be))
+			return PASS_TLS;
+		return PASS_IP_OTHER;
+	default:
+		return PASS_IP_OTHER;
+	}
+}
+
+/* The fast path's counts of a call, added once. */
+static inline void pass_count(struct sk_worker *w, const uint32_t *n)
+{
+	static const enum sk_worker_counter ctr[PASS_COUNT] = {
+		[PASS_NON_IP] = SK_WCTR_frames_non_ip,
+		[PASS_IP_OTHER] = SK_WCTR_frames_ip_other,
+		[PASS_TLS] = SK_WCTR_frames_tls,
+		[PASS_UDP] = SK_WCTR_frames_udp_other,
+	};
+	uint32_t all = 0;
+	int c;
+
+	for (c = 0; c < PASS_COUNT; c++) {
+		if (n[c] != 0)
+			sk_ctr_add(&w->ctr[ctr[c]], n[c]);
+		all += n[c];
+	}
+	/* A TLS segment is other IP too. */
+	if (n[PASS_TLS] != 0)
+		sk_ctr_add(&w->ctr[SK_WCTR_frames_ip_other], n[PASS_TLS]);
+	sk_ctr_add(&w->ctr[SK_WCTR_frames_fast_passed], all);
 }
 
 /* Replace M's contents with LEN bytes of FLAT (after a rewrite of a multi-segment frame). */
@@ -247,9 +409,18 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 {
 	struct sk_out_q q = {.pkts = out, .n = 0, .to = sk_side_other(from)};
 	struct sk_pkt_meta meta[SK_BURST];
-	uint32_t pre[SK_BURST];
+	uint32_t pre[SK_BURST], passed[PASS_COUNT] = {0};
+	uint32_t slot[SK_BURST][2];
+	uint8_t cls[SK_BURST];
 	struct sk_flow_burst fb;
-	uint16_t i, base, chunk;
+	uint16_t i, base, chunk, slow;
+	const struct pass_ctx pc = {
+		.cfg = w->cfg,
+		.filter = w->tables != NULL ? &w->tables->filter : NULL,
+		.tls_port_be = SK_PKT_BE16((uint16_t)w->cfg->sip_tls_port),
+		.udp = w->cfg->sip_detect != SK_SIP_DETECT_ANY,
+		.uplink = from == SK_SIDE_ACCESS,
+	};
 
 	/* Fragments held too long leave first: they came before this burst. */
 	if (unlikely(now >= w->frag_next_expiry))
@@ -258,24 +429,51 @@ uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mb
 		sk_tcp_expire(w, now, &q);
 	for (base = 0; base < n; base += chunk) {
 		chunk = (uint16_t)RTE_MIN(n - base, SK_BURST);
+		/* Every header of the burst in flight at once (as l3fwd does). */
 		for (i = 0; i < chunk; i++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[base + i], void *));
-		/* Parse the burst first, so that its table lookups go together. */
+		/* What is not ours is known from its first bytes; the rest is parsed, so
+		 * that its table lookups go together. */
+		for (i = 0; i < chunk; i++)
+			cls[i] = (uint8_t)pass_classify(&pc, pkts[base + i], slot[i]);
 		fb.n = 0;
+		slow = 0;
 		for (i = 0; i < chunk; i++) {
 			struct rte_mbuf *m = pkts[base + i];
 
+			if (cls[i] == PASS_FILTER)
+				cls[i] = pass_slot_set(pc.filter, slot[i][0]) ||
+							 (pc.uplink &&
+							  pass_slot_set(pc.filter, slot[i][1]))
+						 ? PASS_SLOW
+						 : PASS_UDP;
+			if (likely(cls[i] != PASS_SLOW)) {
+				passed[cls[i]]++;
+				continue;
+			}
+			slow++;
 			sk_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
 				     &meta[i]);
 			pre[i] = SK_FLOW_NOT_LOOKED_UP;
 			if (m->nb_segs == 1 && meta[i].cls == SK_PKT_UDP && !is_sip(w, &meta[i]))
 				pre[i] = sk_media_lookup_start(w, from, &meta[i], i, &fb);
 		}
+		/* Nothing to handle: the burst leaves as it came, in one copy. */
+		if (slow == 0 && q.n + chunk <= SK_OUT_MAX) {
+			memcpy(&q.pkts[q.n], &pkts[base], chunk * sizeof(pkts[0]));
+			q.n = (uint16_t)(q.n + chunk);
+			continue;
+		}
 		if (fb.n != 0)
 			sk_flow_burst_finish(w->tables, &fb, pre);
-		for (i = 0; i < chunk; i++)
-			handle(w, from, pkts[base + i], &meta[i], pre[i], now, &q);
+		for (i = 0; i < chunk; i++) {
+			if (cls[i] != PASS_SLOW)
+				sk_out_push(w, &q, pkts[base + i]);
+			else
+				handle(w, from, pkts[base + i], &meta[i], pre[i], now, &q);
+		}
 	}
+	pass_count(w, passed);
 	return q.n;
 }
 

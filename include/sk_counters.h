@@ -53,6 +53,8 @@ enum sk_port_counter {
 	X(frag_emptied_by_rewrite, "fragments not sent because a rewrite shortened the message "   \
 				   "so much that none of its bytes were left in them")             \
 	X(frames_udp_other, "UDP frames not to or from a SIP port")                                \
+	X(frames_fast_passed, "frames the passthrough fast path forwarded (not tracked: counted "  \
+			      "in their class too)")                                               \
 	X(frames_sip, "UDP frames to or from a SIP port")                                          \
 	X(frames_tcp_sip, "TCP segments to or from a SIP port (SIP over TCP)")                     \
 	X(frames_tls, "TCP segments to or from sip_tls_port (SIP over TLS), passed untouched")     \

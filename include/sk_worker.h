@@ -141,6 +141,12 @@ void sk_worker_teardown(struct sk_worker *w);
 uint16_t sk_worker_process(struct sk_worker *w, enum sk_side from, struct rte_mbuf **pkts,
 			   uint16_t n, struct rte_mbuf **out, sk_time_ns now);
 
+/*
+ * The flow-index signature (sk_ftab_hash) of the IPv4 key (ADDR, PORT_BE) as
+ * the passthrough fast path computes it, for the test that holds both equal.
+ */
+uint32_t sk_worker_pass_sig4(const uint8_t *addr, uint16_t port_be);
+
 /* Transmit OUT on side TO's queue; frames the queue will not take are freed and counted. */
 void sk_worker_tx(struct sk_worker *w, enum sk_side to, struct rte_mbuf **out, uint16_t n);
 

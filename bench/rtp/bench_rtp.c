@@ -114,8 +114,9 @@ static void usage(const char *prog)
 	       "  --warmup S    run before the measurement starts (2)\n"
 	       "  --config F    sipkeep config (%s)\n"
 	       "  --rtcp-mux    streams negotiate rtcp-mux: one flow each instead of two\n"
-	       "  --untracked   the capture is UDP in no flow (gen_rtp_pcap.py --untracked):\n"
-	       "                every packet must be forwarded unchanged, none rewritten\n"
+	       "  --untracked   the capture is UDP in no flow (gen_rtp_pcap.py --untracked) or\n"
+	       "                the site mix (gen_mix_pcap.py): every packet must be forwarded\n"
+	       "                unchanged, none rewritten\n"
 	       "  --no-control-tick  do not run the control tick during the run (diagnosis:\n"
 	       "                the daemon runs it every millisecond)\n",
 	       prog, BENCH_RTP_CONFIG);
@@ -424,6 +425,9 @@ static int check_sample(uint32_t streams, bool untracked)
 	struct rte_mbuf *pkts[SK_BURST], *out[SK_OUT_MAX];
 	uint16_t n = 0, n_out, i;
 	uint32_t olds[SK_BURST];
+	/* Untracked: each frame's bytes before, to be found unchanged after. */
+	static uint8_t before[SK_BURST][RTE_MBUF_DEFAULT_DATAROOM];
+	uint16_t lens[SK_BURST];
 	int tries, bad = 0;
 
 	for (tries = 0; tries < 1000 && n == 0; tries++)
@@ -437,6 +441,8 @@ static int check_sample(uint32_t streams, bool untracked)
 			pkts[i], const struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
 
 		olds[i] = rte_be_to_cpu_32(ip->dst_addr);
+		lens[i] = (uint16_t)RTE_MIN(rte_pktmbuf_data_len(pkts[i]), sizeof(before[i]));
+		memcpy(before[i], rte_pktmbuf_mtod(pkts[i], void *), lens[i]);
 	}
 	n_out = sk_worker_process(w, SK_SIDE_CORE, pkts, n, out, now_ns());
 	if (n_out != n) {
@@ -451,9 +457,9 @@ static int check_sample(uint32_t streams, bool untracked)
 		uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
 
 		if (untracked) {
-			/* Not in any flow: forwarded as it came. */
-			if (stream >= streams || dst != olds[i] ||
-			    rte_be_to_cpu_16(udp->dst_port) == ACCESS_MEDIA_PORT) {
+			/* Not in any flow (or not IP: the site mix): forwarded as it came. */
+			if (out[i] != pkts[i] || rte_pktmbuf_data_len(out[i]) != lens[i] ||
+			    memcmp(rte_pktmbuf_mtod(out[i], void *), before[i], lens[i]) != 0) {
 				fprintf(stderr, "bench_rtp: sample packet %u: changed\n", i);
 				bad = 1;
 			}
@@ -471,7 +477,9 @@ static int check_sample(uint32_t streams, bool untracked)
 	}
 	sk_worker_tx(w, SK_SIDE_ACCESS, out, n_out);
 	if (!bad && untracked)
-		printf("sample: %u untracked packets forwarded unchanged\n", n_out);
+		printf("sample: %u untracked packets forwarded unchanged (byte for byte, in "
+		       "order)\n",
+		       n_out);
 	else if (!bad)
 		printf("sample: %u packets rewritten to the new address, checksums valid\n", n_out);
 	return bad ? -1 : 0;
@@ -482,7 +490,8 @@ static int check_sample(uint32_t streams, bool untracked)
 struct snap {
 	uint64_t tsc, rx, tx, tx_dropped, busy, idle, polls, rewritten, rx_other_side;
 	uint64_t nombuf, imissed;
-	uint64_t cpu_ns; /* CPU time the worker thread was given */
+	uint64_t udp_other, ip_other, non_ip, sip, fast; /* frames by class */
+	uint64_t cpu_ns;				 /* CPU time the worker thread was given */
 };
 
 static int worker_main(void *arg)
@@ -518,6 +527,11 @@ static void snapshot(struct snap *s)
 	s->idle = sk_ctr_read(&w->idle_cycles);
 	s->polls = sk_ctr_read(&w->polls);
 	s->rewritten = sk_ctr_read(&w->ctr[SK_WCTR_rtp_rewritten_downlink]);
+	s->udp_other = sk_ctr_read(&w->ctr[SK_WCTR_frames_udp_other]);
+	s->ip_other = sk_ctr_read(&w->ctr[SK_WCTR_frames_ip_other]);
+	s->non_ip = sk_ctr_read(&w->ctr[SK_WCTR_frames_non_ip]);
+	s->sip = sk_ctr_read(&w->ctr[SK_WCTR_frames_sip]);
+	s->fast = sk_ctr_read(&w->ctr[SK_WCTR_frames_fast_passed]);
 	s->nombuf = s->imissed = 0;
 	if (rte_eth_stats_get(app.port_id[SK_SIDE_CORE], &es) == 0) {
 		s->nombuf = es.rx_nombuf;
@@ -607,6 +621,10 @@ static int run(const struct opts *o)
 	       ", tx_dropped %" PRIu64 ", rx on access %" PRIu64 "\n",
 	       end.rx - base.rx, end.tx - base.tx, end.rewritten - base.rewritten,
 	       end.tx_dropped - base.tx_dropped, end.rx_other_side - base.rx_other_side);
+	printf("whole run, by class: udp_other %" PRIu64 ", ip_other %" PRIu64 ", non_ip %" PRIu64
+	       ", sip %" PRIu64 ", fast_passed %" PRIu64 "\n",
+	       end.udp_other - base.udp_other, end.ip_other - base.ip_other,
+	       end.non_ip - base.non_ip, end.sip - base.sip, end.fast - base.fast);
 	if (rx == 0 || end.rx - base.rx != end.tx - base.tx ||
 	    end.rewritten - base.rewritten != (o->untracked ? 0 : end.tx - base.tx) ||
 	    end.tx_dropped != base.tx_dropped || end.rx_other_side != base.rx_other_side) {

@@ -19,6 +19,11 @@
 #   UNTRACKED=1     passthrough instead: the capture goes to an access port no flow
 #                   holds (UDP in no flow, never rewritten), against testpmd io
 #   FWD=5tswap      testpmd's forward mode (default: io when UNTRACKED=1)
+#   SETUP_EXTRA=S   seconds bench_rtp may take beyond the default 180 s for its setup
+#                   (1M streams on a loaded machine take longer)
+#   MIX=1           passthrough of a site mix instead (gen_mix_pcap.py: TCP downloads
+#                   and ACKs, QUIC, DNS, 10% RTP of no call, ARP), against testpmd io;
+#                   implies UNTRACKED=1 (every frame out unchanged, none rewritten)
 #   PACKETS=N       frames in the capture, each a different stream drawn at random
 #                   (default: one per stream); with STREAMS above the pool's mbufs
 #   CONFIG=FILE     sipkeep config for bench_rtp (default: rtp_bench.conf; for
@@ -50,6 +55,8 @@ MODES=${MODES:-"huge nohuge"}
 HUGEPAGES=${HUGEPAGES:-1024}
 NOHUGE_MEM=${NOHUGE_MEM:-2048}
 UNTRACKED=${UNTRACKED:-0}
+MIX=${MIX:-0}
+[ "$MIX" = 1 ] && UNTRACKED=1
 if [ "$UNTRACKED" = 1 ]; then FWD=${FWD:-io}; else FWD=${FWD:-5tswap}; fi
 PACKETS=${PACKETS:-0}
 CONFIG=${CONFIG:-}
@@ -226,6 +233,14 @@ run_testpmd() {
 }
 
 # --- sipkeep -----------------------------------------------------------------
+# SETUP_EXTRA: the timeout of the run below, lengthened (the command keeps its default).
+if [ -n "${SETUP_EXTRA:-}" ]; then
+	timeout() {
+		local t=$1
+		shift
+		command timeout $((t + SETUP_EXTRA)) "$@"
+	}
+fi
 run_sipkeep() {
 	local mode=$1 run=$2 log=$LOGS/sipkeep-$1-$2.log
 	# shellcheck disable=SC2046
@@ -252,6 +267,8 @@ fi
 echo "bench_rtp: $BENCH"
 PCAP=$WORK/rtp_downlink.pcap
 "$PY" "$HERE/gen_rtp_pcap.py" "${GEN_ARGS[@]}" "$PCAP"
+# The site mix replaces the RTP capture (same streams and packet count).
+[ "$MIX" = 1 ] && "$PY" "$HERE/gen_mix_pcap.py" "${GEN_ARGS[@]}" "$PCAP"
 case " $MODES " in *" huge "*) hugepages_up ;; esac
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
@@ -270,6 +287,7 @@ for mode in $MODES; do
 	done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$MIX" = 1 ] && echo "shape: the site mix (gen_mix_pcap.py), not UDP alone"
 
 "$PY" - "$RESULTS" "$STREAMS" "$SECONDS_RUN" "$FWD" "$UNTRACKED" <<'EOF'
 import re, statistics, sys

@@ -7,6 +7,9 @@
  *
  *   test_worker            classification and pass-through
  *   test_worker multiseg   a frame chained over two mbufs (headers in the first)
+ *   test_worker fastpath   the passthrough fast path: what it forwards (untracked,
+ *                          counted), what it must leave to the general path (SIP,
+ *                          fragments, VLAN, IPv6, options, media flows, sip_detect)
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include "eal_fixture.h"
 #include "sk_test.h"
 #include "sk_worker.h"
+#include "tables.h"
 
 #define POOL_SIZE 1023
 
@@ -381,9 +385,246 @@ static void test_multiseg(void)
 	check_pool_full("multi-segment frame");
 }
 
+/*
+ * Send frame I alone from SIDE (run_burst checks it comes out byte-identical
+ * and counted in its class) and check whether the fast path took it.
+ */
+static void fast_one(unsigned int i, enum sk_side side, bool fast)
+{
+	uint64_t before = w->ctr[SK_WCTR_frames_fast_passed];
+	char what[160];
+
+	snprintf(what, sizeof(what), "%s (from %s)", frames[i].name,
+		 side == SK_SIDE_CORE ? "core" : "access");
+	run_burst(what, side, &i, 1);
+	SK_CHECK_EQ(w->ctr[SK_WCTR_frames_fast_passed] - before, fast ? 1 : 0, "%s: %s", what,
+		    fast ? "forwarded by the fast path" : "left to the general path");
+}
+
+/* The signature the fast path computes is the flow index's (sk_ftab_hash). */
+static void test_fast_sig(void)
+{
+	struct sk_ftab ft = {.b = NULL, .mask = 0};
+	unsigned int i, same = 0;
+	uint32_t x = 12345;
+
+	for (i = 0; i < 10000; i++) {
+		struct sk_addr_key k;
+		struct sk_ftab_pos p;
+		uint8_t a[4];
+		uint16_t port;
+
+		x = x * 1103515245u + 12345u;
+		memcpy(a, &x, 4);
+		port = (uint16_t)(x >> 7);
+		if (i == 0)
+			port = 0, memset(a, 0, 4);
+		sk_addr_key_set(&k, 4, a, port);
+		sk_ftab_hash(&ft, &k, &p);
+		same += sk_worker_pass_sig4(a, port) == p.sig;
+	}
+	SK_CHECK_EQ(same, 10000,
+		    "fast path: its IPv4 key signature is sk_ftab_hash's (10000 keys)");
+}
+
+/* Without tables (no flow at all): what the fast path takes and what it leaves. */
+static void test_fast_classes(void)
+{
+	static const struct {
+		const char *name;
+		bool fast;
+	} want[] = {
+		{"IPv4 UDP 5062->5060 (SIP by destination port)", false},
+		{"IPv4 UDP 5060->40000 (SIP by source port)", false},
+		{"IPv4 UDP 20000->30000 (RTP)", true},
+		{"IPv4 UDP 5061->5080", true},
+		{"VLAN IPv4 UDP 5060", false},
+		{"IPv6 UDP ->5060", false},
+		{"VLAN IPv6 UDP RTP", false},
+		{"IPv4 UDP 5060 with Ethernet padding", false},
+		{"ARP", true},
+		{"VLAN ARP", false},
+		{"LLDP", true},
+		{"runt: 10 bytes of Ethernet header", false},
+		{"IPv4 TCP ->5060", false},
+		{"IPv4 TCP ->443", true},
+		{"IPv4 ICMP", true},
+		{"IPv6 ICMPv6", false},
+		{"IPv4 first fragment of UDP 5060", false},
+		{"IPv4 last fragment", false},
+		{"IPv4 total_length beyond the frame (truncated)", false},
+		{"UDP 5060 with length 4", false},
+		{"IPv4 IHL 3", false},
+	};
+	unsigned int i, k, found = 0;
+
+	reset_worker();
+	build_frames();
+	for (k = 0; k < SK_ARRAY_SIZE(want); k++)
+		for (i = 0; i < n_frames; i++)
+			if (strcmp(frames[i].name, want[k].name) == 0) {
+				fast_one(i, k % 2 ? SK_SIDE_CORE : SK_SIDE_ACCESS, want[k].fast);
+				found++;
+			}
+	SK_CHECK_EQ(found, SK_ARRAY_SIZE(want), "fast path: every listed frame built");
+
+	/* Frames the mix above lacks. */
+	n_frames = 0;
+	fb_reset(&F);
+	fb_eth(&F, ET_IPV4);
+	fb_ipv4(&F, 5, 40, 0x4000, P_TCP, A4_ACCESS, A4_CORE);
+	fb_tcp(&F, 40000, 5061);
+	add("IPv4 TCP ->5061 (sip_tls_port)", SK_WCTR_frames_tls);
+	expect[SK_WCTR_frames_ip_other]++; /* a TLS segment is other IP too */
+	fast_one(0, SK_SIDE_ACCESS, true);
+	SK_CHECK_EQ(w->ctr[SK_WCTR_frames_tls], 1, "fast path: TLS counted once");
+	fb_reset(&F);
+	fb_eth(&F, ET_IPV4);
+	fb_ipv4(&F, 5, 40, 0x4000, P_TCP, A4_CORE, A4_ACCESS);
+	fb_tcp(&F, 5060, 40000);
+	add("IPv4 TCP 5060-> (SIP over TCP, by source port)", SK_WCTR_frames_tcp_sip);
+	fast_one(1, SK_SIDE_CORE, false);
+	fb_reset(&F);
+	fb_eth(&F, ET_IPV4);
+	fb_ipv4(&F, 6, 20 + 4 + 8 + 2, 0, P_UDP, A4_ACCESS, A4_CORE); /* options: NOPs */
+	fb_udp(&F, 20000, 30000, 10);
+	fb_fill(&F, 'r', 2);
+	add("IPv4 with options, UDP 20000->30000", SK_WCTR_frames_udp_other);
+	fast_one(2, SK_SIDE_ACCESS, false);
+	fb_ipv4_udp(&F, 0, A4_ACCESS, A4_CORE, 5060, 5060, "REGISTER sip:big SIP/2.0\r\n");
+	fb_set16(&F, 14 + 6, 0x2000);
+	add("IPv4 first fragment, UDP 5060 (MF)", SK_WCTR_frames_ip_fragment);
+	fast_one(3, SK_SIDE_ACCESS, false);
+
+	/* A burst of them all, twice over: order kept, counted per burst. */
+	{
+		unsigned int idx[8] = {0, 1, 2, 0, 2, 1, 0, 0};
+		uint64_t before = w->ctr[SK_WCTR_frames_fast_passed];
+
+		expect[SK_WCTR_frames_ip_other] += 4; /* the TLS segments */
+		run_burst("fast path: mixed burst", SK_SIDE_ACCESS, idx, 8);
+		SK_CHECK_EQ(
+			w->ctr[SK_WCTR_frames_fast_passed] - before, 4,
+			"fast path: mixed burst: the 4 TLS segments forwarded by the fast path");
+	}
+	check_pool_full("fast path classes");
+}
+
+/* sip_detect = any: UDP on no SIP port goes to the general path, which finds SIP in it. */
+static void test_fast_sip_detect(void)
+{
+	char err[256];
+
+	SK_CHECK(sk_config_set(&cfg, "sip_detect", "any", err, sizeof(err)) == 0,
+		 "sip_detect = any accepted");
+	reset_worker();
+	n_frames = 0;
+	fb_ipv4_udp(&F, 0, A4_ACCESS, A4_CORE, 5070, 5070, "OPTIONS sip:a@b SIP/2.0\r\n\r\n");
+	add("sip_detect any: UDP 5070 carrying SIP", SK_WCTR_frames_udp_other);
+	fast_one(0, SK_SIDE_ACCESS, false);
+	SK_CHECK_EQ(w->ctr[SK_WCTR_sip_detected_other_port], 1,
+		    "sip_detect any: SIP on port 5070 found (not fast-passed)");
+	sk_config_defaults(&cfg);
+	check_pool_full("sip_detect any");
+}
+
+/*
+ * With the flow tables: an IPv4 media flow's frames (downlink to its access
+ * key, uplink from it, uplink of a moved endpoint to its core key) go to the
+ * general path; UDP to a port of the same address that no flow holds, and the
+ * IPv6 flow's frames too (never fast), behave as they must.
+ */
+static void test_fast_flows(void)
+{
+	static const uint8_t moved[4] = {10, 9, 9, 9};
+	struct sk_tables_writer *tw = calloc(1, sizeof(*tw));
+	struct sk_addr_key acc, core, acc6, core6;
+	uint32_t idx, idx6;
+	int rc = -1;
+
+	cfg.max_streams = 64;
+	cfg.max_users = 16;
+	cfg.max_dialogs = 16;
+	if (tw != NULL)
+		rc = sk_tables_create(tw, &cfg, 1);
+	SK_CHECK(rc == 0, "tables for 64 streams created");
+	if (rc != 0) {
+		free(tw);
+		sk_config_defaults(&cfg);
+		return;
+	}
+	sk_addr_key_set(&acc, 4, A4_ACCESS, rte_cpu_to_be_16(40000));
+	sk_addr_key_set(&core, 4, A4_CORE, rte_cpu_to_be_16(20000));
+	sk_addr_key_set(&acc6, 6, A6_ACCESS, rte_cpu_to_be_16(16386));
+	sk_addr_key_set(&core6, 6, A6_CORE, rte_cpu_to_be_16(16384));
+	idx = sk_flow_alloc(tw);
+	idx6 = sk_flow_alloc(tw);
+	SK_CHECK(idx != SK_NO_INDEX && idx6 != SK_NO_INDEX, "two flow slots");
+	if (idx == SK_NO_INDEX || idx6 == SK_NO_INDEX)
+		goto out;
+	tw->t.flow[idx].access = acc;
+	tw->t.flow[idx].core = core;
+	tw->t.flow[idx].kind = SK_FLOW_RTP;
+	sk_flow_set_move(tw, idx, NULL);
+	tw->t.flow[idx6].access = acc6;
+	tw->t.flow[idx6].core = core6;
+	tw->t.flow[idx6].kind = SK_FLOW_RTP;
+	sk_flow_set_move(tw, idx6, NULL);
+	SK_CHECK(sk_flow_publish(tw, idx) == 0 && sk_flow_publish(tw, idx6) == 0,
+		 "IPv4 and IPv6 media flows published");
+
+	reset_worker();
+	w->tables = &tw->t;
+	n_frames = 0;
+	fb_ipv4_udp(&F, 0, A4_CORE, A4_ACCESS, 20000, 40000, "\x80\x00downlink");
+	add("media flow: downlink to its access key", SK_WCTR_frames_udp_other);
+	fast_one(0, SK_SIDE_CORE, false);
+	fb_ipv4_udp(&F, 0, A4_ACCESS, A4_CORE, 40000, 20000, "\x80\x00uplink");
+	add("media flow: uplink from its access key", SK_WCTR_frames_udp_other);
+	fast_one(1, SK_SIDE_ACCESS, false);
+	fb_ipv4_udp(&F, 0, moved, A4_CORE, 41000, 20000, "\x80\x00moved");
+	add("media flow: uplink from elsewhere to its core key", SK_WCTR_frames_udp_other);
+	fast_one(2, SK_SIDE_ACCESS, false);
+	SK_CHECK_EQ(
+		w->ctr[SK_WCTR_latch_refused], 1,
+		"media flow: the stranger's uplink reached the core-key lookup (latch_refused)");
+	fb_ipv6_udp(&F, 0, A6_CORE, A6_ACCESS, 16384, 16386, "\x80\x00v6");
+	add("IPv6 media flow: downlink", SK_WCTR_frames_udp_other);
+	fast_one(3, SK_SIDE_CORE, false);
+	fb_ipv4_udp(&F, 0, A4_CORE, A4_ACCESS, 20000, 40002, "\x80\x00nobody");
+	add("media flow's address, port 40002 (no flow): downlink", SK_WCTR_frames_udp_other);
+	fast_one(4, SK_SIDE_CORE, true);
+	fb_ipv4_udp(&F, 0, A4_ACCESS, A4_CORE, 40002, 20002, "\x80\x00nobody");
+	add("media flow's address, port 40002 (no flow): uplink", SK_WCTR_frames_udp_other);
+	fast_one(5, SK_SIDE_ACCESS, true);
+	{
+		unsigned int b[6] = {4, 0, 4, 3, 4, 4};
+		uint64_t before = w->ctr[SK_WCTR_frames_fast_passed];
+
+		run_burst("media flows: mixed burst from core", SK_SIDE_CORE, b, 6);
+		SK_CHECK_EQ(w->ctr[SK_WCTR_frames_fast_passed] - before, 4,
+			    "media flows: mixed burst: the 4 frames in no flow fast, in order");
+	}
+	w->tables = NULL;
+	check_pool_full("media flows");
+out:
+	sk_tables_destroy(tw);
+	free(tw);
+	sk_config_defaults(&cfg);
+}
+
+static void test_fastpath(void)
+{
+	test_fast_sig();
+	test_fast_classes();
+	test_fast_sip_detect();
+	test_fast_flows();
+}
+
 int main(int argc, char **argv)
 {
 	bool multiseg = argc > 1 && strcmp(argv[1], "multiseg") == 0;
+	bool fastpath = argc > 1 && strcmp(argv[1], "fastpath") == 0;
 	int rc;
 
 	if (sk_test_eal_start(argv[0], "worker") < 0)
@@ -399,6 +640,8 @@ int main(int argc, char **argv)
 
 	if (multiseg) {
 		test_multiseg();
+	} else if (fastpath) {
+		test_fastpath();
 	} else {
 		build_frames();
 		test_each_frame();
