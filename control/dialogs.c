@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -24,6 +25,7 @@
 #include <rte_hash.h>
 #include <rte_jhash.h>
 #include <rte_lcore.h>
+#include <rte_random.h>
 
 #include "commit_arm.h"
 #include "session.h"
@@ -31,24 +33,96 @@
 #include "sk_sip_methods.h"
 #include "state_sync.h"
 
-static void dialog_key(struct sk_dialog_key *k, const char *call_id, const char *tag)
+/* A dialog's key strings, bounded like the event fields they come from. */
+static void dialog_key_strs(const char *call_id, const char *tag, const char *str[], size_t len[])
 {
-	memset(k, 0, sizeof(*k));
-	memcpy(k->call_id, call_id, strnlen(call_id, sizeof(k->call_id) - 1));
-	memcpy(k->tag, tag, strnlen(tag, sizeof(k->tag) - 1));
+	str[SK_DIALOG_CALL_ID] = call_id;
+	str[SK_DIALOG_TAG] = tag;
+	len[SK_DIALOG_CALL_ID] = strnlen(call_id, SK_EV_CALL_ID_MAX - 1);
+	len[SK_DIALOG_TAG] = strnlen(tag, SK_EV_TAG_MAX - 1);
+}
+
+static uint32_t dialog_hash(struct sk_session *s, const struct sk_dialog *dg)
+{
+	const char *str[SK_DIALOG_N_STR];
+	size_t len[SK_DIALOG_N_STR];
+
+	dialog_key_strs(sk_dialog_call_id(dg), sk_dialog_tag(dg), str, len);
+	return sk_rec_hash(&s->dialog_index, str, len, SK_DIALOG_REMOTE_TAG);
 }
 
 static uint32_t dialog_lookup(struct sk_session *s, const char *call_id, const char *tag)
 {
-	struct sk_dialog_key k;
-	void *data;
+	const char *str[SK_DIALOG_N_STR];
+	size_t len[SK_DIALOG_N_STR];
+	uint32_t d;
 
 	if (tag[0] == '\0')
 		return SK_NO_INDEX;
-	dialog_key(&k, call_id, tag);
-	if (rte_hash_lookup_data(s->dialog_index, &k, &data) < 0)
-		return SK_NO_INDEX;
-	return (uint32_t)(uintptr_t)data;
+	dialog_key_strs(call_id, tag, str, len);
+	for (d = sk_rec_index_first(&s->dialog_index,
+				    sk_rec_hash(&s->dialog_index, str, len, SK_DIALOG_REMOTE_TAG));
+	     d != SK_NO_INDEX; d = sk_rec_index_next(&s->dialog_index, d)) {
+		const char *c = sk_dialog_call_id(&s->dialogs[d]);
+		const char *t = c + strlen(c) + 1;
+
+		if (strncmp(c, call_id, len[0]) == 0 && c[len[0]] == '\0' &&
+		    strncmp(t, tag, len[1]) == 0 && t[len[1]] == '\0')
+			return d;
+	}
+	return SK_NO_INDEX;
+}
+
+void sk_dialog_sdp_get(const struct sk_dialog *dg, unsigned int side, struct sk_dialog_sdp *out)
+{
+	const struct sk_dialog_media *m = dg->media;
+
+	memset(out, 0, sizeof(*out));
+	if (m == NULL)
+		return;
+	out->n_media = m->n[side];
+	memcpy(out->media, &m->m[side == 0 ? 0 : m->n[0]], sizeof(m->m[0]) * m->n[side]);
+}
+
+static void dialog_media_free(struct sk_session *s, struct sk_dialog *dg)
+{
+	sk_heap_count(&s->dialog_heap_bytes, dg->media, -1);
+	free(dg->media);
+	dg->media = NULL;
+}
+
+/* Dialog D's latest SDP of SIDE is now IN (the other side's kept). */
+static void dialog_sdp_set(struct sk_session *s, uint32_t d, unsigned int side,
+			   const struct sk_dialog_sdp *in)
+{
+	struct sk_dialog *dg = &s->dialogs[d];
+	struct sk_dialog_sdp sdp[SK_SIDE_COUNT];
+	struct sk_dialog_media *m;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < SK_SIDE_COUNT; i++) {
+		if (i == side) {
+			sdp[i] = *in;
+			sdp[i].n_media = RTE_MIN(in->n_media, (uint8_t)SK_EV_MAX_MEDIA);
+		} else {
+			sk_dialog_sdp_get(dg, i, &sdp[i]);
+		}
+		n += sdp[i].n_media;
+	}
+	m = n > 0 ? malloc(sizeof(*m) + sizeof(m->m[0]) * n) : NULL;
+	if (n > 0 && m == NULL) {
+		SK_LOG_LIMITED(ERR, "dialog %s: no memory for its SDP", sk_dialog_call_id(dg));
+		return; /* the SDP it had stays */
+	}
+	dialog_media_free(s, dg);
+	if (m == NULL)
+		return;
+	for (i = 0, n = 0; i < SK_SIDE_COUNT; n += sdp[i].n_media, i++) {
+		m->n[i] = sdp[i].n_media;
+		memcpy(&m->m[n], sdp[i].media, sizeof(m->m[0]) * sdp[i].n_media);
+	}
+	dg->media = m;
+	sk_heap_count(&s->dialog_heap_bytes, m, 1);
 }
 
 /* Requests of either party, and responses to them, carry the caller's tag in From or To. */
@@ -159,11 +233,12 @@ static void ensure_flow(struct sk_session *s, uint32_t d, unsigned int media, in
 static bool user_owns_ip(const struct sk_session *s, uint32_t user, const struct sk_ev_media *m)
 {
 	const struct sk_user *u = &s->users[user];
+	const struct sk_addr_key *c = sk_user_contacts(u);
 	unsigned int i;
 
 	for (i = 0; i < u->n_contacts; i++)
-		if (u->contacts[i].family == m->family &&
-		    memcmp(u->contacts[i].addr, m->addr, m->family == 4 ? 4 : 16) == 0)
+		if (c[i].family == m->family &&
+		    memcmp(c[i].addr, m->addr, m->family == 4 ? 4 : 16) == 0)
 			return true;
 	return false;
 }
@@ -172,36 +247,42 @@ static bool user_owns_ip(const struct sk_session *s, uint32_t user, const struct
 
 int sk_dialogs_create(struct sk_session *s)
 {
-	/* Each m= line claims its RTP and its RTCP address: sized like the flow indexes. */
-	uint64_t n = 2ULL * s->cfg->max_streams;
-	struct rte_hash_parameters p = {
-		.name = "sk_claim_idx",
-		.entries = (uint32_t)RTE_MIN(n, (uint64_t)UINT32_MAX / 2),
-		.key_len = sizeof(struct sk_addr_key),
-		.hash_func = rte_jhash,
-		.socket_id = (int)rte_socket_id(),
-		/* Every entry fits however keys collide: a full table refuses only beyond it. */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
+	/* Each m= line claims its RTP and its RTCP address: a slot per flow. */
+	uint64_t n = RTE_MIN(2ULL * s->cfg->max_streams, (uint64_t)UINT32_MAX / 4);
+	struct sk_claims *c = &s->claims;
+	uint32_t i;
 
-	RTE_BUILD_BUG_ON(sizeof(void *) < sizeof(uint64_t));
-	s->claim_index = rte_hash_create(&p);
-	if (s->claim_index == NULL) {
-		SK_LOG(ERR, "cannot allocate the media claim index (%" PRIu64 " entries): %s", n,
-		       rte_strerror(rte_errno));
+	c->n = (uint32_t)n;
+	c->mask = rte_align32pow2(c->n) - 1;
+	c->seed = (uint32_t)rte_rand();
+	c->slot = malloc(sizeof(*c->slot) * c->n);
+	c->head = malloc(sizeof(*c->head) * (c->mask + 1));
+	if (c->slot == NULL || c->head == NULL) {
+		SK_LOG(ERR, "cannot allocate the media claim index (%" PRIu64 " entries)", n);
 		return -1;
 	}
+	for (i = 0; i <= c->mask; i++)
+		c->head[i] = SK_NO_INDEX;
+	for (i = 0; i < c->n; i++) {
+		c->slot[i].count = 0;
+		c->slot[i].next = i + 1 < c->n ? i + 1 : SK_NO_INDEX;
+	}
+	c->free = 0;
 	return 0;
 }
 
 void sk_dialogs_destroy(struct sk_session *s)
 {
-	rte_hash_free(s->claim_index);
-	s->claim_index = NULL;
+	free(s->claims.slot);
+	free(s->claims.head);
+	memset(&s->claims, 0, sizeof(s->claims));
 }
 
-#define CLAIM_USER(v) ((uint32_t)((v) >> 32))
-#define CLAIM_COUNT(v) ((uint32_t)(v))
+uint64_t sk_dialogs_claim_bytes(const struct sk_session *s)
+{
+	return (uint64_t)s->claims.n * sizeof(struct sk_claim) +
+	       ((uint64_t)s->claims.mask + 1) * sizeof(uint32_t);
+}
 
 /* The keys media line M claims: RTP, and RTCP unless it is the same. Returns how many. */
 static unsigned int claim_keys(const struct sk_ev_media *m, struct sk_addr_key k[2])
@@ -213,33 +294,80 @@ static unsigned int claim_keys(const struct sk_ev_media *m, struct sk_addr_key k
 	return 2;
 }
 
-/* Owner and count of K, or false when nobody claims it. */
-static bool claim_get(struct sk_session *s, const struct sk_addr_key *k, uint64_t *v)
+static uint32_t *claim_chain(struct sk_session *s, const struct sk_addr_key *k)
 {
-	void *data;
+	uint32_t h = rte_jhash(k->addr, sizeof(k->addr),
+			       s->claims.seed ^ ((uint32_t)k->family << 16 | k->port));
 
-	if (rte_hash_lookup_data(s->claim_index, k, &data) < 0)
-		return false;
-	*v = (uint64_t)(uintptr_t)data;
-	return true;
+	return &s->claims.head[h & s->claims.mask];
 }
 
+/* Where the link to K's claim is (*link its slot), or to SK_NO_INDEX when nobody claims it. */
+static uint32_t *claim_find(struct sk_session *s, const struct sk_addr_key *k)
+{
+	uint32_t *link = claim_chain(s, k);
+
+	while (*link != SK_NO_INDEX) {
+		const struct sk_claim *c = &s->claims.slot[*link];
+
+		if (c->family == k->family && c->port == k->port &&
+		    memcmp(c->addr, k->addr, sizeof(c->addr)) == 0)
+			break;
+		link = &s->claims.slot[*link].next;
+	}
+	return link;
+}
+
+/* The claim of K, or NULL when nobody claims it. */
+static struct sk_claim *claim_get(struct sk_session *s, const struct sk_addr_key *k)
+{
+	uint32_t i = *claim_find(s, k);
+
+	return i != SK_NO_INDEX ? &s->claims.slot[i] : NULL;
+}
+
+/* K is claimed COUNT times by USER's dialogs (0: by nobody). -1 when the index is full. */
 static int claim_put(struct sk_session *s, const struct sk_addr_key *k, uint32_t user,
 		     uint32_t count)
 {
-	uint64_t v = (uint64_t)user << 32 | count;
+	struct sk_claims *cl = &s->claims;
+	uint32_t *link = claim_find(s, k), i = *link;
+	struct sk_claim *c;
 
-	if (count == 0)
-		return rte_hash_del_key(s->claim_index, k) < 0 ? -1 : 0;
-	return rte_hash_add_key_data(s->claim_index, k, (void *)(uintptr_t)v);
+	if (i == SK_NO_INDEX) {
+		if (count == 0)
+			return -1;
+		if (cl->free == SK_NO_INDEX)
+			return -1;
+		i = cl->free;
+		c = &cl->slot[i];
+		cl->free = c->next;
+		memcpy(c->addr, k->addr, sizeof(c->addr));
+		c->port = k->port;
+		c->family = k->family;
+		c->pad = 0;
+		c->next = *link;
+		*link = i;
+	}
+	c = &cl->slot[i];
+	if (count == 0) {
+		*link = c->next;
+		c->count = 0;
+		c->next = cl->free;
+		cl->free = i;
+		return 0;
+	}
+	c->user = user;
+	c->count = count;
+	return 0;
 }
 
 static void claim_drop_key(struct sk_session *s, const struct sk_addr_key *k)
 {
-	uint64_t v;
+	const struct sk_claim *c = claim_get(s, k);
 
-	if (claim_get(s, k, &v))
-		claim_put(s, k, CLAIM_USER(v), CLAIM_COUNT(v) - 1);
+	if (c != NULL)
+		claim_put(s, k, c->user, c->count - 1);
 }
 
 /*
@@ -252,13 +380,15 @@ static int claim_line(struct sk_session *s, uint32_t d, const struct sk_ev_media
 	uint32_t user = s->dialogs[d].user;
 	struct sk_addr_key k[2];
 	unsigned int n = claim_keys(m, k), i;
-	uint64_t v;
+	const struct sk_claim *c;
 
-	for (i = 0; i < n; i++)
-		if (claim_get(s, &k[i], &v) && CLAIM_USER(v) != user)
-			return -1;
 	for (i = 0; i < n; i++) {
-		uint32_t count = claim_get(s, &k[i], &v) ? CLAIM_COUNT(v) : 0;
+		c = claim_get(s, &k[i]);
+		if (c != NULL && c->user != user)
+			return -1;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t count = (c = claim_get(s, &k[i])) != NULL ? c->count : 0;
 
 		if (claim_put(s, &k[i], user, count + 1) < 0) {
 			if (i == 1)
@@ -273,14 +403,20 @@ static int claim_line(struct sk_session *s, uint32_t d, const struct sk_ev_media
 static void claims_release(struct sk_session *s, uint32_t d)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
+	struct sk_dialog_sdp as;
 	unsigned int i, j, n;
 
+	if (dg->claimed == 0) {
+		dg->claim_refused = 0;
+		return;
+	}
+	sk_dialog_sdp_get(dg, SK_SIDE_ACCESS, &as);
 	for (i = 0; i < SK_EV_MAX_MEDIA; i++) {
 		struct sk_addr_key k[2];
 
 		if (!(dg->claimed & (1u << i)))
 			continue;
-		n = claim_keys(&dg->sdp[SK_SIDE_ACCESS].media[i], k);
+		n = claim_keys(&as.media[i], k);
 		for (j = 0; j < n; j++)
 			claim_drop_key(s, &k[j]);
 	}
@@ -307,12 +443,13 @@ static bool line_usable(const struct sk_ev_media *m)
 static void claims_update(struct sk_session *s, uint32_t d, const struct sk_dialog_sdp *new)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
-	struct sk_dialog_sdp old = dg->sdp[SK_SIDE_ACCESS];
+	struct sk_dialog_sdp old;
 	uint8_t was_refused = dg->claim_refused;
 	unsigned int i;
 
+	sk_dialog_sdp_get(dg, SK_SIDE_ACCESS, &old);
 	claims_release(s, d);
-	dg->sdp[SK_SIDE_ACCESS] = *new;
+	dialog_sdp_set(s, d, SK_SIDE_ACCESS, new);
 	for (i = 0; i < SK_EV_MAX_MEDIA && i < new->n_media; i++) {
 		const struct sk_ev_media *m = &new->media[i];
 		int rc;
@@ -336,10 +473,13 @@ static void claims_update(struct sk_session *s, uint32_t d, const struct sk_dial
 static void rebuild_flows(struct sk_session *s, uint32_t d)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
-	const struct sk_dialog_sdp *as = &dg->sdp[SK_SIDE_ACCESS];
-	const struct sk_dialog_sdp *cs = &dg->sdp[SK_SIDE_CORE];
+	struct sk_dialog_sdp sdp[SK_SIDE_COUNT];
+	const struct sk_dialog_sdp *as = &sdp[SK_SIDE_ACCESS];
+	const struct sk_dialog_sdp *cs = &sdp[SK_SIDE_CORE];
 	unsigned int i;
 
+	sk_dialog_sdp_get(dg, SK_SIDE_ACCESS, &sdp[SK_SIDE_ACCESS]);
+	sk_dialog_sdp_get(dg, SK_SIDE_CORE, &sdp[SK_SIDE_CORE]);
 	for (i = 0; i < SK_EV_MAX_MEDIA; i++) {
 		const struct sk_ev_media *a = &as->media[i];
 		const struct sk_ev_media *c = &cs->media[i];
@@ -390,7 +530,7 @@ void sk_dialog_drop_media(struct sk_session *s, uint32_t d)
 		retire(s, &dg->flow[i][SK_FLOW_RTCP]);
 	}
 	claims_release(s, d);
-	memset(dg->sdp, 0, sizeof(dg->sdp));
+	dialog_media_free(s, dg);
 }
 
 static void take_sdp(struct sk_session *s, uint32_t d, const struct sk_sip_event *ev)
@@ -405,7 +545,7 @@ static void take_sdp(struct sk_session *s, uint32_t d, const struct sk_sip_event
 	if (ev->side == SK_SIDE_ACCESS)
 		claims_update(s, d, &sdp);
 	else
-		s->dialogs[d].sdp[ev->side] = sdp;
+		dialog_sdp_set(s, d, ev->side, &sdp);
 	rebuild_flows(s, d);
 }
 
@@ -438,6 +578,8 @@ static void timed_unlink(struct sk_session *s, uint32_t d)
 static uint32_t dialog_take(struct sk_session *s, const char *call_id, const char *tag,
 			    uint32_t user)
 {
+	const char *str[SK_DIALOG_N_STR];
+	size_t len[SK_DIALOG_N_STR];
 	struct sk_dialog *dg;
 	uint32_t d;
 
@@ -448,11 +590,14 @@ static uint32_t dialog_take(struct sk_session *s, const char *call_id, const cha
 	d = s->free_dialogs[s->n_free_dialogs - 1];
 	dg = &s->dialogs[d];
 	memset(dg, 0, sizeof(*dg));
-	dialog_key(&dg->key, call_id, tag);
-	if (rte_hash_add_key_data(s->dialog_index, &dg->key, (void *)(uintptr_t)d) < 0) {
+	dialog_key_strs(call_id, tag, str, len);
+	str[SK_DIALOG_REMOTE_TAG] = "";
+	len[SK_DIALOG_REMOTE_TAG] = 0;
+	if (sk_rec_set(&dg->str, &s->dialog_heap_bytes, str, len, SK_DIALOG_N_STR) < 0) {
 		sk_session_count(s, SK_CCTR_dialogs_refused);
 		return SK_NO_INDEX;
 	}
+	sk_rec_index_add(&s->dialog_index, dialog_hash(s, dg), d);
 	s->n_free_dialogs--;
 	if (d >= s->dialogs_hwm)
 		s->dialogs_hwm = d + 1;
@@ -542,7 +687,8 @@ void sk_dialog_free(struct sk_session *s, uint32_t d)
 	if (dg->next_of_user != SK_NO_INDEX)
 		s->dialogs[dg->next_of_user].prev_of_user = dg->prev_of_user;
 	u->n_dialogs--;
-	rte_hash_del_key(s->dialog_index, &dg->key);
+	sk_rec_index_del(&s->dialog_index, dialog_hash(s, dg), d);
+	sk_rec_free(&dg->str, &s->dialog_heap_bytes);
 	dg->in_use = false;
 	sk_gauge_add(&s->dialogs_in_use, -1);
 	s->free_dialogs[s->n_free_dialogs++] = d;
@@ -566,13 +712,27 @@ void sk_dialogs_scan(struct sk_session *s, sk_time_ns now)
 	}
 }
 
+/* Keep the dialog's key and set its remote tag (left empty without memory). */
+static void dialog_set_remote_tag(struct sk_session *s, struct sk_dialog *dg, const char *tag)
+{
+	const char *str[SK_DIALOG_N_STR];
+	size_t len[SK_DIALOG_N_STR];
+
+	dialog_key_strs(sk_dialog_call_id(dg), sk_dialog_tag(dg), str, len);
+	str[SK_DIALOG_REMOTE_TAG] = tag;
+	len[SK_DIALOG_REMOTE_TAG] = strnlen(tag, SK_EV_TAG_MAX - 1);
+	if (sk_rec_set(&dg->str, &s->dialog_heap_bytes, str, len, SK_DIALOG_N_STR) < 0)
+		SK_LOG_LIMITED(ERR, "dialog %s: no memory for its remote tag",
+			       sk_dialog_call_id(dg));
+}
+
 static void on_response(struct sk_session *s, uint32_t d, const struct sk_sip_event *ev)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
 
 	if (sk_sip_method_roles(ev->cseq_method) & SK_SIP_OPENS_DIALOG) {
-		if (dg->remote_tag[0] == '\0' && ev->to_tag[0] != '\0')
-			memcpy(dg->remote_tag, ev->to_tag, sizeof(dg->remote_tag));
+		if (sk_dialog_remote_tag(dg)[0] == '\0' && ev->to_tag[0] != '\0')
+			dialog_set_remote_tag(s, dg, ev->to_tag);
 		if (ev->status >= 200 && ev->status < 300 && dg->state == SK_DIALOG_EARLY) {
 			dg->state = SK_DIALOG_CONFIRMED;
 			timed_unlink(s, d);
@@ -646,7 +806,7 @@ uint32_t sk_dialog_restore(struct sk_session *s, uint32_t user, const char *call
 	if (dg->state == SK_DIALOG_ENDING)
 		return d;
 	claims_update(s, d, &sdp[SK_SIDE_ACCESS]);
-	dg->sdp[SK_SIDE_CORE] = sdp[SK_SIDE_CORE];
+	dialog_sdp_set(s, d, SK_SIDE_CORE, &sdp[SK_SIDE_CORE]);
 	rebuild_flows(s, d);
 	return d;
 }

@@ -29,10 +29,10 @@
  * I? Not when it said recvonly or inactive, nor when the core side said
  * sendonly or inactive (RFC 3264 6.1: the answerer's direction follows).
  */
-static bool access_sends(const struct sk_dialog *dg, unsigned int i)
+static bool access_sends(const struct sk_dialog_sdp sdp[SK_SIDE_COUNT], unsigned int i)
 {
-	uint8_t a = dg->sdp[SK_SIDE_ACCESS].media[i].dir;
-	uint8_t c = dg->sdp[SK_SIDE_CORE].media[i].dir;
+	uint8_t a = sdp[SK_SIDE_ACCESS].media[i].dir;
+	uint8_t c = sdp[SK_SIDE_CORE].media[i].dir;
 
 	return a != SK_SDP_RECVONLY && a != SK_SDP_INACTIVE && c != SK_SDP_SENDONLY &&
 	       c != SK_SDP_INACTIVE;
@@ -52,12 +52,15 @@ static bool has_flows(const struct sk_dialog *dg)
 /* The media lines of DG with a flow on which the access end should send (bit i). */
 static uint8_t sending_lines(const struct sk_dialog *dg)
 {
+	struct sk_dialog_sdp sdp[SK_SIDE_COUNT];
 	uint8_t mask = 0;
 	unsigned int i;
 
+	sk_dialog_sdp_get(dg, SK_SIDE_ACCESS, &sdp[SK_SIDE_ACCESS]);
+	sk_dialog_sdp_get(dg, SK_SIDE_CORE, &sdp[SK_SIDE_CORE]);
 	for (i = 0; i < SK_EV_MAX_MEDIA; i++)
-		if (access_sends(dg, i) && (dg->flow[i][SK_FLOW_RTP] != SK_NO_INDEX ||
-					    dg->flow[i][SK_FLOW_RTCP] != SK_NO_INDEX))
+		if (access_sends(sdp, i) && (dg->flow[i][SK_FLOW_RTP] != SK_NO_INDEX ||
+					     dg->flow[i][SK_FLOW_RTCP] != SK_NO_INDEX))
 			mask |= (uint8_t)(1u << i);
 	return mask;
 }
@@ -153,7 +156,7 @@ static void release(struct sk_session *s, uint32_t idx, sk_time_ns now)
 		NOTICE,
 		"user %s: no re-registration within %u ms of losing media; media of %u call(s) "
 		"released, %u held call(s) kept",
-		u->key.aor, (unsigned int)((now - u->suspended_at) / SK_NS_PER_MS), n_released,
+		sk_user_aor(u), (unsigned int)((now - u->suspended_at) / SK_NS_PER_MS), n_released,
 		n_kept);
 }
 
@@ -186,7 +189,7 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 				u->state = SK_USER_ACTIVE;
 				SK_LOG_LIMITED(INFO,
 					       "user %s: no stream left that should send; active",
-					       u->key.aor);
+					       sk_user_aor(u));
 			}
 			continue;
 		}
@@ -207,7 +210,7 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 			SK_LOG_LIMITED(
 				NOTICE,
 				"user %s: uplink media silent for %u ms, suspended; window %u ms",
-				u->key.aor, (unsigned int)((now - last) / SK_NS_PER_MS),
+				sk_user_aor(u), (unsigned int)((now - last) / SK_NS_PER_MS),
 				s->cfg->persist_window_ms);
 		} else if (u->state == SK_USER_SUSPENDED) {
 			if (last > u->suspended_at) {
@@ -216,7 +219,7 @@ void sk_persist_scan(struct sk_session *s, sk_time_ns now)
 				u->state = SK_USER_ACTIVE;
 				sk_session_count(s, SK_CCTR_users_resumed);
 				SK_LOG_LIMITED(INFO, "user %s: uplink media back, active",
-					       u->key.aor);
+					       sk_user_aor(u));
 			} else if (now > u->window_end && !sk_arm_settle(s, i)) {
 				release(s, i, now);
 			}
@@ -277,13 +280,13 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 			NOTICE,
 			"user %s: re-registered from %s after the persistence window: media not "
 			"moved",
-			u->key.aor, new_a);
+			sk_user_aor(u), new_a);
 		return;
 	}
 	if (v.n_flows == 0) {
 		/* No call to keep: the registration simply moves. */
 		SK_LOG_LIMITED(INFO, "user %s: re-registered from %s (was %s), no active media",
-			       u->key.aor, new_a, old_a);
+			       sk_user_aor(u), new_a, old_a);
 		return;
 	}
 	if (!(opts & SK_OPT_BIT(SK_OPT_X_CISCO_SESSIONPERSIST))) {
@@ -292,7 +295,7 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 			NOTICE,
 			"user %s: re-registered from %s (was %s) without X-cisco-sessionpersist: "
 			"media not moved",
-			u->key.aor, new_a, old_a);
+			sk_user_aor(u), new_a, old_a);
 		return;
 	}
 	if (u->state == SK_USER_SUSPENDED && now > u->window_end) {
@@ -300,7 +303,7 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 		SK_LOG_LIMITED(NOTICE,
 			       "user %s: re-registered from %s after the persistence window: media "
 			       "not moved",
-			       u->key.aor, new_a);
+			       sk_user_aor(u), new_a);
 		return;
 	}
 	memset(&mv, 0, sizeof(mv));
@@ -311,7 +314,7 @@ void sk_persist_reregistered(struct sk_session *s, uint32_t idx,
 	mv.generation = ++u->move_generation;
 	if (sk_user_set_move(&s->tw, idx, &mv) < 0) {
 		SK_LOG_LIMITED(ERR, "user %s: no free handover record; media not moved",
-			       u->key.aor);
+			       sk_user_aor(u));
 		return;
 	}
 	flows_follow_user(s, idx);
@@ -325,7 +328,7 @@ moved:
 	SK_LOG_LIMITED(NOTICE,
 		       "user %s: handover committed: %s -> %s, %u stream(s) moved, %" PRIu64
 		       " ms after the last uplink media",
-		       u->key.aor, old_a, new_a, n_streams,
+		       sk_user_aor(u), old_a, new_a, n_streams,
 		       last && now > last ? (uint64_t)((now - last) / SK_NS_PER_MS) : 0);
 }
 
@@ -337,7 +340,7 @@ void sk_persist_apply_move(struct sk_session *s, uint32_t idx, const struct sk_m
 	sk_arm_settle(s, idx);
 	if (sk_user_set_move(&s->tw, idx, mv) < 0) {
 		SK_LOG_LIMITED(ERR, "user %s: no free handover record; media not moved",
-			       u->key.aor);
+			       sk_user_aor(u));
 		return;
 	}
 	flows_follow_user(s, idx);

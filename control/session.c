@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Users and registrations (docs/OVERVIEW.md 1: registrations), and event dispatch. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 
 #include "commit_arm.h"
@@ -53,6 +55,115 @@ static uint32_t *index_stack(uint32_t n)
 	return stack;
 }
 
+/* --- record text and record indexes (session.h) --- */
+
+const char *sk_rec_str(const char *block, unsigned int i)
+{
+	if (block == NULL)
+		return "";
+	while (i-- > 0)
+		block += strlen(block) + 1;
+	return block;
+}
+
+void sk_heap_count(uint64_t *bytes, const void *p, int sign)
+{
+	uint64_t n = p != NULL ? malloc_usable_size((void *)(uintptr_t)p) : 0;
+
+	/* Read by the telemetry thread: one atomic word. */
+	__atomic_store_n(bytes, sign > 0 ? *bytes + n : *bytes - n, __ATOMIC_RELAXED);
+}
+
+int sk_rec_set(char **block, uint64_t *bytes, const char *const *s, const size_t *l, unsigned int n)
+{
+	size_t len = 0;
+	unsigned int i;
+	char *b, *p;
+
+	for (i = 0; i < n; i++)
+		len += l[i] + 1;
+	b = malloc(len);
+	if (b == NULL)
+		return -1;
+	for (i = 0, p = b; i < n; p += l[i] + 1, i++) {
+		memcpy(p, s[i], l[i]);
+		p[l[i]] = '\0';
+	}
+	sk_rec_free(block, bytes);
+	*block = b;
+	sk_heap_count(bytes, b, 1);
+	return 0;
+}
+
+void sk_rec_free(char **block, uint64_t *bytes)
+{
+	sk_heap_count(bytes, *block, -1);
+	free(*block);
+	*block = NULL;
+}
+
+static uint32_t rec_index_buckets(uint32_t n_records)
+{
+	return rte_align32pow2(RTE_MAX(n_records, 16u));
+}
+
+uint64_t sk_rec_index_bytes(uint32_t n_records)
+{
+	return (uint64_t)(rec_index_buckets(n_records) + n_records) * sizeof(uint32_t);
+}
+
+int sk_rec_index_create(struct sk_rec_index *x, uint32_t n_records)
+{
+	uint32_t i, nb = rec_index_buckets(n_records);
+
+	x->mask = nb - 1;
+	x->seed = (uint32_t)rte_rand();
+	x->head = malloc(sizeof(uint32_t) * nb);
+	x->next = malloc(sizeof(uint32_t) * RTE_MAX(n_records, 1u));
+	if (x->head == NULL || x->next == NULL)
+		return -1;
+	for (i = 0; i < nb; i++)
+		x->head[i] = SK_NO_INDEX;
+	return 0;
+}
+
+void sk_rec_index_destroy(struct sk_rec_index *x)
+{
+	free(x->head);
+	free(x->next);
+	memset(x, 0, sizeof(*x));
+}
+
+uint32_t sk_rec_hash(const struct sk_rec_index *x, const char *const *s, const size_t *l,
+		     unsigned int n)
+{
+	uint32_t h = x->seed;
+	unsigned int i;
+
+	/* Each string's length goes in too: ("ab", "c") and ("a", "bc") differ. */
+	for (i = 0; i < n; i++)
+		h = rte_jhash(s[i], (uint32_t)l[i], h + (uint32_t)l[i]);
+	return h;
+}
+
+void sk_rec_index_add(struct sk_rec_index *x, uint32_t hash, uint32_t rec)
+{
+	uint32_t *head = &x->head[hash & x->mask];
+
+	x->next[rec] = *head;
+	*head = rec;
+}
+
+void sk_rec_index_del(struct sk_rec_index *x, uint32_t hash, uint32_t rec)
+{
+	uint32_t *p = &x->head[hash & x->mask];
+
+	while (*p != SK_NO_INDEX && *p != rec)
+		p = &x->next[*p];
+	if (*p == rec)
+		*p = x->next[rec];
+}
+
 int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigned int n_workers)
 {
 	uint32_t nu = cfg->max_users, nd = cfg->max_dialogs, np = cfg->max_pending_registers;
@@ -84,18 +195,17 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 		       "source can hold every pending REGISTER",
 		       cfg->max_pending_per_source, np);
 	s->pending_oldest = s->pending_newest = SK_NO_INDEX;
-	s->user_index = control_hash("sk_user_idx", nu + nu / 4, sizeof(struct sk_user_key));
 	s->pending_index =
 		control_hash("sk_pending_idx", np + np / 4, sizeof(struct sk_pending_key));
 	s->pending_by_source =
 		control_hash("sk_pending_src", np + np / 4, sizeof(struct sk_source_key));
-	s->dialog_index = control_hash("sk_dialog_idx", nd + nd / 4, sizeof(struct sk_dialog_key));
 	s->events = rte_ring_create("sk_events", n_events + 1, (int)rte_socket_id(), RING_F_SC_DEQ);
 	s->event_pool = rte_mempool_create("sk_event_pool", n_events, sizeof(struct sk_sip_event),
 					   64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	if (!s->users || !s->free_users || !s->pending || !s->free_pending || !s->dialogs ||
-	    !s->free_dialogs || !s->user_index || !s->pending_index || !s->pending_by_source ||
-	    !s->dialog_index || !s->events || !s->event_pool || sk_dialogs_create(s) < 0 ||
+	    !s->free_dialogs || sk_rec_index_create(&s->user_index, nu) < 0 || !s->pending_index ||
+	    !s->pending_by_source || sk_rec_index_create(&s->dialog_index, nd) < 0 || !s->events ||
+	    !s->event_pool || sk_dialogs_create(s) < 0 ||
 	    sk_arms_create(s) < 0) {
 		SK_LOG(ERR, "cannot allocate session state (%u users, %u dialogs): %s", nu, nd,
 		       rte_strerror(rte_errno));
@@ -107,6 +217,7 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 
 void sk_session_destroy(struct sk_session *s)
 {
+	uint32_t i;
 	void *ev;
 
 	if (s->events) {
@@ -115,12 +226,21 @@ void sk_session_destroy(struct sk_session *s)
 		rte_ring_free(s->events);
 	}
 	rte_mempool_free(s->event_pool);
-	rte_hash_free(s->user_index);
+	sk_rec_index_destroy(&s->user_index);
 	rte_hash_free(s->pending_index);
 	rte_hash_free(s->pending_by_source);
-	rte_hash_free(s->dialog_index);
+	sk_rec_index_destroy(&s->dialog_index);
 	sk_dialogs_destroy(s);
 	sk_arms_destroy(s);
+	for (i = 0; s->users != NULL && i < s->users_hwm; i++) {
+		sk_rec_free(&s->users[i].str, &s->user_heap_bytes);
+		free(s->users[i].sets);
+	}
+	for (i = 0; s->dialogs != NULL && i < s->dialogs_hwm; i++) {
+		sk_rec_free(&s->dialogs[i].str, &s->dialog_heap_bytes);
+		sk_heap_count(&s->dialog_heap_bytes, s->dialogs[i].media, -1);
+		free(s->dialogs[i].media);
+	}
 	free(s->users);
 	free(s->dedup);
 	free(s->free_users);
@@ -139,36 +259,153 @@ uint32_t sk_user_find_by_contact(struct sk_session *s, const struct sk_addr_key 
 	return sk_contact_lookup(&s->tw.t, k);
 }
 
+/* The strings of a user's key, bounded like the event fields they come from. */
+static void user_key_strs(const struct sk_user_key *key, const char *str[SK_USER_N_STR],
+			  size_t len[SK_USER_N_STR])
+{
+	str[SK_USER_AOR] = key->aor;
+	str[SK_USER_INSTANCE] = key->instance;
+	str[SK_USER_CALL_ID] = key->call_id;
+	len[SK_USER_AOR] = strnlen(key->aor, sizeof(key->aor) - 1);
+	len[SK_USER_INSTANCE] = strnlen(key->instance, sizeof(key->instance) - 1);
+	len[SK_USER_CALL_ID] = strnlen(key->call_id, sizeof(key->call_id) - 1);
+}
+
+/* A user's key strings (AOR, instance, Call-ID) as its block holds them. */
+static void user_own_key_strs(const struct sk_user *u, const char *str[SK_USER_N_STR],
+			      size_t len[SK_USER_N_STR])
+{
+	unsigned int i;
+
+	for (i = 0; i < SK_USER_CONTACT_URI; i++) {
+		str[i] = sk_rec_str(u->str, i);
+		len[i] = strlen(str[i]);
+	}
+}
+
+/* The hash of a user's key, read from its block. */
+static uint32_t user_hash(struct sk_session *s, const struct sk_user *u)
+{
+	const char *str[SK_USER_N_STR];
+	size_t len[SK_USER_N_STR];
+
+	user_own_key_strs(u, str, len);
+	return sk_rec_hash(&s->user_index, str, len, SK_USER_CONTACT_URI);
+}
+
 static uint32_t user_find(struct sk_session *s, const struct sk_user_key *key)
 {
-	void *data;
+	const char *str[SK_USER_N_STR];
+	size_t len[SK_USER_N_STR];
+	uint32_t i;
 
-	if (rte_hash_lookup_data(s->user_index, key, &data) < 0)
-		return SK_NO_INDEX;
-	return (uint32_t)(uintptr_t)data;
+	user_key_strs(key, str, len);
+	for (i = sk_rec_index_first(&s->user_index,
+				    sk_rec_hash(&s->user_index, str, len, SK_USER_CONTACT_URI));
+	     i != SK_NO_INDEX; i = sk_rec_index_next(&s->user_index, i)) {
+		const char *p = s->users[i].str;
+		unsigned int j;
+
+		for (j = 0; j < SK_USER_CONTACT_URI; j++, p += len[j - 1] + 1)
+			if (strncmp(p, str[j], len[j]) != 0 || p[len[j]] != '\0')
+				break;
+		if (j == SK_USER_CONTACT_URI)
+			return i;
+	}
+	return SK_NO_INDEX;
+}
+
+/* Keep the user's key and set its Contact URI (kept as it was without memory). */
+static void user_set_contact_uri(struct sk_session *s, struct sk_user *u, const char *uri,
+				 size_t uri_max)
+{
+	const char *str[SK_USER_N_STR];
+	size_t len[SK_USER_N_STR];
+
+	user_own_key_strs(u, str, len);
+	str[SK_USER_CONTACT_URI] = uri;
+	len[SK_USER_CONTACT_URI] = strnlen(uri, uri_max - 1);
+	if (sk_rec_set(&u->str, &s->user_heap_bytes, str, len, SK_USER_N_STR) < 0)
+		SK_LOG_LIMITED(ERR, "user %s: no memory for its Contact URI", sk_user_aor(u));
 }
 
 static uint32_t user_create(struct sk_session *s, const struct sk_user_key *key)
 {
+	const char *str[SK_USER_N_STR];
+	size_t len[SK_USER_N_STR];
 	struct sk_user *u;
 	uint32_t idx;
 
 	if (s->n_free_users == 0)
 		return SK_NO_INDEX;
 	idx = s->free_users[s->n_free_users - 1];
-	if (rte_hash_add_key_data(s->user_index, key, (void *)(uintptr_t)idx) < 0)
+	u = &s->users[idx];
+	memset(u, 0, sizeof(*u));
+	user_key_strs(key, str, len);
+	str[SK_USER_CONTACT_URI] = "";
+	len[SK_USER_CONTACT_URI] = 0;
+	if (sk_rec_set(&u->str, &s->user_heap_bytes, str, len, SK_USER_N_STR) < 0)
 		return SK_NO_INDEX;
 	s->n_free_users--;
-	u = &s->users[idx];
 	if (idx >= s->users_hwm)
 		s->users_hwm = idx + 1;
-	memset(u, 0, sizeof(*u));
+	sk_rec_index_add(&s->user_index, user_hash(s, u), idx);
 	u->in_use = true;
-	u->key = *key;
 	u->first_dialog = SK_NO_INDEX;
 	sk_user_reset(&s->tw, idx);
 	sk_gauge_add(&s->users_in_use, 1);
 	return idx;
+}
+
+/* A user's contacts and bindings at full size, to edit (user_sets_get, user_sets_put). */
+struct user_sets {
+	uint8_t n_contacts;
+	uint8_t n_bindings;
+	struct sk_addr_key contacts[SK_USER_MAX_CONTACTS];
+	struct sk_binding bindings[SK_USER_MAX_BINDINGS];
+};
+
+static void user_sets_get(const struct sk_user *u, struct user_sets *w)
+{
+	w->n_contacts = u->n_contacts;
+	w->n_bindings = u->n_bindings;
+	if (u->sets == NULL)
+		return;
+	memcpy(w->contacts, sk_user_contacts(u), sizeof(w->contacts[0]) * u->n_contacts);
+	memcpy(w->bindings, sk_user_bindings(u), sizeof(w->bindings[0]) * u->n_bindings);
+}
+
+static void user_sets_free(struct sk_session *s, struct sk_user *u)
+{
+	sk_heap_count(&s->user_heap_bytes, u->sets, -1);
+	free(u->sets);
+	u->sets = NULL;
+	u->n_contacts = u->n_bindings = 0;
+}
+
+/* U's contacts and bindings are W's now. -1 (U unchanged) without memory. */
+static int user_sets_put(struct sk_session *s, struct sk_user *u, const struct user_sets *w)
+{
+	size_t cb = sizeof(w->contacts[0]) * w->n_contacts;
+	size_t bb = sizeof(w->bindings[0]) * w->n_bindings;
+	char *b = NULL;
+
+	if (cb + bb > 0) {
+		b = malloc(cb + bb);
+		if (b == NULL) {
+			SK_LOG_LIMITED(ERR, "user %s: no memory for its contacts and bindings",
+				       sk_user_aor(u));
+			return -1;
+		}
+		memcpy(b, w->contacts, cb);
+		memcpy(b + cb, w->bindings, bb);
+	}
+	user_sets_free(s, u);
+	u->sets = b;
+	sk_heap_count(&s->user_heap_bytes, b, 1);
+	u->n_contacts = w->n_contacts;
+	u->n_bindings = w->n_bindings;
+	return 0;
 }
 
 /*
@@ -183,6 +420,7 @@ static void user_add_contact(struct sk_session *s, uint32_t idx, const struct sk
 	struct sk_user *u = &s->users[idx];
 	uint32_t ref = sk_contact_lookup_ref(&s->tw.t, k);
 	uint32_t want = idx | (from_hdr ? SK_CONTACT_FROM_HDR : 0);
+	struct user_sets w;
 	unsigned int i;
 
 	if (ref != SK_NO_INDEX && (ref & ~SK_CONTACT_FROM_HDR) != idx && from_hdr) {
@@ -192,39 +430,57 @@ static void user_add_contact(struct sk_session *s, uint32_t idx, const struct sk
 	/* An address both the source and a Contact stays a Contact address. */
 	if (ref == (idx | SK_CONTACT_FROM_HDR))
 		want = ref;
-	for (i = 0; i < u->n_contacts; i++)
-		if (sk_addr_key_eq(&u->contacts[i], k))
+	user_sets_get(u, &w);
+	for (i = 0; i < w.n_contacts; i++)
+		if (sk_addr_key_eq(&w.contacts[i], k))
 			break;
-	if (i == u->n_contacts && u->n_contacts == SK_USER_MAX_CONTACTS) {
+	if (i == w.n_contacts && w.n_contacts == SK_USER_MAX_CONTACTS) {
 		/* Forget the oldest address: core signalling to it is no longer redirected. */
-		if (sk_contact_lookup(&s->tw.t, &u->contacts[0]) == idx)
-			sk_contact_del(&s->tw, &u->contacts[0]);
-		memmove(&u->contacts[0], &u->contacts[1], sizeof(*k) * (SK_USER_MAX_CONTACTS - 1));
-		u->n_contacts--;
-		i = u->n_contacts;
+		if (sk_contact_lookup(&s->tw.t, &w.contacts[0]) == idx)
+			sk_contact_del(&s->tw, &w.contacts[0]);
+		memmove(&w.contacts[0], &w.contacts[1], sizeof(*k) * (SK_USER_MAX_CONTACTS - 1));
+		w.n_contacts--;
+		i = w.n_contacts;
 	}
 	if (ref != want && sk_contact_add(&s->tw, k, want) < 0) {
 		sk_session_count(s, SK_CCTR_contacts_refused);
-		if (i < u->n_contacts && ref == SK_NO_INDEX) {
-			memmove(&u->contacts[i], &u->contacts[i + 1],
-				sizeof(*k) * (u->n_contacts - i - 1));
-			u->n_contacts--;
+		if (i < w.n_contacts && ref == SK_NO_INDEX) {
+			memmove(&w.contacts[i], &w.contacts[i + 1],
+				sizeof(*k) * (w.n_contacts - i - 1));
+			w.n_contacts--;
 		}
+		user_sets_put(s, u, &w);
 		return;
 	}
-	if (i == u->n_contacts)
-		u->contacts[u->n_contacts++] = *k;
+	if (i == w.n_contacts)
+		w.contacts[w.n_contacts++] = *k;
+	/* Without memory to remember it, the address is not kept either. */
+	if (user_sets_put(s, u, &w) < 0 && ref != want && sk_contact_lookup(&s->tw.t, k) == idx)
+		sk_contact_del(&s->tw, k);
 }
 
 static void user_drop_contacts(struct sk_session *s, uint32_t idx)
 {
 	struct sk_user *u = &s->users[idx];
+	const struct sk_addr_key *c = sk_user_contacts(u);
+	struct user_sets w;
 	unsigned int i;
 
 	for (i = 0; i < u->n_contacts; i++)
-		if (sk_contact_lookup(&s->tw.t, &u->contacts[i]) == idx)
-			sk_contact_del(&s->tw, &u->contacts[i]);
-	u->n_contacts = 0;
+		if (sk_contact_lookup(&s->tw.t, &c[i]) == idx)
+			sk_contact_del(&s->tw, &c[i]);
+	user_sets_get(u, &w);
+	w.n_contacts = 0;
+	user_sets_put(s, u, &w);
+}
+
+static void user_drop_bindings(struct sk_session *s, struct sk_user *u)
+{
+	struct user_sets w;
+
+	user_sets_get(u, &w);
+	w.n_bindings = 0;
+	user_sets_put(s, u, &w);
 }
 
 /* A user with no registration and no dialog is forgotten. */
@@ -236,7 +492,9 @@ void sk_user_maybe_free(struct sk_session *s, uint32_t idx)
 		return;
 	user_drop_contacts(s, idx);
 	sk_user_set_move(&s->tw, idx, NULL);
-	rte_hash_del_key(s->user_index, &u->key);
+	sk_rec_index_del(&s->user_index, user_hash(s, u), idx);
+	sk_rec_free(&u->str, &s->user_heap_bytes);
+	user_sets_free(s, u);
 	u->in_use = false;
 	sk_gauge_add(&s->users_in_use, -1);
 	/*
@@ -253,7 +511,7 @@ void sk_user_unregister(struct sk_session *s, uint32_t idx)
 
 	sk_arm_settle(s, idx);
 	u->registered = false;
-	u->n_bindings = 0;
+	user_drop_bindings(s, u);
 	sk_user_set_callinfo(&s->tw, idx, false);
 	sk_sync_user(s, idx, 0);
 	sk_user_maybe_free(s, idx);
@@ -417,47 +675,53 @@ static bool contact_on_source(const struct sk_ev_contact *c, const struct sk_add
  * binding of that URI, anything else adds or refreshes it. Bindings that ran
  * out meanwhile go first. Returns how many of P's Contacts stay.
  */
-static unsigned int bindings_update(struct sk_user *u, const struct sk_pending *p, sk_time_ns now)
+static unsigned int bindings_update(struct sk_session *s, struct sk_user *u,
+				    const struct sk_pending *p, sk_time_ns now)
 {
+	const struct sk_binding *b;
 	unsigned int i, k, n_live = 0;
+	struct user_sets w;
 
-	for (k = 0; k < u->n_bindings;)
-		if (u->bindings[k].expires_at <= now)
-			u->bindings[k] = u->bindings[--u->n_bindings];
+	user_sets_get(u, &w);
+	for (k = 0; k < w.n_bindings;)
+		if (w.bindings[k].expires_at <= now)
+			w.bindings[k] = w.bindings[--w.n_bindings];
 		else
 			k++;
 	for (i = 0; i < p->n_contacts; i++) {
 		const struct sk_ev_contact *c = &p->contacts[i];
 		uint32_t exp = contact_expires(c);
 
-		for (k = 0; k < u->n_bindings; k++)
-			if (u->bindings[k].uri_hash == c->uri_hash)
+		for (k = 0; k < w.n_bindings; k++)
+			if (w.bindings[k].uri_hash == c->uri_hash)
 				break;
 		if (exp == 0) {
-			if (k < u->n_bindings)
-				u->bindings[k] = u->bindings[--u->n_bindings];
+			if (k < w.n_bindings)
+				w.bindings[k] = w.bindings[--w.n_bindings];
 			continue;
 		}
 		n_live++;
-		if (k == u->n_bindings) {
-			if (u->n_bindings == SK_USER_MAX_BINDINGS) {
+		if (k == w.n_bindings) {
+			if (w.n_bindings == SK_USER_MAX_BINDINGS) {
 				unsigned int j;
 
 				/* Full: the binding that runs out first gives way. */
-				for (k = 0, j = 1; j < u->n_bindings; j++)
-					if (u->bindings[j].expires_at < u->bindings[k].expires_at)
+				for (k = 0, j = 1; j < w.n_bindings; j++)
+					if (w.bindings[j].expires_at < w.bindings[k].expires_at)
 						k = j;
 			} else {
-				k = u->n_bindings++;
+				k = w.n_bindings++;
 			}
 		}
-		u->bindings[k].uri_hash = c->uri_hash;
-		u->bindings[k].expires_at = now + (sk_time_ns)exp * 1000 * SK_NS_PER_MS;
+		w.bindings[k].uri_hash = c->uri_hash;
+		w.bindings[k].expires_at = now + (sk_time_ns)exp * 1000 * SK_NS_PER_MS;
 	}
+	user_sets_put(s, u, &w);
+	b = sk_user_bindings(u);
 	u->expires_at = 0;
 	for (k = 0; k < u->n_bindings; k++)
-		if (u->bindings[k].expires_at > u->expires_at)
-			u->expires_at = u->bindings[k].expires_at;
+		if (b[k].expires_at > u->expires_at)
+			u->expires_at = b[k].expires_at;
 	return n_live;
 }
 
@@ -466,8 +730,8 @@ static void unregister(struct sk_session *s, uint32_t idx)
 	struct sk_user *u = &s->users[idx];
 
 	sk_session_count(s, SK_CCTR_registrations_unregistered);
-	SK_LOG_LIMITED(INFO, "user %s%s%s: unregistered", u->key.aor,
-		       u->key.instance[0] ? " instance " : "", u->key.instance);
+	SK_LOG_LIMITED(INFO, "user %s%s%s: unregistered", sk_user_aor(u),
+		       sk_user_instance(u)[0] ? " instance " : "", sk_user_instance(u));
 	sk_user_unregister(s, idx);
 }
 
@@ -478,7 +742,7 @@ static void unregister_aor(struct sk_session *s, const char *aor)
 
 	for (i = 0; i < s->users_hwm; i++)
 		if (s->users[i].in_use && s->users[i].registered &&
-		    strcmp(s->users[i].key.aor, aor) == 0)
+		    strcmp(sk_user_aor(&s->users[i]), aor) == 0)
 			unregister(s, i);
 }
 
@@ -516,8 +780,8 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 	 * keeps them until they expire, but nothing reaches the device there).
 	 */
 	if (n_live > 0 && u->registered && !sk_addr_key_eq(&u->contact, &p->src))
-		u->n_bindings = 0;
-	n_live = bindings_update(u, p, now);
+		user_drop_bindings(s, u);
+	n_live = bindings_update(s, u, p, now);
 	if (u->n_bindings == 0) {
 		/* Unregister only when no binding of the device is left. */
 		if (u->registered)
@@ -550,7 +814,7 @@ static void commit(struct sk_session *s, const struct sk_pending *p, sk_time_ns 
 	}
 	u->registered = true;
 	u->contact = p->src;
-	memcpy(u->contact_uri, p->contact_uri, sizeof(u->contact_uri));
+	user_set_contact_uri(s, u, p->contact_uri, sizeof(p->contact_uri));
 	u->opts = p->opts;
 	u->transport = p->transport;
 	u->hep = p->hep;
@@ -581,6 +845,7 @@ uint32_t sk_session_restore_user(struct sk_session *s, const struct sk_sync_user
 				 uint64_t ttl_ms, sk_time_ns now)
 {
 	uint32_t idx = user_find(s, &r->key);
+	struct user_sets w;
 	struct sk_user *u;
 	unsigned int i;
 
@@ -600,13 +865,14 @@ uint32_t sk_session_restore_user(struct sk_session *s, const struct sk_sync_user
 	u->opts = r->opts;
 	u->registered_at = now;
 	/* Each binding runs out with the key (its latest expiry: close enough for a restore). */
-	u->n_bindings =
-		(uint8_t)RTE_MAX(RTE_MIN(r->n_bind, (unsigned int)SK_USER_MAX_BINDINGS), 1u);
-	for (i = 0; i < u->n_bindings; i++) {
-		u->bindings[i].uri_hash = i < r->n_bind ? r->bind[i] : 0;
-		u->bindings[i].expires_at = now + (sk_time_ns)ttl_ms * SK_NS_PER_MS;
+	user_sets_get(u, &w);
+	w.n_bindings = (uint8_t)RTE_MAX(RTE_MIN(r->n_bind, (unsigned int)SK_USER_MAX_BINDINGS), 1u);
+	for (i = 0; i < w.n_bindings; i++) {
+		w.bindings[i].uri_hash = i < r->n_bind ? r->bind[i] : 0;
+		w.bindings[i].expires_at = now + (sk_time_ns)ttl_ms * SK_NS_PER_MS;
 	}
-	u->expires_at = u->bindings[0].expires_at;
+	user_sets_put(s, u, &w);
+	u->expires_at = now + (sk_time_ns)ttl_ms * SK_NS_PER_MS;
 	for (i = 0; i < r->n_sig; i++)
 		user_add_contact(s, idx, &r->sig[i], r->sig_hdr[i]);
 	user_add_contact(s, idx, &r->contact, false);
@@ -725,7 +991,7 @@ static void scan_registrations(struct sk_session *s, sk_time_ns now)
 
 		if (u->in_use && u->registered && now >= u->expires_at) {
 			sk_session_count(s, SK_CCTR_registrations_expired);
-			SK_LOG_LIMITED(INFO, "user %s: registration expired", u->key.aor);
+			SK_LOG_LIMITED(INFO, "user %s: registration expired", sk_user_aor(u));
 			sk_user_unregister(s, i);
 		}
 	}

@@ -67,6 +67,62 @@ struct sk_dedup_slot {
 	bool hep;
 };
 
+/*
+ * The text of a record (a user's AOR, instance, Call-ID and Contact URI; a
+ * dialog's Call-ID and tags) lives on the control thread's heap at its own
+ * length, in one block per record: the strings one after another, each
+ * ending with its NUL. sk_rec_str(block, i) is the i-th ("" without a block).
+ * Only the control thread allocates them (workers never read them); *BYTES
+ * keeps the blocks' usable size, which `show tables` counts.
+ */
+const char *sk_rec_str(const char *block, unsigned int i);
+/* Replace *BLOCK by one of the N strings S of lengths L. -1 (the old one kept) without memory. */
+int sk_rec_set(char **block, uint64_t *bytes, const char *const *s, const size_t *l,
+	       unsigned int n);
+void sk_rec_free(char **block, uint64_t *bytes);
+/* Add (SIGN 1) or take (-1) the usable size of heap block P to or from *BYTES. */
+void sk_heap_count(uint64_t *bytes, const void *p, int sign);
+
+/*
+ * A hash index of records by their text, for the control thread only:
+ * chains of record numbers (head per hash bucket, next per record), the
+ * record itself compared on lookup, so that nothing but two words per
+ * record is kept. The hash is seeded at random per process.
+ */
+struct sk_rec_index {
+	uint32_t *head; /* mask + 1 chains */
+	uint32_t *next; /* one per record */
+	uint32_t mask;
+	uint32_t seed;
+};
+
+int sk_rec_index_create(struct sk_rec_index *x, uint32_t n_records);
+void sk_rec_index_destroy(struct sk_rec_index *x);
+/* Memory of an index of N_RECORDS (for show tables). */
+uint64_t sk_rec_index_bytes(uint32_t n_records);
+/* The hash of the N strings S (lengths L) that names a bucket. */
+uint32_t sk_rec_hash(const struct sk_rec_index *x, const char *const *s, const size_t *l,
+		     unsigned int n);
+void sk_rec_index_add(struct sk_rec_index *x, uint32_t hash, uint32_t rec);
+void sk_rec_index_del(struct sk_rec_index *x, uint32_t hash, uint32_t rec);
+static inline uint32_t sk_rec_index_first(const struct sk_rec_index *x, uint32_t hash)
+{
+	return x->head[hash & x->mask];
+}
+static inline uint32_t sk_rec_index_next(const struct sk_rec_index *x, uint32_t rec)
+{
+	return x->next[rec];
+}
+
+/* The strings of a user's block (struct sk_user str), in this order. */
+enum sk_user_str {
+	SK_USER_AOR = 0,
+	SK_USER_INSTANCE,
+	SK_USER_CALL_ID, /* empty when the instance is set */
+	SK_USER_CONTACT_URI,
+	SK_USER_N_STR,
+};
+
 struct sk_user {
 	bool in_use;
 	bool registered;
@@ -74,16 +130,21 @@ struct sk_user {
 	uint8_t n_contacts;
 	uint8_t transport; /* enum sk_transport of the committed REGISTER */
 	uint8_t hep;	   /* 1: that REGISTER was learned from the HEP mirror */
-	struct sk_user_key key;
 	uint8_t n_bindings;
-	struct sk_addr_key contact; /* where the committed REGISTER came from */
-	/* Signalling addresses in the contact table: sources and Contact addresses. */
-	struct sk_addr_key contacts[SK_USER_MAX_CONTACTS];
-	struct sk_binding bindings[SK_USER_MAX_BINDINGS];
 	/* For sk_persist_reregistered: the new Contact's port on the new IP (network order). */
 	uint16_t move_contact_port;
-	char contact_uri[SK_EV_CONTACT_MAX];
 	uint32_t opts;
+	/* AOR, instance, Call-ID (the key), Contact URI of the committed REGISTER: sk_user_aor()...
+	 */
+	char *str;
+	/*
+	 * On the heap, n_contacts signalling addresses in the contact table
+	 * (sources and Contact addresses, at most SK_USER_MAX_CONTACTS), then
+	 * n_bindings bindings (at most SK_USER_MAX_BINDINGS): sk_user_contacts(),
+	 * sk_user_bindings(); NULL when both are none. session.c edits them.
+	 */
+	void *sets;
+	struct sk_addr_key contact; /* where the committed REGISTER came from */
 	sk_time_ns registered_at;
 	sk_time_ns expires_at;
 	sk_time_ns suspended_at;
@@ -96,6 +157,32 @@ struct sk_user {
 	/* Dialogs without a 2xx (ringing, or failed and lingering): max_early_dialogs_per_user. */
 	uint32_t n_unanswered;
 };
+
+static inline const struct sk_addr_key *sk_user_contacts(const struct sk_user *u)
+{
+	return (const struct sk_addr_key *)u->sets;
+}
+static inline const struct sk_binding *sk_user_bindings(const struct sk_user *u)
+{
+	return (const struct sk_binding *)((const char *)u->sets +
+					   sizeof(struct sk_addr_key) * u->n_contacts);
+}
+static inline const char *sk_user_aor(const struct sk_user *u)
+{
+	return sk_rec_str(u->str, SK_USER_AOR);
+}
+static inline const char *sk_user_instance(const struct sk_user *u)
+{
+	return sk_rec_str(u->str, SK_USER_INSTANCE);
+}
+static inline const char *sk_user_call_id(const struct sk_user *u)
+{
+	return sk_rec_str(u->str, SK_USER_CALL_ID);
+}
+static inline const char *sk_user_contact_uri(const struct sk_user *u)
+{
+	return sk_rec_str(u->str, SK_USER_CONTACT_URI);
+}
 
 /*
  * A REGISTER transaction is keyed by its Call-ID, CSeq, user (the To AOR)
@@ -140,14 +227,28 @@ enum sk_dialog_state {
 	SK_DIALOG_ENDING, /* lingers for retransmissions until end_at */
 };
 
-struct sk_dialog_key {
-	char call_id[SK_EV_CALL_ID_MAX];
-	char tag[SK_EV_TAG_MAX]; /* From tag of the initial INVITE */
-} __rte_aligned(8);
+/* The strings of a dialog's block (struct sk_dialog str), in this order. */
+enum sk_dialog_str {
+	SK_DIALOG_CALL_ID = 0,
+	SK_DIALOG_TAG,	      /* From tag of the initial INVITE: with the Call-ID, the key */
+	SK_DIALOG_REMOTE_TAG, /* To tag of its first answer with one */
+	SK_DIALOG_N_STR,
+};
 
+/* The latest SDP of one side: what events and Redis values carry. */
 struct sk_dialog_sdp {
 	uint8_t n_media;
 	struct sk_ev_media media[SK_EV_MAX_MEDIA];
+};
+
+/*
+ * A dialog keeps its SDPs on the heap, the m= lines each side declared and
+ * no more: n[side] lines of side 0, then those of side 1 (dialogs.c
+ * sk_dialog_sdp_get/set).
+ */
+struct sk_dialog_media {
+	uint8_t n[SK_SIDE_COUNT];
+	struct sk_ev_media m[];
 };
 
 struct sk_dialog {
@@ -162,22 +263,61 @@ struct sk_dialog {
 	 */
 	uint8_t claimed;
 	uint8_t claim_refused;
-	struct sk_dialog_key key;
-	char remote_tag[SK_EV_TAG_MAX];
+	/* persist.c: loss detection of this call's streams. */
+	bool media_released;  /* its media was released when a persistence window ran out */
+	uint8_t sending_mask; /* m-lines the SDP let the access end send on, at the last scan */
+	bool synced;	      /* written to Redis (state_sync.c): deleted there when it ends */
 	uint32_t user;
 	uint32_t invite_cseq;
+	char *str;		       /* Call-ID, tag, remote tag: sk_dialog_call_id()... */
+	struct sk_dialog_media *media; /* latest SDP from each side; NULL before any */
 	sk_time_ns created_at;
 	sk_time_ns end_at;
-	struct sk_dialog_sdp sdp[SK_SIDE_COUNT]; /* latest SDP from each side */
-	uint32_t flow[SK_EV_MAX_MEDIA][2];	 /* [media][rtp, rtcp] flow index */
-	/* persist.c: loss detection of this call's streams. */
-	bool media_released;	  /* its media was released when a persistence window ran out */
-	uint8_t sending_mask;	  /* m-lines the SDP let the access end send on, at the last scan */
-	sk_time_ns sending_since; /* when one of them last started to (silence counts from then) */
+	sk_time_ns sending_since;	   /* when an m-line last started to send */
+	uint32_t flow[SK_EV_MAX_MEDIA][2]; /* [media][rtp, rtcp] flow index */
 	uint32_t next_of_user, prev_of_user;
-	bool synced; /* written to Redis (state_sync.c): deleted there when it ends */
 	/* On the session's list of dialogs with a deadline (early or ending). */
 	uint32_t next_timed, prev_timed;
+};
+
+static inline const char *sk_dialog_call_id(const struct sk_dialog *dg)
+{
+	return sk_rec_str(dg->str, SK_DIALOG_CALL_ID);
+}
+static inline const char *sk_dialog_tag(const struct sk_dialog *dg)
+{
+	return sk_rec_str(dg->str, SK_DIALOG_TAG);
+}
+static inline const char *sk_dialog_remote_tag(const struct sk_dialog *dg)
+{
+	return sk_rec_str(dg->str, SK_DIALOG_REMOTE_TAG);
+}
+
+/* Dialog D's latest SDP of SIDE (no m= line before any), into OUT. */
+void sk_dialog_sdp_get(const struct sk_dialog *dg, unsigned int side, struct sk_dialog_sdp *out);
+
+/*
+ * The claim index: chains of claims (one access media address each, with
+ * the user whose live dialogs declared it and how many of their lines do),
+ * a slot per flow there can be (2 x max_streams). dialogs.c.
+ */
+struct sk_claim {
+	uint8_t addr[16];
+	uint16_t port; /* network order */
+	uint8_t family;
+	uint8_t pad;
+	uint32_t user;
+	uint32_t count; /* lines of the user's live dialogs that declare it */
+	uint32_t next;	/* the chain; the free list for a free slot */
+};
+
+struct sk_claims {
+	struct sk_claim *slot;
+	uint32_t *head; /* mask + 1 chains */
+	uint32_t n;	/* slots */
+	uint32_t mask;
+	uint32_t free; /* first free slot */
+	uint32_t seed;
 };
 
 struct sk_session {
@@ -186,9 +326,9 @@ struct sk_session {
 	struct sk_user *users; /* max_users, same index as tw.t.user */
 	uint32_t *free_users;
 	uint32_t n_free_users;
-	uint32_t users_in_use;	     /* a gauge the telemetry thread reads: sk_gauge_add */
-	struct rte_hash *user_index; /* sk_user_key -> user */
-	struct sk_pending *pending;  /* max_pending_registers */
+	uint32_t users_in_use;		/* a gauge the telemetry thread reads: sk_gauge_add */
+	struct sk_rec_index user_index; /* AOR, instance, Call-ID -> user */
+	struct sk_pending *pending;	/* max_pending_registers */
 	uint32_t *free_pending;
 	uint32_t n_free_pending;
 	struct rte_hash *pending_index;		 /* sk_pending_key -> pending */
@@ -197,13 +337,13 @@ struct sk_session {
 	struct sk_dialog *dialogs;		 /* max_dialogs */
 	uint32_t *free_dialogs;
 	uint32_t n_free_dialogs;
-	uint32_t dialogs_in_use;       /* a gauge, like users_in_use */
-	struct rte_hash *dialog_index; /* sk_dialog_key -> dialog */
+	uint32_t dialogs_in_use;	  /* a gauge, like users_in_use */
+	struct sk_rec_index dialog_index; /* Call-ID, tag -> dialog */
 	/*
 	 * Access media addresses declared by live dialogs (dialogs.c, "claims"):
 	 * sk_addr_key -> owning user << 32 | number of its dialogs' claims.
 	 */
-	struct rte_hash *claim_index;
+	struct sk_claims claims;
 	struct rte_ring *events;
 	struct rte_mempool *event_pool;
 	sk_time_ns next_scan_ns;
@@ -221,6 +361,9 @@ struct sk_session {
 	/* With hep_listen: messages applied lately, from the wire and the mirror
 	 * (sk_session_dedup). */
 	struct sk_dedup_slot *dedup;
+	/* Usable size of the users' and dialogs' heap blocks (str, media): show tables. */
+	uint64_t user_heap_bytes;
+	uint64_t dialog_heap_bytes;
 	uint64_t ctr[SK_CCTR_COUNT];
 	/* Session state on Redis (state_sync.h); NULL without. */
 	struct sk_sync *sync;
@@ -260,6 +403,8 @@ void sk_user_maybe_free(struct sk_session *s, uint32_t user);
 
 /* The dialogs' own indexes (claims), made and freed with the session. -1 on error. */
 int sk_dialogs_create(struct sk_session *s);
+/* Memory of the claim index (show tables). */
+uint64_t sk_dialogs_claim_bytes(const struct sk_session *s);
 void sk_dialogs_destroy(struct sk_session *s);
 void sk_dialog_event(struct sk_session *s, const struct sk_sip_event *ev);
 void sk_dialogs_scan(struct sk_session *s, sk_time_ns now);

@@ -53,18 +53,18 @@ static void json_user(struct sk_session *s, struct sk_json *j, uint32_t idx, sk_
 	unsigned int i;
 
 	sk_json_obj_begin(j, NULL);
-	sk_json_str(j, "aor", u->key.aor);
-	sk_json_str(j, "instance", u->key.instance);
+	sk_json_str(j, "aor", sk_user_aor(u));
+	sk_json_str(j, "instance", sk_user_instance(u));
 	/* Without an instance, the device is told apart by its REGISTER Call-ID. */
-	if (u->key.instance[0] == '\0')
-		sk_json_str(j, "call_id", u->key.call_id);
+	if (sk_user_instance(u)[0] == '\0')
+		sk_json_str(j, "call_id", sk_user_call_id(u));
 	sk_json_bool(j, "registered", u->registered);
 	sk_json_str(j, "state", user_state_names[u->state]);
 	if (u->registered) {
 		json_addr(j, "contact", &u->contact);
 		sk_json_str(j, "transport", sk_transport_name(u->transport));
 		sk_json_str(j, "source", u->hep ? "hep" : "wire");
-		sk_json_str(j, "contact_uri", u->contact_uri);
+		sk_json_str(j, "contact_uri", sk_user_contact_uri(u));
 		sk_json_u64(j, "expires_in_s", ms_between(now, u->expires_at) / 1000);
 		json_opts(j, u->opts);
 		sk_json_bool(j, "sessionpersist",
@@ -85,7 +85,7 @@ static void json_user(struct sk_session *s, struct sk_json *j, uint32_t idx, sk_
 	}
 	sk_json_arr_begin(j, "signalling_addresses");
 	for (i = 0; i < u->n_contacts; i++)
-		json_addr(j, NULL, &u->contacts[i]);
+		json_addr(j, NULL, &sk_user_contacts(u)[i]);
 	sk_json_arr_end(j);
 	sk_json_u64(j, "dialogs", u->n_dialogs);
 	sk_json_obj_end(j);
@@ -115,7 +115,7 @@ int sk_session_json_user(struct sk_session *s, struct sk_json *j, const char *ao
 	/* One AOR may be registered by several devices (instances, Call-IDs): show them all. */
 	sk_json_arr_begin(j, "users");
 	for (i = 0; i < s->users_hwm; i++) {
-		if (!s->users[i].in_use || strcmp(s->users[i].key.aor, aor) != 0)
+		if (!s->users[i].in_use || strcmp(sk_user_aor(&s->users[i]), aor) != 0)
 			continue;
 		json_user(s, j, i, now);
 		n++;
@@ -163,10 +163,10 @@ int sk_session_json_calls(struct sk_session *s, struct sk_json *j, uint32_t limi
 			continue;
 		n++;
 		sk_json_obj_begin(j, NULL);
-		sk_json_str(j, "call_id", dg->key.call_id);
-		sk_json_str(j, "caller_tag", dg->key.tag);
-		sk_json_str(j, "callee_tag", dg->remote_tag);
-		sk_json_str(j, "user", s->users[dg->user].key.aor);
+		sk_json_str(j, "call_id", sk_dialog_call_id(dg));
+		sk_json_str(j, "caller_tag", sk_dialog_tag(dg));
+		sk_json_str(j, "callee_tag", sk_dialog_remote_tag(dg));
+		sk_json_str(j, "user", sk_user_aor(&s->users[dg->user]));
 		sk_json_str(j, "caller", sk_side_name((enum sk_side)dg->caller_side));
 		sk_json_str(j, "state", dialog_state_names[dg->state]);
 		sk_json_bool(j, "media_released", dg->media_released);
@@ -199,7 +199,7 @@ int sk_session_flush_user(struct sk_session *s, const char *aor)
 	for (i = 0; i < s->users_hwm; i++) {
 		struct sk_user *u = &s->users[i];
 
-		if (!u->in_use || strcmp(u->key.aor, aor) != 0)
+		if (!u->in_use || strcmp(sk_user_aor(u), aor) != 0)
 			continue;
 		while (u->first_dialog != SK_NO_INDEX)
 			sk_dialog_free(s, u->first_dialog);

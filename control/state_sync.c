@@ -97,29 +97,29 @@ static void sb_ip(struct sbuf *b, int family, const uint8_t *addr)
 	sb_fmt(b, "%d,%s", family, ip);
 }
 
-static void sb_user_key(struct sbuf *b, const struct sk_user_key *k)
+static void sb_user_key(struct sbuf *b, const struct sk_user *u)
 {
-	sb_esc(b, k->aor);
+	sb_esc(b, sk_user_aor(u));
 	sb_str(b, "|");
-	sb_esc(b, k->instance);
+	sb_esc(b, sk_user_instance(u));
 	sb_str(b, "|");
-	sb_esc(b, k->call_id);
+	sb_esc(b, sk_user_call_id(u));
 }
 
-static void user_key_str(const struct sk_session *s, const struct sk_user_key *k, struct sbuf *b)
+static void user_key_str(const struct sk_session *s, const struct sk_user *u, struct sbuf *b)
 {
 	sb_str(b, s->cfg->redis_prefix);
 	sb_str(b, ":u:");
-	sb_user_key(b, k);
+	sb_user_key(b, u);
 }
 
 static void dialog_key_str(const struct sk_session *s, const struct sk_dialog *dg, struct sbuf *b)
 {
 	sb_str(b, s->cfg->redis_prefix);
 	sb_str(b, ":d:");
-	sb_esc(b, dg->key.call_id);
+	sb_esc(b, sk_dialog_call_id(dg));
 	sb_str(b, "|");
-	sb_esc(b, dg->key.tag);
+	sb_esc(b, sk_dialog_tag(dg));
 }
 
 static void queue(struct sk_session *s, struct sk_sync_rec *r)
@@ -170,6 +170,7 @@ static void write_dialog(struct sk_session *s, uint32_t d, uint64_t ttl_ms)
 {
 	struct sk_dialog *dg = &s->dialogs[d];
 	static struct sk_sync_rec r;
+	struct sk_dialog_sdp sdp;
 	struct sbuf k, v;
 	unsigned int side, i;
 
@@ -181,10 +182,11 @@ static void write_dialog(struct sk_session *s, uint32_t d, uint64_t ttl_ms)
 	sb_fmt(&v, "v=%d;node=", SK_SYNC_VERSION);
 	sb_esc(&v, s->sync->node);
 	sb_str(&v, ";user=");
-	sb_user_key(&v, &s->users[dg->user].key);
-	for (side = 0; side < SK_SIDE_COUNT; side++)
-		for (i = 0; i < dg->sdp[side].n_media && i < SK_EV_MAX_MEDIA; i++) {
-			const struct sk_ev_media *m = &dg->sdp[side].media[i];
+	sb_user_key(&v, &s->users[dg->user]);
+	for (side = 0; side < SK_SIDE_COUNT; side++) {
+		sk_dialog_sdp_get(dg, side, &sdp);
+		for (i = 0; i < sdp.n_media && i < SK_EV_MAX_MEDIA; i++) {
+			const struct sk_ev_media *m = &sdp.media[i];
 
 			if (m->family != 4 && m->family != 6)
 				continue;
@@ -192,6 +194,7 @@ static void write_dialog(struct sk_session *s, uint32_t d, uint64_t ttl_ms)
 			sb_ip(&v, m->family, m->addr);
 			sb_fmt(&v, ",%u,%u,%u,%u", m->port, m->rtcp_port, m->rtcp_mux, m->dir);
 		}
+	}
 	rec_send(s, &r, &k, &v);
 	dg->synced = true;
 }
@@ -220,7 +223,7 @@ void sk_sync_user(struct sk_session *s, uint32_t idx, sk_time_ns now)
 		return;
 	ttl = user_ttl_ms(u, now);
 	rec_init(&r, &k, &v);
-	user_key_str(s, &u->key, &k);
+	user_key_str(s, u, &k);
 	if (ttl == 0) {
 		r.op = SK_SYNC_DEL;
 		rec_send(s, &r, &k, &v);
@@ -236,7 +239,7 @@ void sk_sync_user(struct sk_session *s, uint32_t idx, sk_time_ns now)
 	sb_fmt(&v, ",%u", rte_be_to_cpu_16(u->contact.port));
 	sb_str(&v, ";sig=");
 	for (i = 0; i < u->n_contacts; i++) {
-		const struct sk_addr_key *c = &u->contacts[i];
+		const struct sk_addr_key *c = &sk_user_contacts(u)[i];
 
 		if (i > 0)
 			sb_str(&v, "+");
@@ -246,7 +249,7 @@ void sk_sync_user(struct sk_session *s, uint32_t idx, sk_time_ns now)
 	}
 	sb_str(&v, ";bind=");
 	for (i = 0; i < u->n_bindings; i++)
-		sb_fmt(&v, "%s%" PRIx64, i > 0 ? "+" : "", u->bindings[i].uri_hash);
+		sb_fmt(&v, "%s%" PRIx64, i > 0 ? "+" : "", sk_user_bindings(u)[i].uri_hash);
 	mv = __atomic_load_n(&s->tw.t.user[idx].move, __ATOMIC_RELAXED);
 	if (mv != NULL) {
 		sb_str(&v, ";mv=");

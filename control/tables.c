@@ -80,12 +80,20 @@ static struct rte_hash *create_hash(const char *name, uint32_t entries)
 	return rte_hash_create(&p);
 }
 
+/* The contact table's size: max_contacts, or by default two per user (at least 4096). */
+static uint32_t contacts_capacity(const struct sk_config *cfg)
+{
+	if (cfg->max_contacts != 0)
+		return cfg->max_contacts;
+	return RTE_MAX(cfg->max_users * 2, 4096u);
+}
+
 int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 		     unsigned int n_readers)
 {
 	struct sk_tables *t = &tw->t;
 	struct rte_rcu_qsbr_dq_parameters dqp;
-	uint32_t i, dq_size;
+	uint32_t i, dq_size, n_contacts;
 	uint64_t filter_slots;
 	size_t qsz;
 
@@ -104,12 +112,15 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 		rte_zmalloc("sk_flows_by_core", sizeof(*t->by_core.b) * (t->by_core.mask + 1),
 			    RTE_CACHE_LINE_SIZE);
 	/*
-	 * Every address every user may keep (SK_USER_MAX_CONTACTS each), plus
-	 * keys deleted but not yet reclaimed (their position is freed only after
-	 * a grace period, at the end of the tick that deleted them).
+	 * max_contacts addresses (0: two per user, what a device behind NAT
+	 * uses: its source and its Contact address), counting keys deleted but
+	 * not yet reclaimed (their position is freed only after a grace period,
+	 * at the end of the tick that deleted them). A user may keep up to
+	 * SK_USER_MAX_CONTACTS; an address past the table's size is refused and
+	 * counted (contacts_refused).
 	 */
-	t->contacts = create_hash("sk_contacts",
-				  t->max_users * SK_USER_MAX_CONTACTS + t->max_users / 2 + 1024);
+	n_contacts = contacts_capacity(cfg);
+	t->contacts = create_hash("sk_contacts", n_contacts);
 	t->flow = rte_zmalloc("sk_flow", sizeof(*t->flow) * t->max_flows, RTE_CACHE_LINE_SIZE);
 	t->user = rte_zmalloc("sk_user", sizeof(*t->user) * t->max_users, RTE_CACHE_LINE_SIZE);
 	t->moves =
@@ -144,7 +155,7 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	tw->n_free_moves = t->max_users * 2;
 
 	/* Every slot and key that can be deleted: flows, moves (2 per user), contact keys. */
-	dq_size = t->max_flows * 3 + t->max_users * (SK_USER_MAX_CONTACTS + 3) + 2048;
+	dq_size = t->max_flows * 3 + t->max_users * 3 + n_contacts + 2048;
 	memset(&dqp, 0, sizeof(dqp));
 	dqp.name = "sk_reclaim";
 	dqp.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE; /* only this thread enqueues and reclaims */

@@ -32,6 +32,12 @@ static uint64_t hash_count(const struct rte_hash *h)
 	return n > 0 ? (uint64_t)n : 0;
 }
 
+/* The usable size of a table's heap blocks (their text and SDPs), kept by the control thread. */
+static uint64_t heap(const uint64_t *bytes)
+{
+	return __atomic_load_n(bytes, __ATOMIC_RELAXED);
+}
+
 static uint32_t gauge(const uint32_t *g)
 {
 	return __atomic_load_n(g, __ATOMIC_RELAXED);
@@ -67,8 +73,8 @@ size_t sk_tables_usage(const struct sk_app *app, struct sk_table_usage *out)
 		.capacity = nu,
 		.in_use = gauge(&s->users_in_use),
 		.bytes = nu * (sizeof(struct sk_user) + sizeof(struct sk_user_rt) +
-			       2 * sizeof(struct sk_move) + sizeof(uint32_t)) +
-			 hash_bytes(nu + nu / 4, sizeof(struct sk_user_key), false),
+			       2 * sizeof(struct sk_move) + 3 * sizeof(uint32_t)) +
+			 sk_rec_index_bytes(nu) + heap(&s->user_heap_bytes),
 		.has_in_use = true,
 		.has_bytes = true,
 	};
@@ -89,7 +95,7 @@ size_t sk_tables_usage(const struct sk_app *app, struct sk_table_usage *out)
 		.capacity = nd,
 		.in_use = gauge(&s->dialogs_in_use),
 		.bytes = nd * (sizeof(struct sk_dialog) + sizeof(uint32_t)) +
-			 hash_bytes(nd + nd / 4, sizeof(struct sk_dialog_key), false),
+			 sk_rec_index_bytes(nd) + heap(&s->dialog_heap_bytes),
 		.has_in_use = true,
 		.has_bytes = true,
 	};
@@ -103,8 +109,7 @@ size_t sk_tables_usage(const struct sk_app *app, struct sk_table_usage *out)
 			 ((uint64_t)t->by_access.mask + 1 + t->by_core.mask + 1) *
 				 sizeof(struct sk_ftab_bucket) +
 			 /* the negative filter's bits, and its counters (a byte a bit) */
-			 (UINT64_C(9) << (64 - t->filter.shift)) / 8 +
-			 hash_bytes(t->max_flows, sizeof(struct sk_addr_key), true),
+			 (UINT64_C(9) << (64 - t->filter.shift)) / 8 + sk_dialogs_claim_bytes(s),
 		.has_in_use = true,
 		.has_bytes = true,
 	};

@@ -30,6 +30,10 @@
 	X(dialog_linger_ms, 32000, 0, 600000, SK_AT_START,                                         \
 	  "how long an ended dialog is kept to absorb retransmissions")                            \
 	X(max_users, 16384, 16, 16777216, SK_AT_START, "registered users tracked")                 \
+	X(max_contacts, 0, 0, 67108864, SK_AT_START,                                               \
+	  "signalling addresses of users (REGISTER sources and Contact addresses) kept for "       \
+	  "redirection, those let go in the current tick included; 0: 2 x max_users (at least "    \
+	  "4096). Past it an address is not kept and contacts_refused counts it")                  \
 	X(max_pending_registers, 16384, 16, 16777216, SK_AT_START,                                 \
 	  "REGISTER transactions awaiting the registrar's answer, all sources together")           \
 	X(max_pending_per_source, 256, 1, 16777216, SK_AT_START,                                   \
