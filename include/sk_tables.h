@@ -117,10 +117,15 @@ struct sk_flow {
  * is confirmed against the key stored in the flow (its first line, which the
  * frame needs next anyway). One writer (the control thread), lock-free
  * readers: an entry is one atomic 64-bit word, stored after its flow is
- * filled; entries never move between buckets. A key whose two buckets are
- * full is refused (the table is sized to stay about half full).
+ * filled. The index is sized for SK_FTAB_LOAD keys per bucket with every
+ * flow in use (fewer lines for the TLB and the cache to hold). A key whose
+ * two buckets are full makes room by moving one key of its first bucket (or
+ * else its second) to that key's own second bucket; the moved key's spill is
+ * counted and its copy stored before it leaves, so a reader never misses it.
+ * A key for which neither bucket can make room is refused.
  */
 #define SK_FTAB_WAYS 7
+#define SK_FTAB_LOAD 4			     /* keys per bucket of 7 at max_streams */
 #define SK_FTAB_CORE_REF (UINT32_C(1) << 31) /* the reference is the flow's core key */
 #define SK_FTAB_NONE UINT32_MAX
 
