@@ -261,8 +261,7 @@ static unsigned int ftab_displace(struct sk_tables_writer *tw, struct sk_ftab *f
 		struct sk_ftab_pos q = {.b1 = b, .sig = (uint32_t)(e >> 32)};
 		uint32_t b2;
 
-		/* Signature 1 may stand for hash 0 (bucket 0): such keys stay. */
-		if (q.sig == 1 || (q.sig & ft->mask) != b)
+		if (e == 0 || sk_ftab_b1(ft, q.sig) != b)
 			continue; /* already in its second bucket */
 		b2 = sk_ftab_b2(ft, &q);
 		w = ftab_free_way(ft, b2);
