@@ -101,9 +101,12 @@ int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,
 	t->max_flows = cfg->max_streams * 2;
 	t->max_users = cfg->max_users;
 	t->n_readers = n_readers;
-	/* One key per flow in each index, the buckets at most about half full. */
-	t->by_access.mask =
-		rte_align32pow2((t->max_flows * 2 + SK_FTAB_WAYS - 1) / SK_FTAB_WAYS) - 1;
+	/*
+	 * One key per flow in each index, at most SK_FTAB_LOAD keys per bucket of
+	 * 7 when every flow is in use (ftab_add moves a key to its second bucket
+	 * to make room when both of a new key's are full).
+	 */
+	t->by_access.mask = rte_align32pow2((t->max_flows + SK_FTAB_LOAD - 1) / SK_FTAB_LOAD) - 1;
 	t->by_core.mask = t->by_access.mask;
 	t->by_access.b =
 		rte_zmalloc("sk_flows_by_access", sizeof(*t->by_access.b) * (t->by_access.mask + 1),
@@ -242,31 +245,75 @@ static void filter_del(struct sk_tables_writer *tw, uint32_t sig)
 				 __ATOMIC_RELEASE);
 }
 
+/* The first empty way of bucket B of FT, or SK_FTAB_WAYS. */
+static unsigned int ftab_free_way(const struct sk_ftab *ft, uint32_t b)
+{
+	unsigned int i;
+
+	for (i = 0; i < SK_FTAB_WAYS; i++)
+		if (ft->b[b].e[i] == 0)
+			return i;
+	return SK_FTAB_WAYS;
+}
+
+/*
+ * Make room in full bucket B: move one of its keys that sits in its first
+ * bucket to its second, if that one has room; the way it freed, or
+ * SK_FTAB_WAYS. Readers never miss the moved key: its first bucket's spill
+ * count goes up, then the key is stored in its second bucket, then it leaves
+ * the first (all release); a reader that finds it gone from the first bucket
+ * sees the spill and the copy.
+ */
+static unsigned int ftab_displace(struct sk_tables_writer *tw, struct sk_ftab *ft, uint32_t b)
+{
+	unsigned int i, w;
+
+	for (i = 0; i < SK_FTAB_WAYS; i++) {
+		uint64_t e = ft->b[b].e[i];
+		struct sk_ftab_pos q = {.b1 = b, .sig = (uint32_t)(e >> 32)};
+		uint32_t b2;
+
+		if (e == 0 || sk_ftab_b1(ft, q.sig) != b)
+			continue; /* already in its second bucket */
+		b2 = sk_ftab_b2(ft, &q);
+		w = ftab_free_way(ft, b2);
+		if (w == SK_FTAB_WAYS)
+			continue;
+		__atomic_store_n(&ft->b[b].spill, ft->b[b].spill + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&ft->b[b2].e[w], e, __ATOMIC_RELEASE);
+		__atomic_store_n(&ft->b[b].e[i], 0, __ATOMIC_RELEASE);
+		tw->ftab_moved++;
+		return i;
+	}
+	return SK_FTAB_WAYS;
+}
+
 static int ftab_add(struct sk_tables_writer *tw, const struct sk_addr_key *k, uint32_t ref)
 {
 	struct sk_ftab *ft = ftab_of(tw, ref);
 	struct sk_ftab_pos p;
-	unsigned int i;
+	unsigned int w;
 	uint32_t b2;
 
 	sk_ftab_hash(ft, k, &p);
 	b2 = sk_ftab_b2(ft, &p);
 	filter_add(tw, p.sig);
-	for (i = 0; i < SK_FTAB_WAYS; i++)
-		if (ft->b[p.b1].e[i] == 0) {
-			/* Release: the flow's contents before the entry that leads to it. */
-			__atomic_store_n(&ft->b[p.b1].e[i], (uint64_t)p.sig << 32 | ref,
-					 __ATOMIC_RELEASE);
-			return 0;
-		}
-	for (i = 0; i < SK_FTAB_WAYS; i++)
-		if (ft->b[b2].e[i] == 0) {
-			__atomic_store_n(&ft->b[b2].e[i], (uint64_t)p.sig << 32 | ref,
-					 __ATOMIC_RELEASE);
-			__atomic_store_n(&ft->b[p.b1].spill, ft->b[p.b1].spill + 1,
-					 __ATOMIC_RELEASE);
-			return 0;
-		}
+	w = ftab_free_way(ft, p.b1);
+	if (w == SK_FTAB_WAYS && ftab_free_way(ft, b2) == SK_FTAB_WAYS)
+		w = ftab_displace(tw, ft, p.b1); /* both full: room in the first one, if it can */
+	if (w < SK_FTAB_WAYS) {
+		/* Release: the flow's contents before the entry that leads to it. */
+		__atomic_store_n(&ft->b[p.b1].e[w], (uint64_t)p.sig << 32 | ref, __ATOMIC_RELEASE);
+		return 0;
+	}
+	w = ftab_free_way(ft, b2);
+	if (w == SK_FTAB_WAYS)
+		w = ftab_displace(tw, ft, b2);
+	if (w < SK_FTAB_WAYS) {
+		__atomic_store_n(&ft->b[p.b1].spill, ft->b[p.b1].spill + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&ft->b[b2].e[w], (uint64_t)p.sig << 32 | ref, __ATOMIC_RELEASE);
+		return 0;
+	}
 	filter_del(tw, p.sig);
 	return -1;
 }

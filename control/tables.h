@@ -21,6 +21,8 @@ struct sk_tables_writer {
 	uint32_t flows_published;
 	/* Keys on each slot of t.filter (255: sticky, never cleared again). */
 	uint8_t *filter_count;
+	/* Flow keys moved to their second bucket to make room for another (both indexes). */
+	uint64_t ftab_moved;
 };
 
 int sk_tables_create(struct sk_tables_writer *tw, const struct sk_config *cfg,

@@ -117,10 +117,15 @@ struct sk_flow {
  * is confirmed against the key stored in the flow (its first line, which the
  * frame needs next anyway). One writer (the control thread), lock-free
  * readers: an entry is one atomic 64-bit word, stored after its flow is
- * filled; entries never move between buckets. A key whose two buckets are
- * full is refused (the table is sized to stay about half full).
+ * filled. The index is sized for SK_FTAB_LOAD keys per bucket with every
+ * flow in use (fewer lines for the TLB and the cache to hold). A key whose
+ * two buckets are full makes room by moving one key of its first bucket (or
+ * else its second) to that key's own second bucket; the moved key's spill is
+ * counted and its copy stored before it leaves, so a reader never misses it.
+ * A key for which neither bucket can make room is refused.
  */
 #define SK_FTAB_WAYS 7
+#define SK_FTAB_LOAD 4			     /* keys per bucket of 7 at max_streams */
 #define SK_FTAB_CORE_REF (UINT32_C(1) << 31) /* the reference is the flow's core key */
 #define SK_FTAB_NONE UINT32_MAX
 
@@ -140,6 +145,20 @@ struct sk_ftab_pos {
 	uint32_t b1, sig;
 };
 
+/*
+ * A key's first bucket, from its signature: the middle bits of a product
+ * with an odd constant. The CRC is linear, and the addresses of a site's
+ * phones differ in a few low bits, so its low bits as the bucket number
+ * crowded some buckets (at 4 keys per bucket, 116k of 2M keys needed moving
+ * and 43 found no room); mixed, the keys spread as random ones would. A
+ * function of the signature alone, so that the writer knows where a key it
+ * finds in a bucket belongs.
+ */
+static inline uint32_t sk_ftab_b1(const struct sk_ftab *ft, uint32_t sig)
+{
+	return (uint32_t)(((uint64_t)sig * UINT64_C(0xc2b2ae3d27d4eb4f)) >> 32) & ft->mask;
+}
+
 static inline void sk_ftab_hash(const struct sk_ftab *ft, const void *key24, struct sk_ftab_pos *p)
 {
 	uint64_t w[3];
@@ -150,8 +169,8 @@ static inline void sk_ftab_hash(const struct sk_ftab *ft, const void *key24, str
 	h = rte_hash_crc_8byte(w[0], 0);
 	if (unlikely((w[1] | w[2]) != 0))
 		h = rte_hash_crc_8byte(w[2], rte_hash_crc_8byte(w[1], h));
-	p->b1 = h & ft->mask;
 	p->sig = h != 0 ? h : 1;
+	p->b1 = sk_ftab_b1(ft, p->sig);
 }
 
 /*
@@ -385,9 +404,14 @@ static inline uint32_t sk_flow_by_core(const struct sk_tables *t, const struct s
 
 /*
  * Access-key lookups of a burst of frames, started frame by frame
- * (sk_flow_burst_add, as each frame is parsed: its bucket is fetched then, so
- * that the misses of a whole burst are in flight together) and finished
- * together (sk_flow_burst_finish).
+ * (sk_flow_burst_add, as each frame is parsed: its negative-filter word is
+ * fetched then) and finished together (sk_flow_burst_finish: the filter
+ * tested and the buckets fetched for the whole burst, then the buckets
+ * scanned and the flows fetched, then the flows confirmed), so that the
+ * misses of a whole burst are in flight together at each step. The filter
+ * is read in its own pass, not as each frame is parsed: at 1M streams its
+ * word is a miss too, and a demand load that misses holds up every
+ * instruction after it while a prefetch does not.
  */
 #define SK_FLOW_BURST 32
 #define SK_FLOW_NOT_LOOKED_UP (UINT32_MAX - 1) /* sk_flow_burst_finish did not fill it */
@@ -399,10 +423,16 @@ struct sk_flow_burst {
 	uint16_t n;
 };
 
+/* The filter word that holds SIG's bit. */
+static inline const uint64_t *sk_filter_word(const struct sk_filter *f, uint32_t sig)
+{
+	return &f->bits[sk_filter_slot(f, sig) >> 6];
+}
+
 /*
  * Look up access key (FAMILY, ADDR, PORT_BE) in FB; its result goes to AT (<
- * SK_FLOW_BURST). false: the negative filter says no flow has that key (the
- * caller's answer is SK_NO_INDEX now, and FB did not take it).
+ * SK_FLOW_BURST) when sk_flow_burst_finish runs. Returns true (the answer
+ * is sk_flow_burst_finish's, the negative filter's included).
  */
 static inline bool sk_flow_burst_add(const struct sk_tables *t, struct sk_flow_burst *fb,
 				     int family, const uint8_t *addr, uint16_t port_be, uint16_t at)
@@ -411,35 +441,42 @@ static inline bool sk_flow_burst_add(const struct sk_tables *t, struct sk_flow_b
 
 	sk_addr_key_set(k, family, addr, port_be);
 	sk_ftab_hash(&t->by_access, k, &fb->pos[fb->n]);
-	if (!sk_filter_may_hold(&t->filter, fb->pos[fb->n].sig))
-		return false;
-	rte_prefetch0(&t->by_access.b[fb->pos[fb->n].b1]);
+	rte_prefetch0(sk_filter_word(&t->filter, fb->pos[fb->n].sig));
 	fb->at[fb->n++] = at;
 	return true;
 }
 
 /*
- * Finish the lookups FB started: the first signature match of each key, its
- * flow's first line fetched, then confirmed on the flow's key (else the full
- * lookup). IDX[at] becomes the flow of the key added with AT, or SK_NO_INDEX;
- * the other entries of IDX are left alone.
+ * Finish the lookups FB started: the negative filter of each key (a clear
+ * bit: no flow, its bucket is not read), its bucket fetched; the first
+ * signature match of each key, its flow's first line fetched; then confirmed
+ * on the flow's key (else the full lookup). IDX[at] becomes the flow of the
+ * key added with AT, or SK_NO_INDEX; the other entries of IDX are left alone.
  */
 static inline void sk_flow_burst_finish(const struct sk_tables *t, const struct sk_flow_burst *fb,
 					uint32_t *idx)
 {
 	uint32_t ref[SK_FLOW_BURST];
+	bool may[SK_FLOW_BURST];
 	unsigned int i;
 
 	for (i = 0; i < fb->n; i++) {
+		may[i] = sk_filter_may_hold(&t->filter, fb->pos[i].sig);
+		if (may[i])
+			rte_prefetch0(&t->by_access.b[fb->pos[i].b1]);
+	}
+	for (i = 0; i < fb->n; i++) {
 		ref[i] = SK_FTAB_NONE;
-		if (sk_ftab_scan(&t->by_access.b[fb->pos[i].b1], fb->pos[i].sig, 0, &ref[i]) <
-		    SK_FTAB_WAYS)
+		if (may[i] && sk_ftab_scan(&t->by_access.b[fb->pos[i].b1], fb->pos[i].sig, 0,
+					   &ref[i]) < SK_FTAB_WAYS)
 			rte_prefetch0(&t->flow[ref[i]]);
 	}
 	for (i = 0; i < fb->n; i++) {
 		uint32_t r = ref[i];
 
-		if (r == SK_FTAB_NONE) {
+		if (!may[i]) {
+			/* The filter says no flow has the key. */
+		} else if (r == SK_FTAB_NONE) {
 			/* No signature in the first bucket: only the second may hold it. */
 			const struct sk_ftab *ft = &t->by_access;
 

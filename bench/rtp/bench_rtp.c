@@ -399,6 +399,11 @@ static int populate(const struct opts *o)
 	       cctr(SK_CCTR_registrations_committed), cctr(SK_CCTR_dialogs_created),
 	       cctr(SK_CCTR_handovers_committed), cctr(SK_CCTR_streams_refused),
 	       cctr(SK_CCTR_users_refused), cctr(SK_CCTR_dialogs_refused));
+	printf("session: flow indexes of %u buckets each (%.2f keys per bucket), %" PRIu64
+	       " keys moved to their second bucket to make room, flow_keys_refused %" PRIu64 "\n",
+	       app.session.tw.t.by_access.mask + 1,
+	       (double)app.session.tw.flows_published / (app.session.tw.t.by_access.mask + 1),
+	       app.session.tw.ftab_moved, cctr(SK_CCTR_flow_keys_refused));
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
@@ -410,6 +415,7 @@ static int populate(const struct opts *o)
 	CHECK(cctr(SK_CCTR_dialogs_created) == o->streams);
 	CHECK(cctr(SK_CCTR_handovers_committed) == o->streams);
 	CHECK(cctr(SK_CCTR_streams_refused) == 0);
+	CHECK(cctr(SK_CCTR_flow_keys_refused) == 0);
 	CHECK(app.session.users_in_use == o->streams);
 	CHECK(app.session.dialogs_in_use == o->streams);
 	CHECK(app.session.tw.flows_published == flows_per_stream * o->streams);
@@ -698,6 +704,9 @@ int main(int argc, char **argv)
 	struct opts o;
 	int eal_argc, rc = 1;
 
+	/* Line by line into the log: a run stopped by the script's timeout still shows how far
+	 * it got. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	eal_argc = rte_eal_init(argc, argv);
 	if (eal_argc < 0) {
 		fprintf(stderr, "bench_rtp: EAL init failed: %s\n", rte_strerror(rte_errno));

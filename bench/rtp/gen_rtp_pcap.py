@@ -93,7 +93,8 @@ def main():
     ap.add_argument("--packets", type=int, default=0,
                     help="packets per pass, each a different stream drawn at random "
                     "(default: every stream): keeps the capture and its mbufs small "
-                    "while the tables hold many more streams")
+                    "while the tables hold many more streams; above --streams, "
+                    "that many packets in passes over all streams")
     ap.add_argument("--untracked", action="store_true",
                     help="send to access port 40002, which no flow holds: passthrough")
     ap.add_argument("--verify", type=int, default=0, metavar="N",
@@ -114,15 +115,21 @@ def main():
         UNTRACKED_PORT_OFFSET = 2
     rng = random.Random(a.seed)
     order = list(range(a.streams))
+    limit = None
     if a.packets and a.packets < a.streams:
         order = rng.sample(order, a.packets)
+    elif a.packets > a.streams:
+        # More frames than streams (a capture the same size at every stream
+        # count): whole passes over all streams, each in its own order.
+        a.passes = -(-a.packets // a.streams)
+        limit = a.packets
     n = 0
     with open(a.out, "wb") as f:
         # pcap global header: microsecond timestamps, Ethernet.
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for p in range(a.passes):
             rng.shuffle(order)
-            for i in order:
+            for i in order[:None if limit is None else limit - n]:
                 fr = frame(i, p, p * 160, rtp_len, cache)
                 t = n * 20  # 20 us apart; the PMD ignores time stamps
                 f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(fr), len(fr)))

@@ -29,6 +29,7 @@
 #   CONFIG=FILE     sipkeep config for bench_rtp (default: rtp_bench.conf; for
 #                   1M streams: rtp_bench_1m.conf)
 #   LOG_DIR=DIR     keep every run's output there (default: a temp dir, removed)
+#   SETUP_S=180     seconds bench_rtp may take beyond the runs (building the state)
 #   BENCH_BIN=PATH  run this bench_rtp instead of building one (e.g. another tree's
 #                   build with a patch under test); it reads its own tree's config
 #
@@ -247,7 +248,7 @@ run_sipkeep() {
 	echo "+ $BENCH -l 0-1 --no-pci $(eal_mem "$mode") --file-prefix $PREFIX-sk $(vdevs) --" \
 		"--streams $STREAMS --seconds $SECONDS_RUN --warmup $WARMUP ${SK_ARGS[*]}" >"$log"
 	# shellcheck disable=SC2046
-	timeout $((SECONDS_RUN + WARMUP + 180)) "$BENCH" -l 0-1 --no-pci $(eal_mem "$mode") \
+	timeout $((SECONDS_RUN + WARMUP + ${SETUP_S:-180})) "$BENCH" -l 0-1 --no-pci $(eal_mem "$mode") \
 		--file-prefix "$PREFIX-sk" $(vdevs) -- --streams "$STREAMS" \
 		--seconds "$SECONDS_RUN" --warmup "$WARMUP" "${SK_ARGS[@]}" >>"$log" 2>&1 || {
 		tail -30 "$log" >&2

@@ -541,6 +541,74 @@ static void test_collisions(void)
 	sk_tables_destroy(&tw);
 }
 
+/*
+ * 3b. Making room. A key whose two buckets T1 and T2 are full moves one key
+ * of T1 that sits in its own first bucket to its second bucket B (which has
+ * room), and takes the way it freed: nothing refused, every key found, the
+ * moved key counted in T1's spill; all retired, every spill back to 0.
+ */
+static void test_displace(void)
+{
+	struct sk_tables_writer tw;
+	struct sk_addr_key ak[2 * SK_FTAB_WAYS + 1], ck[2 * SK_FTAB_WAYS + 1], k;
+	uint32_t idx[2 * SK_FTAB_WAYS + 1], avoid[2], t1, t2, b, na = 0, nc = 0, spills;
+	struct sk_ftab_pos p;
+	unsigned int i, found, bad = 0, n = 2 * SK_FTAB_WAYS + 1;
+	int rc;
+
+	if (!SK_CHECK(tables_create(&tw, 64) == 0, "displace: tables created"))
+		return;
+	key_of(&k, 0, 1);
+	sk_ftab_hash(&tw.t.by_access, &k, &p);
+	t1 = p.b1;
+	t2 = sk_ftab_b2(&tw.t.by_access, &p);
+	avoid[0] = t1;
+	avoid[1] = t2;
+	/* T1: keys whose second bucket is neither T1 nor T2. */
+	for (i = 0; i < SK_FTAB_WAYS; i++) {
+		do {
+			key_in(&tw.t, &ak[i], &na, 1, t1, UINT32_MAX);
+			sk_ftab_hash(&tw.t.by_access, &ak[i], &p);
+			b = sk_ftab_b2(&tw.t.by_access, &p);
+		} while (b == t2);
+	}
+	/* T2: keys whose first bucket it is. */
+	for (; i < 2 * SK_FTAB_WAYS; i++)
+		key_in(&tw.t, &ak[i], &na, 1, t2, UINT32_MAX);
+	/* The last one: first bucket T1, second T2. */
+	key_in(&tw.t, &ak[i], &na, 1, t1, t2);
+	for (i = 0; i < n; i++) {
+		key_outside(&tw.t, &ck[i], &nc, 2, avoid, 2);
+		idx[i] = flow_add(&tw, &ak[i], &ck[i], &rc);
+		bad += rc != 0;
+		if (i == 2 * SK_FTAB_WAYS - 1)
+			bad += bucket_used(&tw.t, t1) != SK_FTAB_WAYS ||
+			       bucket_used(&tw.t, t2) != SK_FTAB_WAYS || tw.ftab_moved != 0;
+	}
+	SK_CHECK_EQ(bad, 0, "displace: buckets %u and %u filled, then a key for both published", t1,
+		    t2);
+	SK_CHECK(tw.ftab_moved == 1 && tw.t.by_access.b[t1].spill == 1 &&
+			 bucket_used(&tw.t, t1) == SK_FTAB_WAYS &&
+			 bucket_used(&tw.t, t2) == SK_FTAB_WAYS,
+		 "displace: one key of %u moved to its second bucket (spill 1), the new key in "
+		 "its place",
+		 t1);
+	for (i = 0, found = 0; i < n; i++)
+		found += finds(&tw.t, &ak[i], idx[i], false) && finds(&tw.t, &ck[i], idx[i], true);
+	SK_CHECK_EQ(found, n, "displace: all %u flows found by both keys", n);
+	for (i = 0; i < n; i++)
+		sk_flow_retire(&tw, idx[i]);
+	for (b = 0, spills = 0, found = 0; b <= tw.t.by_access.mask; b++) {
+		spills += tw.t.by_access.b[b].spill;
+		found += bucket_used(&tw.t, b);
+	}
+	for (i = 0; i < n; i++)
+		found += !absent(&tw.t, &ak[i]);
+	SK_CHECK(spills == 0 && found == 0,
+		 "displace: all retired: no key found, every bucket empty, every spill 0");
+	sk_tables_destroy(&tw);
+}
+
 /* 4. Retired keys are gone; their slots come back after a grace period, and are reused. */
 #define N_RETIRE 64
 static void test_retire_reclaim(void)
@@ -769,8 +837,18 @@ static void test_stress(void)
 		free(s);
 		return;
 	}
-	for (i = 0; i < STRESS_STABLE; i++) {
-		key_of(&s->sa[i], i, 4);
+	for (i = 0, na = 0; i < STRESS_STABLE; i++) {
+		struct sk_ftab_pos p;
+
+		/*
+		 * Every other one in the dense buckets below: the access keys
+		 * published later move them to their second buckets to make room,
+		 * while the reader looks them up.
+		 */
+		do {
+			key_of(&s->sa[i], na++, 4);
+			sk_ftab_hash(&s->tw.t.by_access, &s->sa[i], &p);
+		} while (i % 2 == 0 && p.b1 >= STRESS_DENSE);
 		key_of(&s->sc[i], i, 5);
 		s->stable[i] = flow_add(&s->tw, &s->sa[i], &s->sc[i], &rc);
 		bad_rc |= rc;
@@ -842,9 +920,13 @@ static void test_stress(void)
 	SK_NOTE("stress: writer %" PRIu64 " ops: %" PRIu64 " published, %" PRIu64
 		" retired, %" PRIu64 " alloc failures, %" PRIu64 " publish failures, %" PRIu64
 		" reclaims; keys in second buckets: up to %" PRIu64 " at once, in %" PRIu64
-		" of %" PRIu64 " rounds",
+		" of %" PRIu64 " rounds; %" PRIu64 " keys moved to make room",
 		ops, published, retired, alloc_fail, pub_fail, reclaims, max_spill, rounds_spilled,
-		rounds);
+		rounds, s->tw.ftab_moved);
+	SK_CHECK(s->tw.ftab_moved > 0,
+		 "stress: keys were moved to their second buckets to make room while the reader "
+		 "ran (%" PRIu64 ")",
+		 s->tw.ftab_moved);
 	SK_NOTE("stress: reader %" PRIu64 " lookups in %" PRIu64 " batches, %" PRIu64
 		" hits, %" PRIu64 " violations%s%s",
 		s->lookups, s->batches, s->hits, s->violations, s->violations ? ": first: " : "",
@@ -1085,6 +1167,7 @@ int main(int argc, char **argv)
 		test_insert_lookup();
 		test_duplicates();
 		test_collisions();
+		test_displace();
 		test_retire_reclaim();
 		test_stress();
 		test_move();
