@@ -205,8 +205,7 @@ int sk_session_create(struct sk_session *s, const struct sk_config *cfg, unsigne
 	if (!s->users || !s->free_users || !s->pending || !s->free_pending || !s->dialogs ||
 	    !s->free_dialogs || sk_rec_index_create(&s->user_index, nu) < 0 || !s->pending_index ||
 	    !s->pending_by_source || sk_rec_index_create(&s->dialog_index, nd) < 0 || !s->events ||
-	    !s->event_pool || sk_dialogs_create(s) < 0 ||
-	    sk_arms_create(s) < 0) {
+	    !s->event_pool || sk_dialogs_create(s) < 0 || sk_arms_create(s) < 0) {
 		SK_LOG(ERR, "cannot allocate session state (%u users, %u dialogs): %s", nu, nd,
 		       rte_strerror(rte_errno));
 		sk_session_destroy(s);

@@ -37,9 +37,9 @@ static inline void sk_count(struct sk_worker *w, enum sk_worker_counter c)
  * The first table lookup of a media frame, an access key (downlink: its
  * destination; uplink: its source), done for a whole burst at once
  * (sk_flow_burst_add, sk_flow_burst_finish in sk_tables.h): frame AT of the
- * burst, parsed into META, is media. Returns SK_NO_INDEX when the negative
- * filter already says the key is in no flow, else SK_FLOW_NOT_LOOKED_UP (the
- * answer comes from sk_flow_burst_finish).
+ * burst, parsed into META, is media. Returns SK_FLOW_NOT_LOOKED_UP: the
+ * answer, the negative filter's included, comes from sk_flow_burst_finish
+ * (SK_NO_INDEX only if sk_flow_burst_add ever refuses a key again).
  */
 static inline uint32_t sk_media_lookup_start(const struct sk_worker *w, enum sk_side from,
 					     const struct sk_pkt_meta *meta, uint16_t at,
