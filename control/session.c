@@ -134,6 +134,27 @@ void sk_rec_index_destroy(struct sk_rec_index *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/*
+ * rte_jhash of LEN bytes at P, fed from an aligned, zero-padded copy: on x86
+ * rte_jhash reads the key as 32-bit words, which a string at any offset of a
+ * heap block is not, and reads up to 3 bytes past its end.
+ */
+static uint32_t text_hash(const char *p, size_t len, uint32_t h)
+{
+	uint32_t buf[64];
+	size_t n;
+
+	do {
+		n = RTE_MIN(len, sizeof(buf));
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, p, n);
+		h = rte_jhash(buf, (uint32_t)n, h);
+		p += n;
+		len -= n;
+	} while (len != 0);
+	return h;
+}
+
 uint32_t sk_rec_hash(const struct sk_rec_index *x, const char *const *s, const size_t *l,
 		     unsigned int n)
 {
@@ -142,7 +163,7 @@ uint32_t sk_rec_hash(const struct sk_rec_index *x, const char *const *s, const s
 
 	/* Each string's length goes in too: ("ab", "c") and ("a", "bc") differ. */
 	for (i = 0; i < n; i++)
-		h = rte_jhash(s[i], (uint32_t)l[i], h + (uint32_t)l[i]);
+		h = text_hash(s[i], l[i], h + (uint32_t)l[i]);
 	return h;
 }
 

@@ -85,7 +85,18 @@ struct sk_arm_table {
 static inline uint32_t sk_arm_home(const struct sk_arm_table *at, const char *call_id,
 				   uint32_t cseq)
 {
-	return rte_hash_crc(call_id, (uint32_t)strlen(call_id), cseq) & at->mask;
+	size_t len = strlen(call_id);
+	uint32_t h = cseq;
+	uint64_t w;
+
+	/* Word loads through memcpy: the Call-ID may sit at any offset (rte_hash_crc casts). */
+	for (; len >= sizeof(w); len -= sizeof(w), call_id += sizeof(w)) {
+		memcpy(&w, call_id, sizeof(w));
+		h = rte_hash_crc_8byte(w, h);
+	}
+	for (; len != 0; len--, call_id++)
+		h = rte_hash_crc_1byte((uint8_t)*call_id, h);
+	return h & at->mask;
 }
 
 /* Does slot A's key (read after an acquire of its word) name the answer EV? */

@@ -29,14 +29,14 @@ static void setup(void)
 {
 	static const uint8_t phone[4] = {10, 2, 0, 7};
 
-	tables.flow = aligned_alloc(64, sizeof(*tables.flow) * N_FLOWS);
-	tables.user = aligned_alloc(64, sizeof(*tables.user) * 2);
+	tables.flow = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*tables.flow) * N_FLOWS, 64));
+	tables.user = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*tables.user) * 2, 64));
 	memset(tables.flow, 0, sizeof(*tables.flow) * N_FLOWS);
 	memset(tables.user, 0, sizeof(*tables.user) * 2);
 	tables.max_flows = N_FLOWS;
 	tables.max_users = 2;
 	arms.mask = 1023;
-	arms.slot = aligned_alloc(64, sizeof(*arms.slot) * (arms.mask + 1));
+	arms.slot = aligned_alloc(64, RTE_ALIGN_CEIL(sizeof(*arms.slot) * (arms.mask + 1), 64));
 	memset(arms.slot, 0, sizeof(*arms.slot) * (arms.mask + 1));
 	memset(&answer, 0, sizeof(answer));
 	answer.family = 4;
