@@ -574,14 +574,18 @@ static void timed_unlink(struct sk_session *s, uint32_t d)
 	dg->next_timed = dg->prev_timed = SK_NO_INDEX;
 }
 
-/* A free dialog slot, zeroed, indexed under CALL_ID and TAG, owned by USER; counted when none. */
+/*
+ * A free dialog slot, zeroed, with no flows, indexed under CALL_ID and TAG and
+ * first on USER's list of dialogs (counted created); refused and counted when none.
+ */
 static uint32_t dialog_take(struct sk_session *s, const char *call_id, const char *tag,
 			    uint32_t user)
 {
 	const char *str[SK_DIALOG_N_STR];
 	size_t len[SK_DIALOG_N_STR];
 	struct sk_dialog *dg;
-	uint32_t d;
+	struct sk_user *u;
+	uint32_t d, i;
 
 	if (s->n_free_dialogs == 0) {
 		sk_session_count(s, SK_CCTR_dialogs_refused);
@@ -604,6 +608,16 @@ static uint32_t dialog_take(struct sk_session *s, const char *call_id, const cha
 	sk_gauge_add(&s->dialogs_in_use, 1);
 	dg->in_use = true;
 	dg->user = user;
+	for (i = 0; i < SK_EV_MAX_MEDIA; i++)
+		dg->flow[i][SK_FLOW_RTP] = dg->flow[i][SK_FLOW_RTCP] = SK_NO_INDEX;
+	u = &s->users[user];
+	dg->prev_of_user = SK_NO_INDEX;
+	dg->next_of_user = u->first_dialog;
+	if (u->first_dialog != SK_NO_INDEX)
+		s->dialogs[u->first_dialog].prev_of_user = d;
+	u->first_dialog = d;
+	u->n_dialogs++;
+	sk_session_count(s, SK_CCTR_dialogs_created);
 	return d;
 }
 
@@ -611,8 +625,7 @@ static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *e
 {
 	struct sk_addr_key access_sig;
 	struct sk_dialog *dg;
-	struct sk_user *u;
-	uint32_t d, user, i;
+	uint32_t d, user;
 
 	/* The access end of the signalling is the user's registered contact. */
 	if (ev->side == SK_SIDE_ACCESS)
@@ -637,19 +650,9 @@ static uint32_t dialog_create(struct sk_session *s, const struct sk_sip_event *e
 	dg->caller_side = ev->side;
 	dg->invite_cseq = ev->cseq;
 	dg->created_at = ev->ts;
-	for (i = 0; i < SK_EV_MAX_MEDIA; i++)
-		dg->flow[i][SK_FLOW_RTP] = dg->flow[i][SK_FLOW_RTCP] = SK_NO_INDEX;
-	u = &s->users[user];
-	dg->prev_of_user = SK_NO_INDEX;
-	dg->next_of_user = u->first_dialog;
-	if (u->first_dialog != SK_NO_INDEX)
-		s->dialogs[u->first_dialog].prev_of_user = d;
-	u->first_dialog = d;
-	u->n_dialogs++;
 	dg->unanswered = true;
-	u->n_unanswered++;
+	s->users[user].n_unanswered++;
 	timed_link(s, d); /* early: the early-dialog timeout runs */
-	sk_session_count(s, SK_CCTR_dialogs_created);
 	return d;
 }
 
@@ -777,8 +780,6 @@ uint32_t sk_dialog_restore(struct sk_session *s, uint32_t user, const char *call
 {
 	uint32_t d = dialog_lookup(s, call_id, tag);
 	struct sk_dialog *dg;
-	struct sk_user *u;
-	uint32_t i;
 
 	if (d != SK_NO_INDEX && s->dialogs[d].user != user)
 		return SK_NO_INDEX; /* another user's call: not taken */
@@ -791,16 +792,6 @@ uint32_t sk_dialog_restore(struct sk_session *s, uint32_t user, const char *call
 		dg->caller_side = SK_SIDE_ACCESS;
 		dg->created_at = now;
 		dg->next_timed = dg->prev_timed = SK_NO_INDEX;
-		for (i = 0; i < SK_EV_MAX_MEDIA; i++)
-			dg->flow[i][SK_FLOW_RTP] = dg->flow[i][SK_FLOW_RTCP] = SK_NO_INDEX;
-		u = &s->users[user];
-		dg->prev_of_user = SK_NO_INDEX;
-		dg->next_of_user = u->first_dialog;
-		if (u->first_dialog != SK_NO_INDEX)
-			s->dialogs[u->first_dialog].prev_of_user = d;
-		u->first_dialog = d;
-		u->n_dialogs++;
-		sk_session_count(s, SK_CCTR_dialogs_created);
 	}
 	dg = &s->dialogs[d];
 	if (dg->state == SK_DIALOG_ENDING)
